@@ -1,0 +1,271 @@
+"""Territories (INSEE COG), sectors (NAF rév. 2), companies, establishments and job positions."""
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .validators import validate_siren, validate_siret
+
+TASK_FIELDS = ("rc", "rm", "nra", "nri", "nrm")
+
+
+class Territory(models.Model):
+    """A node of the INSEE Code officiel géographique. Communes have a département as parent
+    and, separately, the EPCI they belong to (the two trees do not nest)."""
+
+    class Level(models.TextChoices):
+        REGION = "region", _("Région")
+        DEPARTEMENT = "departement", _("Département")
+        EPCI = "epci", _("EPCI")
+        COMMUNE = "commune", _("Commune")
+
+    level = models.CharField(_("niveau"), max_length=16, choices=Level.choices)
+    code = models.CharField(_("code INSEE"), max_length=9)  # EPCI are keyed by their SIREN
+    name = models.CharField(_("nom"), max_length=255)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("territoire parent"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+    )
+    epci = models.ForeignKey(
+        "self",
+        verbose_name=_("EPCI"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="member_communes",
+        limit_choices_to={"level": "epci"},
+    )
+    population = models.PositiveIntegerField(_("population municipale"), null=True, blank=True)
+    epci_type = models.CharField(_("type d'EPCI"), max_length=8, blank=True)  # CC, CA, CU, METRO
+    geometry = models.TextField(_("contour (GeoJSON)"), blank=True)
+
+    class Meta:
+        verbose_name = _("territoire")
+        verbose_name_plural = _("territoires")
+        ordering = ["level", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["level", "code"], name="territory_unique_level_code"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.code})"
+
+    @property
+    def has_geometry(self):
+        return bool(self.geometry)
+
+
+class Sector(models.Model):
+    """A node of the NAF rév. 2 (INSEE): section `C`, division `10`, groupe `10.1`,
+    classe `10.11`, sous-classe `10.11Z`. Codes are stored with their dot, as INSEE prints them."""
+
+    class Level(models.TextChoices):
+        SECTION = "section", _("Section")
+        DIVISION = "division", _("Division")
+        GROUPE = "groupe", _("Groupe")
+        CLASSE = "classe", _("Classe")
+        SOUS_CLASSE = "sous_classe", _("Sous-classe")
+
+    code = models.CharField(_("code NAF"), max_length=6, unique=True)
+    level = models.CharField(_("niveau"), max_length=16, choices=Level.choices, db_index=True)
+    label = models.CharField(_("intitulé"), max_length=500)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+    )
+
+    class Meta:
+        verbose_name = _("secteur NAF")
+        verbose_name_plural = _("secteurs NAF")
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.code} — {self.label}"
+
+
+class SizeBand(models.TextChoices):
+    """Size bands of the observatory (employees), grouping INSEE's tranches d'effectifs."""
+
+    MICRO = "0-9", _("0 à 9 salariés")
+    SMALL = "10-49", _("10 à 49 salariés")
+    MEDIUM = "50-249", _("50 à 249 salariés")
+    LARGE = "250-4999", _("250 à 4 999 salariés")
+    VERY_LARGE = "5000+", _("5 000 salariés et plus")
+
+    @classmethod
+    def for_headcount(cls, headcount):
+        if headcount < 10:
+            return cls.MICRO
+        if headcount < 50:
+            return cls.SMALL
+        if headcount < 250:
+            return cls.MEDIUM
+        if headcount < 5000:
+            return cls.LARGE
+        return cls.VERY_LARGE
+
+
+class Company(models.Model):
+    """A legal unit (unité légale), identified by its SIREN."""
+
+    siren = models.CharField(_("SIREN"), max_length=9, unique=True, validators=[validate_siren])
+    name = models.CharField(_("raison sociale"), max_length=255)
+    created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("entreprise")
+        verbose_name_plural = _("entreprises")
+        ordering = ["name"]
+
+    def __str__(self):
+        return f"{self.name} ({self.siren})"
+
+
+class Establishment(models.Model):
+    """An establishment (SIRET) of a company, where job positions are located."""
+
+    siret = models.CharField(_("SIRET"), max_length=14, unique=True, validators=[validate_siret])
+    company = models.ForeignKey(
+        Company, verbose_name=_("entreprise"), on_delete=models.CASCADE, related_name="establishments"
+    )
+    name = models.CharField(_("enseigne"), max_length=255, blank=True)
+    sector = models.ForeignKey(
+        Sector,
+        verbose_name=_("activité principale (NAF)"),
+        on_delete=models.PROTECT,
+        related_name="establishments",
+    )
+    commune = models.ForeignKey(
+        Territory,
+        verbose_name=_("commune"),
+        on_delete=models.PROTECT,
+        related_name="establishments",
+        limit_choices_to={"level": Territory.Level.COMMUNE},
+    )
+    size_band = models.CharField(_("tranche d'effectif"), max_length=8, choices=SizeBand.choices)
+
+    class Meta:
+        verbose_name = _("établissement")
+        verbose_name_plural = _("établissements")
+        ordering = ["siret"]
+
+    def __str__(self):
+        return f"{self.name or self.company.name} ({self.siret})"
+
+    def clean(self):
+        if self.company_id and self.siret and not self.siret.startswith(self.company.siren):
+            raise ValidationError({"siret": _("Le SIRET doit commencer par le SIREN de l'entreprise.")})
+
+
+class Campaign(models.Model):
+    """A yearly wave of company diagnostics."""
+
+    year = models.PositiveSmallIntegerField(_("année"), unique=True)
+    name = models.CharField(_("nom"), max_length=255)
+    opens_on = models.DateField(_("ouverture"))
+    closes_on = models.DateField(_("clôture"))
+    is_current = models.BooleanField(_("campagne en cours"), default=False)
+
+    class Meta:
+        verbose_name = _("campagne")
+        verbose_name_plural = _("campagnes")
+        ordering = ["-year"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_current"],
+                condition=models.Q(is_current=True),
+                name="campaign_single_current",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(closes_on__gte=models.F("opens_on")),
+                name="campaign_closes_after_opening",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class JobPosition(models.Model):
+    """A job held in an establishment: a ROME fiche, a headcount and the shares of working time
+    spent on the five task categories (percent, summing to 100)."""
+
+    class Source(models.TextChoices):
+        SURVEY = "survey", _("Enquête importée")
+        DIAGNOSTIC = "diagnostic", _("Diagnostic d'entreprise")
+        DEMO = "demo", _("Données de démonstration")
+
+    establishment = models.ForeignKey(
+        Establishment,
+        verbose_name=_("établissement"),
+        on_delete=models.CASCADE,
+        related_name="job_positions",
+    )
+    occupation = models.ForeignKey(
+        "skills.Occupation",
+        verbose_name=_("métier (fiche ROME)"),
+        on_delete=models.PROTECT,
+        related_name="job_positions",
+        limit_choices_to={"level": "fiche"},
+    )
+    headcount = models.PositiveIntegerField(_("effectif"))
+    rc = models.PositiveSmallIntegerField(_("routinier cognitif (%)"))
+    rm = models.PositiveSmallIntegerField(_("routinier manuel (%)"))
+    nra = models.PositiveSmallIntegerField(_("non routinier analytique (%)"))
+    nri = models.PositiveSmallIntegerField(_("non routinier interpersonnel (%)"))
+    nrm = models.PositiveSmallIntegerField(_("non routinier manuel (%)"))
+    training_need = models.BooleanField(_("besoin de formation déclaré"), default=False)
+    source = models.CharField(_("origine"), max_length=16, choices=Source.choices, default=Source.SURVEY)
+    campaign = models.ForeignKey(
+        Campaign,
+        verbose_name=_("campagne"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="job_positions",
+    )
+    updated_at = models.DateTimeField(_("mis à jour le"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("poste")
+        verbose_name_plural = _("postes")
+        ordering = ["establishment", "occupation"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(
+                    rc__lte=100, rm__lte=100, nra__lte=100, nri__lte=100, nrm__lte=100
+                ),
+                name="job_position_shares_at_most_100",
+            ),
+            models.CheckConstraint(
+                # Written as one column against the others so that every backend can check it.
+                condition=models.Q(
+                    rc=100 - models.F("rm") - models.F("nra") - models.F("nri") - models.F("nrm")
+                ),
+                name="job_position_shares_sum_to_100",
+            ),
+            models.CheckConstraint(condition=models.Q(headcount__gte=1), name="job_position_headcount_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.occupation_id} × {self.headcount} ({self.establishment_id})"
+
+    def clean(self):
+        shares = [getattr(self, f) for f in TASK_FIELDS]
+        if None not in shares and sum(shares) != 100:
+            raise ValidationError(
+                _("La somme des parts de tâches doit faire 100 %% (elle fait %(total)s %%).")
+                % {"total": sum(shares)}
+            )
+
+    @property
+    def shares(self):
+        return {f: getattr(self, f) for f in TASK_FIELDS}

@@ -1,0 +1,1 @@
+"""Grid computations (methodology versions, runs and cells) live here."""

@@ -1,0 +1,59 @@
+from django.contrib import admin
+
+from .models import Appellation, Certification, Mobility, Occupation, SkillBlock, TaskCategory
+
+
+@admin.register(Occupation)
+class OccupationAdmin(admin.ModelAdmin):
+    list_display = ["code", "label", "level", "parent", "rome_v3_parent", "transition_eco", "transition_num"]
+    list_filter = ["level", "transition_eco", "transition_num", "transition_demo", "regulated", "managerial"]
+    search_fields = ["code", "label", "appellations__label"]
+    raw_id_fields = ["parent", "rome_v3_parent"]
+    list_select_related = ["parent", "rome_v3_parent"]
+
+
+@admin.register(Appellation)
+class AppellationAdmin(admin.ModelAdmin):
+    list_display = ["code", "label", "occupation", "rarely_used"]
+    list_filter = ["rarely_used", "occupation__parent__parent"]
+    search_fields = ["code", "label", "occupation__code"]
+    raw_id_fields = ["occupation"]
+    list_select_related = ["occupation"]
+
+
+@admin.register(Mobility)
+class MobilityAdmin(admin.ModelAdmin):
+    list_display = ["source", "target", "rank"]
+    search_fields = ["source__code", "source__label", "target__code", "target__label"]
+    raw_id_fields = ["source", "target"]
+    list_select_related = ["source", "target"]
+
+
+@admin.register(TaskCategory)
+class TaskCategoryAdmin(admin.ModelAdmin):
+    list_display = ["code", "label", "position"]
+    search_fields = ["code", "label"]
+
+
+class SkillBlockInline(admin.TabularInline):
+    model = SkillBlock
+    fields = ["code", "label"]
+    extra = 0
+
+
+@admin.register(Certification)
+class CertificationAdmin(admin.ModelAdmin):
+    list_display = ["code", "title", "register", "level", "active"]
+    list_filter = ["register", "level", "active"]
+    search_fields = ["code", "title"]
+    filter_horizontal = ["occupations"]
+    inlines = [SkillBlockInline]
+
+
+@admin.register(SkillBlock)
+class SkillBlockAdmin(admin.ModelAdmin):
+    list_display = ["code", "label", "certification"]
+    list_filter = ["certification__register", "certification__level"]
+    search_fields = ["code", "label", "certification__title"]
+    raw_id_fields = ["certification"]
+    filter_horizontal = ["occupations"]

@@ -1,0 +1,199 @@
+"""ROME 4.0 occupations (France Travail), task categories, and RNCP / RS certifications."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class OccupationQuerySet(models.QuerySet):
+    def fiches(self):
+        """The 1,584 ROME 4.0 fiches métier (the level job positions point to)."""
+        return self.filter(level=Occupation.Level.FICHE)
+
+
+class Occupation(models.Model):
+    """One node of the ROME 4.0 tree: grand domaine (`M`), domaine professionnel (`M16`)
+    or fiche métier (`M1607`). The code is the primary key, as ROME codes are stable."""
+
+    class Level(models.TextChoices):
+        GRAND_DOMAINE = "grand_domaine", _("Grand domaine")
+        DOMAINE = "domaine", _("Domaine professionnel")
+        FICHE = "fiche", _("Fiche métier")
+
+    class EcologicalTransition(models.TextChoices):
+        # Labels of the `transition_eco` column of the ROME export.
+        NONE = "", _("Non renseigné")
+        WHITE = "blanc", _("Emploi blanc")
+        GREEN = "vert", _("Emploi vert")
+        BROWN = "brun", _("Emploi brun")
+        STRATEGIC = "strategique", _("Emploi stratégique pour la transition écologique")
+
+    code = models.CharField(_("code ROME"), max_length=5, primary_key=True)
+    level = models.CharField(_("niveau"), max_length=16, choices=Level.choices, db_index=True)
+    label = models.CharField(_("libellé"), max_length=255)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+    )
+    # ROME 4.0 fiches point to one of the 532 ROME v3 fiches (themselves for the historical
+    # ones); published crosswalks (ISCO-08, FAP) are keyed by those v3 codes.
+    rome_v3_parent = models.ForeignKey(
+        "self",
+        verbose_name=_("fiche ROME v3 parente"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="rome_v4_children",
+    )
+    ogr_code = models.CharField(_("code OGR"), max_length=12, blank=True)
+    transition_eco = models.CharField(
+        _("transition écologique"), max_length=16, choices=EcologicalTransition.choices, blank=True
+    )
+    transition_num = models.BooleanField(_("transition numérique"), null=True)
+    transition_demo = models.BooleanField(_("transition démographique"), null=True)
+    regulated = models.BooleanField(_("emploi réglementé"), null=True)
+    managerial = models.BooleanField(_("emploi cadre"), null=True)
+
+    objects = OccupationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("métier ROME")
+        verbose_name_plural = _("métiers ROME")
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.code} — {self.label}"
+
+    @property
+    def grand_domaine_code(self):
+        return self.code[:1]
+
+    @property
+    def domaine_code(self):
+        return self.code[:3] if len(self.code) >= 3 else ""
+
+
+class Appellation(models.Model):
+    """A job title of the ROME (e.g. « Développeur / Développeuse web ») attached to a fiche."""
+
+    code = models.CharField(_("code OGR"), max_length=12, primary_key=True)
+    label = models.CharField(_("libellé"), max_length=255)
+    short_label = models.CharField(_("libellé court"), max_length=255, blank=True)
+    occupation = models.ForeignKey(
+        Occupation,
+        verbose_name=_("fiche métier"),
+        on_delete=models.CASCADE,
+        related_name="appellations",
+    )
+    rarely_used = models.BooleanField(_("peu usité"), default=False)
+
+    class Meta:
+        verbose_name = _("appellation")
+        verbose_name_plural = _("appellations")
+        ordering = ["label"]
+
+    def __str__(self):
+        return self.label
+
+
+class Mobility(models.Model):
+    """A ranked transition from one fiche to another (ROME « rubrique mobilité »)."""
+
+    source = models.ForeignKey(
+        Occupation, verbose_name=_("fiche d'origine"), on_delete=models.CASCADE, related_name="mobilities"
+    )
+    target = models.ForeignKey(
+        Occupation, verbose_name=_("fiche cible"), on_delete=models.CASCADE, related_name="+"
+    )
+    rank = models.PositiveSmallIntegerField(_("ordre"))
+
+    class Meta:
+        verbose_name = _("mobilité")
+        verbose_name_plural = _("mobilités")
+        ordering = ["source", "rank"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "target"], name="mobility_unique_pair"),
+        ]
+
+    def __str__(self):
+        return f"{self.source_id} → {self.target_id} ({self.rank})"
+
+
+class TaskCategory(models.Model):
+    """The five task categories of Autor, Levy & Murnane (2003) as split by Acemoglu & Autor
+    (2011). Their codes name the columns of every task profile in the project."""
+
+    class Code(models.TextChoices):
+        RC = "RC", _("Routinier cognitif")
+        RM = "RM", _("Routinier manuel")
+        NRA = "NRA", _("Non routinier analytique")
+        NRI = "NRI", _("Non routinier interpersonnel")
+        NRM = "NRM", _("Non routinier manuel")
+
+    code = models.CharField(_("code"), max_length=3, primary_key=True, choices=Code.choices)
+    label = models.CharField(_("libellé"), max_length=100)
+    definition = models.TextField(_("définition"))
+    examples = models.TextField(_("exemples"), blank=True)
+    position = models.PositiveSmallIntegerField(_("ordre"), default=0)
+
+    class Meta:
+        verbose_name = _("catégorie de tâches")
+        verbose_name_plural = _("catégories de tâches")
+        ordering = ["position"]
+
+    def __str__(self):
+        return f"{self.code} — {self.label}"
+
+
+class Certification(models.Model):
+    """A certification of the Répertoire national (RNCP) or the Répertoire spécifique (RS)."""
+
+    class Register(models.TextChoices):
+        RNCP = "RNCP", _("Répertoire national des certifications professionnelles")
+        RS = "RS", _("Répertoire spécifique")
+
+    code = models.CharField(_("numéro de fiche"), max_length=16, unique=True)  # RNCP509, RS6117
+    register = models.CharField(_("répertoire"), max_length=4, choices=Register.choices)
+    title = models.CharField(_("intitulé"), max_length=500)
+    # European level: NIV3..NIV8 in the export, stored as its digit.
+    level = models.PositiveSmallIntegerField(_("niveau européen"), null=True, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+    end_date = models.DateField(_("fin d'enregistrement"), null=True, blank=True)
+    occupations = models.ManyToManyField(
+        Occupation, verbose_name=_("métiers ROME visés"), blank=True, related_name="certifications"
+    )
+
+    class Meta:
+        verbose_name = _("certification")
+        verbose_name_plural = _("certifications")
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.code} — {self.title}"
+
+
+class SkillBlock(models.Model):
+    """A « bloc de compétences » of an RNCP certification (e.g. RNCP509BC05)."""
+
+    code = models.CharField(_("code du bloc"), max_length=24, unique=True)
+    label = models.CharField(_("libellé"), max_length=1000)
+    certification = models.ForeignKey(
+        Certification,
+        verbose_name=_("certification"),
+        on_delete=models.CASCADE,
+        related_name="skill_blocks",
+    )
+    occupations = models.ManyToManyField(
+        Occupation, verbose_name=_("métiers ROME"), blank=True, related_name="skill_blocks"
+    )
+
+    class Meta:
+        verbose_name = _("bloc de compétences")
+        verbose_name_plural = _("blocs de compétences")
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.code} — {self.label}"
