@@ -1,1 +1,253 @@
-"""Grid computations (methodology versions, runs and cells) live here."""
+"""Grid computations: methodology versions, runs and the cells they produce."""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+CATEGORIES = ("rc", "rm", "nra", "nri", "nrm")
+
+unit_interval = [MinValueValidator(0.0), MaxValueValidator(1.0)]
+
+
+class Lens(models.TextChoices):
+    """The three readings of exposure shipped with the method (DESIGN.md, step 2): published
+    indices measure two different things, so one set of susceptibilities cannot follow both."""
+
+    DEFAULT = "default", _("Par défaut")
+    GENAI = "genai", _("IA générative")
+    AUTOMATION = "automation", _("Automatisation des tâches répétitives")
+
+
+# Susceptibility presets α_c per lens. The generative-AI preset ranks ISCO-08 occupations as
+# the ILO 2025 index does (Spearman 0.82); the automation preset as Frey–Osborne (0.66) and
+# routine task intensity (0.94) do; the default sits between them.
+PRESETS = {
+    Lens.DEFAULT: {"rc": 0.85, "rm": 0.55, "nra": 0.45, "nri": 0.20, "nrm": 0.10},
+    Lens.GENAI: {"rc": 0.90, "rm": 0.10, "nra": 0.60, "nri": 0.25, "nrm": 0.05},
+    Lens.AUTOMATION: {"rc": 0.80, "rm": 0.90, "nra": 0.10, "nri": 0.05, "nrm": 0.20},
+}
+
+
+class MethodologyQuerySet(models.QuerySet):
+    def current(self, lens=Lens.DEFAULT):
+        """The newest version of a lens, the one new runs use."""
+        return self.filter(lens=lens).order_by("-version").first()
+
+
+class Methodology(models.Model):
+    """One version of the method's parameters. Versions are never edited once a run used
+    them: an analyst who changes a parameter creates the next version."""
+
+    lens = models.CharField(_("lecture"), max_length=16, choices=Lens.choices, default=Lens.DEFAULT)
+    version = models.PositiveIntegerField(_("version"))
+    alpha_rc = models.FloatField(_("susceptibilité RC"), validators=unit_interval)
+    alpha_rm = models.FloatField(_("susceptibilité RM"), validators=unit_interval)
+    alpha_nra = models.FloatField(_("susceptibilité NRA"), validators=unit_interval)
+    alpha_nri = models.FloatField(_("susceptibilité NRI"), validators=unit_interval)
+    alpha_nrm = models.FloatField(_("susceptibilité NRM"), validators=unit_interval)
+    # OECD task-based studies: high exposure from 0.7, significant change from 0.5.
+    high_threshold = models.FloatField(_("seuil d'exposition forte"), default=0.7, validators=unit_interval)
+    medium_threshold = models.FloatField(
+        _("seuil de changement significatif"), default=0.5, validators=unit_interval
+    )
+    prior_strength = models.FloatField(
+        _("force de l'a priori (m)"),
+        default=5.0,
+        validators=[MinValueValidator(0.0)],
+        help_text=_("Nombre d'entreprises que « vaut » le profil de référence dans le mélange."),
+    )
+    # French statistical secrecy on company statistics.
+    secrecy_min_companies = models.PositiveSmallIntegerField(_("secret : nombre minimal d'entreprises"), default=3)
+    secrecy_dominance = models.FloatField(
+        _("secret : part maximale d'une entreprise"), default=0.85, validators=unit_interval
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("créée par"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
+
+    objects = MethodologyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("version de la méthode")
+        verbose_name_plural = _("versions de la méthode")
+        ordering = ["lens", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["lens", "version"], name="methodology_unique_lens_version"),
+            models.CheckConstraint(
+                condition=models.Q(medium_threshold__lte=models.F("high_threshold")),
+                name="methodology_thresholds_ordered",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_lens_display()} v{self.version}"
+
+    def clean(self):
+        if (
+            self.medium_threshold is not None
+            and self.high_threshold is not None
+            and self.medium_threshold > self.high_threshold
+        ):
+            raise ValidationError(
+                {
+                    "medium_threshold": _(
+                        "Le seuil de changement significatif doit être inférieur au seuil d'exposition forte."
+                    )
+                }
+            )
+
+    @property
+    def susceptibility(self) -> dict[str, float]:
+        return {c: getattr(self, f"alpha_{c}") for c in CATEGORIES}
+
+    def as_params(self) -> dict:
+        """The parameters as the pure analysis functions take them."""
+        return {
+            "susceptibility": self.susceptibility,
+            "prior_strength": self.prior_strength,
+            "high_threshold": self.high_threshold,
+            "medium_threshold": self.medium_threshold,
+            "min_companies": self.secrecy_min_companies,
+            "dominance": self.secrecy_dominance,
+        }
+
+
+class GridRunQuerySet(models.QuerySet):
+    def current(self, lens=Lens.DEFAULT, index=None):
+        """The run the dashboards show for a lens (or an external index)."""
+        return (
+            self.filter(is_current=True, methodology__lens=lens, index=index)
+            .select_related("methodology", "index")
+            .first()
+        )
+
+
+class GridRun(models.Model):
+    """One computation of the grid. Only a run that finished is ever made current, in the
+    same transaction that writes its cells, so a failed run never replaces the current one."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("En attente")
+        RUNNING = "running", _("En cours")
+        READY = "ready", _("Terminé")
+        FAILED = "failed", _("Échec")
+
+    methodology = models.ForeignKey(
+        Methodology, verbose_name=_("version de la méthode"), on_delete=models.PROTECT, related_name="runs"
+    )
+    index = models.ForeignKey(
+        "skills.ExposureIndex",
+        verbose_name=_("indice externe"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="runs",
+        help_text=_("Vide : l'exposition est calculée à partir des tâches."),
+    )
+    status = models.CharField(_("statut"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    progress = models.PositiveSmallIntegerField(_("avancement (%)"), default=0)
+    step = models.CharField(_("étape"), max_length=255, blank=True)
+    is_current = models.BooleanField(_("en vigueur"), default=False)
+    trigger = models.CharField(_("déclenchement"), max_length=32, default="manual")
+    launched_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("lancé par"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("créé le"), auto_now_add=True)
+    started_at = models.DateTimeField(_("démarré le"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("terminé le"), null=True, blank=True)
+    timings = models.JSONField(_("durées (s)"), default=dict, blank=True)
+    stats = models.JSONField(_("statistiques"), default=dict, blank=True)
+    error = models.TextField(_("erreur"), blank=True)
+    task_id = models.CharField(_("tâche Celery"), max_length=64, blank=True)
+
+    objects = GridRunQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("calcul de la grille")
+        verbose_name_plural = _("calculs de la grille")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Calcul n°{self.pk} ({self.get_status_display()})"
+
+    @property
+    def duration(self):
+        if self.started_at and self.finished_at:
+            return (self.finished_at - self.started_at).total_seconds()
+        return None
+
+    @property
+    def source_label(self):
+        return self.index.name if self.index_id else _("Tâches (méthode de l'observatoire)")
+
+
+class GridCell(models.Model):
+    """One cell of the cube. Values of secret cells are stored with their flag for the audit
+    trail; every view, export and API response shows them as secret, never their values."""
+
+    run = models.ForeignKey(GridRun, verbose_name=_("calcul"), on_delete=models.CASCADE, related_name="cells")
+    territory_level = models.CharField(_("niveau territorial"), max_length=16)
+    territory_code = models.CharField(_("territoire"), max_length=9, blank=True)
+    sector_level = models.CharField(_("niveau sectoriel"), max_length=16)
+    sector_code = models.CharField(_("secteur"), max_length=6, blank=True)
+    occupation_level = models.CharField(_("niveau métier"), max_length=16)
+    occupation_code = models.CharField(_("métier"), max_length=5, blank=True)
+    size_band = models.CharField(_("tranche d'effectif"), max_length=8)
+    companies = models.PositiveIntegerField(_("entreprises"))
+    establishments = models.PositiveIntegerField(_("établissements"))
+    employees = models.PositiveIntegerField(_("salariés"))
+    exposure_mean = models.FloatField(_("exposition moyenne"), null=True)
+    share_high = models.FloatField(_("part exposition forte"), null=True)
+    share_medium = models.FloatField(_("part changement significatif"), null=True)
+    share_low = models.FloatField(_("part exposition faible"), null=True)
+    rti_mean = models.FloatField(_("intensité routinière moyenne"), null=True)
+    training_need_share = models.FloatField(_("part avec besoin de formation"), null=True)
+    training_coverage = models.FloatField(_("couverture par l'offre de formation"), null=True)
+    diagnostics = models.PositiveIntegerField(_("diagnostics"), default=0)
+    secret = models.BooleanField(_("secret statistique"), default=False)
+    secret_reason = models.CharField(_("motif du secret"), max_length=16, blank=True)
+
+    class Meta:
+        verbose_name = _("cellule de la grille")
+        verbose_name_plural = _("cellules de la grille")
+        indexes = [
+            models.Index(
+                fields=["run", "territory_level", "sector_level", "occupation_level", "size_band"],
+                name="gridcell_levels",
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "run",
+                    "territory_level",
+                    "territory_code",
+                    "sector_level",
+                    "sector_code",
+                    "occupation_level",
+                    "occupation_code",
+                    "size_band",
+                ],
+                name="gridcell_unique_coordinates",
+            ),
+        ]
+
+    def __str__(self):
+        return (
+            f"{self.territory_level}:{self.territory_code} × {self.sector_level}:{self.sector_code} × "
+            f"{self.occupation_level}:{self.occupation_code} × {self.size_band}"
+        )

@@ -1,12 +1,24 @@
 from django.contrib import admin
 
-from .models import Appellation, Certification, Mobility, Occupation, SkillBlock, TaskCategory
+from .models import (
+    Appellation,
+    Certification,
+    Mobility,
+    NafDivisionOccupation,
+    Occupation,
+    SkillBlock,
+    TaskCategory,
+)
 
 
 @admin.register(Occupation)
 class OccupationAdmin(admin.ModelAdmin):
-    list_display = ["code", "label", "level", "parent", "rome_v3_parent", "transition_eco", "transition_num"]
-    list_filter = ["level", "transition_eco", "transition_num", "transition_demo", "regulated", "managerial"]
+    list_display = [
+        "code", "label", "level", "parent", "rome_v3_parent", "transition_eco", "transition_num"
+    ]
+    list_filter = [
+        "level", "transition_eco", "transition_num", "transition_demo", "regulated", "managerial"
+    ]
     search_fields = ["code", "label", "appellations__label"]
     raw_id_fields = ["parent", "rome_v3_parent"]
     list_select_related = ["parent", "rome_v3_parent"]
@@ -57,3 +69,12 @@ class SkillBlockAdmin(admin.ModelAdmin):
     search_fields = ["code", "label", "certification__title"]
     raw_id_fields = ["certification"]
     filter_horizontal = ["occupations"]
+
+
+@admin.register(NafDivisionOccupation)
+class NafDivisionOccupationAdmin(admin.ModelAdmin):
+    list_display = ["naf_division", "occupation"]
+    list_filter = ["naf_division"]
+    search_fields = ["naf_division", "occupation__code", "occupation__label"]
+    raw_id_fields = ["occupation"]
+    list_select_related = ["occupation"]

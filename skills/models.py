@@ -103,7 +103,10 @@ class Mobility(models.Model):
     """A ranked transition from one fiche to another (ROME « rubrique mobilité »)."""
 
     source = models.ForeignKey(
-        Occupation, verbose_name=_("fiche d'origine"), on_delete=models.CASCADE, related_name="mobilities"
+        Occupation,
+        verbose_name=_("fiche d'origine"),
+        on_delete=models.CASCADE,
+        related_name="mobilities",
     )
     target = models.ForeignKey(
         Occupation, verbose_name=_("fiche cible"), on_delete=models.CASCADE, related_name="+"
@@ -197,3 +200,111 @@ class SkillBlock(models.Model):
 
     def __str__(self):
         return f"{self.code} — {self.label}"
+
+
+class NafDivisionOccupation(models.Model):
+    """A fiche métier the ROME links to a NAF division, from its `unix_arborescence_secteur_naf`
+    file; used to draw the typical occupations of a sector.
+
+    The division is a plain code ("62"; "00" is the ROME's « transverse » group) and not a key
+    to `companies.Sector`, because `skills` must not import an app above it.
+    """
+
+    naf_division = models.CharField(_("division NAF"), max_length=2)
+    occupation = models.ForeignKey(
+        Occupation,
+        verbose_name=_("fiche métier"),
+        on_delete=models.CASCADE,
+        related_name="naf_divisions",
+    )
+
+    class Meta:
+        verbose_name = _("lien secteur NAF – métier")
+        verbose_name_plural = _("liens secteur NAF – métier")
+        ordering = ["naf_division", "occupation"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["naf_division", "occupation"], name="naf_division_occupation_unique_pair"
+            ),
+        ]
+
+    def __str__(self):
+        return f"NAF {self.naf_division} → {self.occupation_id}"
+
+
+class OccupationTaskProfile(models.Model):
+    """An imported reference task profile of a fiche (shares as fractions of 1). Fiches
+    without one use the project's default per domaine (skills/profiles.py)."""
+
+    occupation = models.OneToOneField(
+        Occupation,
+        verbose_name=_("fiche métier"),
+        on_delete=models.CASCADE,
+        related_name="task_profile",
+        primary_key=True,
+    )
+    rc = models.FloatField(_("routinier cognitif"))
+    rm = models.FloatField(_("routinier manuel"))
+    nra = models.FloatField(_("non routinier analytique"))
+    nri = models.FloatField(_("non routinier interpersonnel"))
+    nrm = models.FloatField(_("non routinier manuel"))
+    source = models.CharField(_("source"), max_length=255, blank=True)
+    updated_at = models.DateTimeField(_("mis à jour le"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("profil de tâches de référence")
+        verbose_name_plural = _("profils de tâches de référence")
+        ordering = ["occupation"]
+
+    def __str__(self):
+        return f"Profil {self.occupation_id}"
+
+
+class ExposureIndex(models.Model):
+    """A published occupation-level index (ILO, Frey–Osborne, AIOE…) mapped onto ROME fiches,
+    so the grid can be computed with it in place of the task-based exposure."""
+
+    class CodeSystem(models.TextChoices):
+        ROME = "rome", _("ROME")
+        ISCO08 = "isco08", _("CITP / ISCO-08")
+        SOC2010 = "soc2010", _("SOC 2010 (États-Unis)")
+
+    name = models.CharField(_("nom"), max_length=100, unique=True)
+    code_system = models.CharField(_("nomenclature"), max_length=8, choices=CodeSystem.choices)
+    description = models.TextField(_("description"), blank=True)
+    source_file = models.CharField(_("fichier source"), max_length=255, blank=True)
+    rescaled = models.BooleanField(
+        _("rang centile"),
+        default=False,
+        help_text=_("Les scores n'étaient pas des probabilités : ils ont été ramenés à [0, 1] par rang centile."),
+    )
+    coverage = models.FloatField(_("part des fiches ROME couvertes"), default=0.0)
+    imported_at = models.DateTimeField(_("importé le"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("indice externe d'exposition")
+        verbose_name_plural = _("indices externes d'exposition")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class ExposureIndexScore(models.Model):
+    index = models.ForeignKey(ExposureIndex, verbose_name=_("indice"), on_delete=models.CASCADE, related_name="scores")
+    occupation = models.ForeignKey(
+        Occupation, verbose_name=_("fiche métier"), on_delete=models.CASCADE, related_name="index_scores"
+    )
+    score = models.FloatField(_("score [0, 1]"))
+    raw_score = models.FloatField(_("score publié"), null=True, blank=True)
+    matched_codes = models.CharField(_("codes d'origine"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("score d'un indice externe")
+        verbose_name_plural = _("scores d'indices externes")
+        constraints = [
+            models.UniqueConstraint(fields=["index", "occupation"], name="index_score_unique_occupation"),
+        ]
+
+    def __str__(self):
+        return f"{self.index} · {self.occupation_id} = {self.score:.3f}"
