@@ -55,7 +55,18 @@ class EstablishmentAdmin(admin.ModelAdmin):
 
 @admin.register(JobPosition)
 class JobPositionAdmin(admin.ModelAdmin):
-    list_display = ["establishment", "occupation", "headcount", "rc", "rm", "nra", "nri", "nrm", "training_need", "source"]
+    list_display = [
+        "establishment",
+        "occupation",
+        "headcount",
+        "rc",
+        "rm",
+        "nra",
+        "nri",
+        "nrm",
+        "training_need",
+        "source",
+    ]
     list_filter = ["source", "training_need", "campaign", "establishment__size_band"]
     search_fields = ["establishment__siret", "establishment__company__name", "occupation__code", "occupation__label"]
     raw_id_fields = ["establishment", "occupation"]
