@@ -15,7 +15,13 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $@
 
+# axe-core, the accessibility rules the browser tests run in each page (tests/browser), goes
+# into .npm/ only when missing; without npm those checks skip and nothing else is affected.
+AXE_JS := .npm/node_modules/axe-core/axe.min.js
+
 install: $(VENV)/.installed
+	@test -f $(AXE_JS) || npm install --no-audit --no-fund --silent --prefix .npm axe-core@4 \
+		|| echo "axe-core could not be installed: accessibility checks will be skipped"
 
 run: install
 	$(PY) manage.py migrate --noinput

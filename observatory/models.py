@@ -251,3 +251,43 @@ class GridCell(models.Model):
             f"{self.territory_level}:{self.territory_code} × {self.sector_level}:{self.sector_code} × "
             f"{self.occupation_level}:{self.occupation_code} × {self.size_band}"
         )
+
+
+class OccupationScore(models.Model):
+    """The scores of one fiche in one run: the reference, field and blended task profiles
+    (fractions of 1; both inputs stay visible), exposure, RTI and exposure class."""
+
+    run = models.ForeignKey(GridRun, verbose_name=_("calcul"), on_delete=models.CASCADE, related_name="scores")
+    occupation = models.ForeignKey(
+        "skills.Occupation", verbose_name=_("fiche métier"), on_delete=models.CASCADE, related_name="scores"
+    )
+    n_companies = models.PositiveIntegerField(_("entreprises déclarantes"), default=0)
+    employees = models.PositiveIntegerField(_("salariés"), default=0)
+    ref_rc = models.FloatField(null=True)
+    ref_rm = models.FloatField(null=True)
+    ref_nra = models.FloatField(null=True)
+    ref_nri = models.FloatField(null=True)
+    ref_nrm = models.FloatField(null=True)
+    field_rc = models.FloatField(null=True)
+    field_rm = models.FloatField(null=True)
+    field_nra = models.FloatField(null=True)
+    field_nri = models.FloatField(null=True)
+    field_nrm = models.FloatField(null=True)
+    rc = models.FloatField()
+    rm = models.FloatField()
+    nra = models.FloatField()
+    nri = models.FloatField()
+    nrm = models.FloatField()
+    exposure = models.FloatField(_("exposition"), null=True)  # None: an index that does not cover the fiche
+    rti = models.FloatField(_("intensité routinière"))
+    exposure_class = models.CharField(_("classe d'exposition"), max_length=8)
+
+    class Meta:
+        verbose_name = _("score d'un métier")
+        verbose_name_plural = _("scores des métiers")
+        constraints = [
+            models.UniqueConstraint(fields=["run", "occupation"], name="occupation_score_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.occupation_id} : {self.exposure:.2f}"

@@ -4,7 +4,10 @@ import pandas as pd
 from django.db.models import Count, Q, Sum
 
 from companies.models import Company, JobPosition, Sector, Territory
-from skills.models import Occupation
+from skills.models import ExposureIndexScore, Occupation, OccupationTaskProfile
+from skills.profiles import default_profile
+
+from .models import CATEGORIES, GridCell, OccupationScore
 
 
 def reference_counts() -> dict:
@@ -126,3 +129,73 @@ def section_of_division() -> dict[str, str]:
         if node:
             mapping.setdefault(code[:2], node)
     return mapping
+
+
+def reference_profiles_frame() -> pd.DataFrame:
+    """Reference task profile of every fiche, indexed by ROME code, rc..nrm as fractions of 1:
+    the imported profile where there is one, else the project's default for its domaine."""
+    fiches = list(Occupation.objects.fiches().values_list("code", flat=True))
+    defaults = pd.DataFrame.from_dict(
+        {code: default_profile(code) for code in fiches}, orient="index", columns=list(CATEGORIES)
+    )
+    imported = pd.DataFrame.from_records(
+        OccupationTaskProfile.objects.values_list("occupation_id", *CATEGORIES),
+        columns=["occupation", *CATEGORIES],
+    ).set_index("occupation")
+    frame = defaults.astype(float)
+    if not imported.empty:
+        frame.loc[imported.index.intersection(frame.index), list(CATEGORIES)] = imported
+    frame.index.name = "occupation"
+    return frame
+
+
+def index_scores_frame(index_id: int) -> pd.Series:
+    """Scores in [0, 1] of an external index, indexed by ROME fiche."""
+    rows = ExposureIndexScore.objects.filter(index_id=index_id).values_list("occupation_id", "score")
+    series = pd.Series(dict(rows), dtype=float, name="exposure")
+    series.index.name = "occupation"
+    return series
+
+
+def training_coverage_frame() -> pd.DataFrame:
+    """(département, fiche) pairs for which a published offer leads to a skills block (or a
+    certification) relevant to the fiche, from a provider located in that département.
+
+    Columns: departement, occupation, covered (always True; absent pairs are not covered).
+    """
+    from trainings.models import TrainingOffer
+
+    published = TrainingOffer.objects.filter(status=TrainingOffer.Status.PUBLISHED, provider__commune__isnull=False)
+    by_block = published.values_list("provider__commune__parent__code", "skill_blocks__occupations__code")
+    by_certification = published.values_list("provider__commune__parent__code", "certification__occupations__code")
+    frame = pd.DataFrame.from_records(
+        [*by_block, *by_certification], columns=["departement", "occupation"]
+    ).dropna()
+    frame = frame.drop_duplicates().reset_index(drop=True)
+    frame["covered"] = True
+    return frame
+
+
+def cells_export_frame(run) -> pd.DataFrame:
+    """The cells of a run with the names of their territory, sector and occupation."""
+    fields = [f.name for f in GridCell._meta.fields if f.name not in ("id", "run")]
+    frame = pd.DataFrame.from_records(GridCell.objects.filter(run=run).values_list(*fields).order_by(), columns=fields)
+    frame.insert(0, "run_id", run.pk)
+    territory_names = {
+        f"{level}:{code}": name for level, code, name in Territory.objects.values_list("level", "code", "name")
+    }
+    keys = frame["territory_level"] + ":" + frame["territory_code"]
+    frame["territory_name"] = keys.map(territory_names).fillna("")
+    frame.loc[frame["territory_level"] == "all", "territory_name"] = "Ensemble"
+    sector_labels = dict(Sector.objects.values_list("code", "label"))
+    frame["sector_label"] = frame["sector_code"].map(sector_labels).fillna("")
+    occupation_labels = dict(Occupation.objects.values_list("code", "label"))
+    frame["occupation_label"] = frame["occupation_code"].map(occupation_labels).fillna("")
+    return frame
+
+
+def occupation_scores_export_frame(run) -> pd.DataFrame:
+    fields = [f.name for f in OccupationScore._meta.fields if f.name not in ("id", "run", "occupation")]
+    rows = OccupationScore.objects.filter(run=run).values_list("occupation_id", "occupation__label", *fields)
+    frame = pd.DataFrame.from_records(rows.order_by("occupation_id"), columns=["code_rome", "label", *fields])
+    return frame

@@ -9,6 +9,7 @@ defaults below switch on whenever debug is off.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -157,6 +158,18 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=30 
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=35 * 60)
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Nightly recomputation of every lens (beat copies this into its database schedule).
+CELERY_BEAT_SCHEDULE = {
+    "recompute-grids-nightly": {
+        "task": "observatory.compute_current_grids",
+        "schedule": crontab(hour=env.int("OBSERVATORY_NIGHTLY_HOUR", default=2), minute=30),
+    },
+}
+
+# New field data (an import, a submitted diagnostic) queues one recomputation after this
+# many seconds, so a burst of submissions gives a single run.
+OBSERVATORY_AUTO_RECOMPUTE = env.bool("OBSERVATORY_AUTO_RECOMPUTE", default=True)
+OBSERVATORY_RECOMPUTE_DELAY = env.int("OBSERVATORY_RECOMPUTE_DELAY", default=300)
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

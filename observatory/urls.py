@@ -6,6 +6,7 @@ from . import views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("observatoire/", include("observatory.urls_observatory")),
     path("comptes/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -34,3 +34,33 @@ def _clear_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+def _user_in_group(django_user_model, username, group_name=None, **extra):
+    from django.contrib.auth.models import Group
+
+    user = django_user_model.objects.create_user(username=username, password="motdepasse-test-2026", **extra)
+    if group_name:
+        user.groups.add(Group.objects.get(name=group_name))
+    return user
+
+
+@pytest.fixture
+def analyst(db, django_user_model):
+    return _user_in_group(django_user_model, "analyste", "analyst")
+
+
+@pytest.fixture
+def curator(db, django_user_model):
+    return _user_in_group(django_user_model, "curateur", "curator")
+
+
+@pytest.fixture
+def plain_user(db, django_user_model):
+    """Logged in, but neither analyst nor curator (e.g. a company member)."""
+    return _user_in_group(django_user_model, "quelquun")
+
+
+@pytest.fixture
+def superuser(db, django_user_model):
+    return django_user_model.objects.create_superuser(username="admin", password="motdepasse-test-2026")

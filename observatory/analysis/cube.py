@@ -1,0 +1,535 @@
+"""The cube of the grille d'analyse: job positions aggregated over four dimensions.
+
+Step 6 of the method (DESIGN.md). Each job position carries the exposure E(o), RTI and
+exposure class of its occupation (the blended score of `exposure.occupation_scores`, never
+the company's own reported profile), and positions are aggregated over
+
+    territory   all > région > département, and région > EPCI
+    sector      all > NAF section > NAF division
+    occupation  all > ROME grand domaine > domaine professionnel > fiche métier
+    size        all > size band (0-9, 10-49, 50-249, 250-4999, 5000+ employees)
+
+for every combination of levels (4 × 3 × 4 × 2 = 96), with roll-ups ("all") on every
+dimension. A cell exists when at least one position falls in it.
+
+EPCI do not nest inside départements (an EPCI may straddle two of them), so an EPCI cell is
+a child of its région, not of a département. A position whose code is missing (NaN or "") at
+some level, typically a commune outside any EPCI in the source, is counted in an "inconnu"
+member of that level under its parent, so children always add up to their parent.
+
+Distinct counts (companies, establishments, diagnostics) and the largest companies are
+computed for each grouping from the positions themselves, never by adding children: a
+company present in two départements counts once in their région.
+
+How it scales: positions are first summed to one row per (establishment, company,
+département, EPCI, division, occupation code at the level, size band), so the 24 groupings
+with occupation "all" run on about one row per establishment; every grouping is then a few
+`pd.factorize` calls and `np.bincount`s on integer codes.
+"""
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+TERRITORY_LEVELS = ("all", "region", "departement", "epci")
+SECTOR_LEVELS = ("all", "section", "division")
+OCCUPATION_LEVELS = ("all", "grand_domaine", "domaine", "fiche")
+SIZE_LEVELS = ("all", "band")
+SIZE_BANDS = ("0-9", "10-49", "50-249", "250-4999", "5000+")
+
+ALL_CODE = ""  # code of a roll-up cell on the territory, sector and occupation dimensions
+ALL_SIZE = "all"  # size_band of a roll-up cell on the size dimension
+UNKNOWN_CODE = "inconnu"  # member holding the positions whose code is missing at a level
+
+DIMENSIONS = ("territory", "sector", "occupation", "size")
+LEVELS = {
+    "territory": TERRITORY_LEVELS,
+    "sector": SECTOR_LEVELS,
+    "occupation": OCCUPATION_LEVELS,
+    "size": SIZE_LEVELS,
+}
+# The level a level's members roll up into; "epci" rolls up into "region" (see above).
+PARENT_LEVEL = {
+    "territory": {"region": "all", "departement": "region", "epci": "region"},
+    "sector": {"section": "all", "division": "section"},
+    "occupation": {"grand_domaine": "all", "domaine": "grand_domaine", "fiche": "domaine"},
+    "size": {"band": "all"},
+}
+# Column of the positions frame holding the code of each level.
+POSITION_COLUMNS = {
+    "region": "region",
+    "departement": "departement",
+    "epci": "epci",
+    "section": "naf_section",
+    "division": "naf_division",
+    "grand_domaine": "grand_domaine",
+    "domaine": "domaine",
+    "fiche": "occupation",
+    "band": "size_band",
+}
+
+CUBE_COLUMNS = [
+    "territory_level", "territory_code", "territory_parent",
+    "sector_level", "sector_code", "sector_parent",
+    "occupation_level", "occupation_code", "occupation_parent",
+    "size_band",
+    "companies", "establishments", "employees",
+    "exposure_mean", "share_high", "share_medium", "share_low", "rti_mean",
+    "training_need_share", "training_coverage", "diagnostics",
+    "max_company_employees", "second_company_employees",
+]  # fmt: skip
+_VALUE_DTYPES = {
+    "companies": np.int32, "establishments": np.int32, "employees": np.int64,
+    "exposure_mean": np.float64, "share_high": np.float64, "share_medium": np.float64,
+    "share_low": np.float64, "rti_mean": np.float64, "training_need_share": np.float64,
+    "training_coverage": np.float64, "diagnostics": np.int32,
+    "max_company_employees": np.int64, "second_company_employees": np.int64,
+}  # fmt: skip
+
+# Headcount-weighted sums carried from positions to cells (all in employees).
+_SUMS = (
+    "employees",  # headcount
+    "exposure_w", "exposure_den",  # Σ headcount·E, Σ headcount where E is known
+    "rti_w", "rti_den",
+    "high", "medium", "low",  # headcount by exposure class
+    "need",  # headcount with a declared training need
+    "covered",  # exposed headcount whose (département, occupation) has a published offer
+)  # fmt: skip
+
+_INT64_SAFE = 2**62
+
+
+def cube_levels() -> list[tuple[str, str, str, str]]:
+    """The 96 level combinations (territory, sector, occupation, size) of the cube."""
+    return list(itertools.product(TERRITORY_LEVELS, SECTOR_LEVELS, OCCUPATION_LEVELS, SIZE_LEVELS))
+
+
+@dataclass
+class _Level:
+    """Members of one level of a dimension, as integer nodes.
+
+    codes: node of each position (int32); labels: code of each node; parent: node of the
+    parent level for each node (-1 for the "all" level). A node is a path (région, EPCI), so an
+    EPCI straddling two régions would give two nodes.
+    """
+
+    codes: np.ndarray
+    labels: np.ndarray
+    parent: np.ndarray
+
+    @property
+    def size(self) -> int:
+        return len(self.labels)
+
+
+def _all_level(n: int, label: str) -> _Level:
+    return _Level(
+        codes=np.zeros(n, dtype=np.int32),
+        labels=np.array([label], dtype=object),
+        parent=np.array([-1], dtype=np.int64),
+    )
+
+
+def _raw_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Integer code of each value and the code labels as str; NaN and "" become UNKNOWN_CODE.
+
+    Only the distinct values are turned into strings, never the rows.
+    """
+    ids, uniques = pd.factorize(values, use_na_sentinel=True)
+    labels = [str(u).strip() or UNKNOWN_CODE for u in np.asarray(uniques, dtype=object)]
+    labels.append(UNKNOWN_CODE)  # for the NaN sentinel -1, i.e. the last entry
+    label_ids, label_uniques = pd.factorize(np.array(labels, dtype=object))
+    return label_ids[ids].astype(np.int64), np.asarray(label_uniques, dtype=object)
+
+
+def _encode_level(values: pd.Series, parent: _Level) -> _Level:
+    raw, raw_labels = _raw_codes(values)
+    width = len(raw_labels)
+    nodes, paths = pd.factorize(parent.codes.astype(np.int64) * width + raw)
+    return _Level(
+        codes=nodes.astype(np.int32),
+        labels=raw_labels[paths % width],
+        parent=(paths // width).astype(np.int64),
+    )
+
+
+def _dense_ids(columns: list[tuple[np.ndarray, int]]) -> tuple[np.ndarray, np.ndarray]:
+    """Group ids (numbered in order of first appearance) of rows keyed by integer columns.
+
+    `columns`: (codes in [0, size), size) pairs. Returns the id of each row and the key of
+    each group (refactorized on the way whenever the product of sizes nears 2**62).
+    """
+    key = np.zeros(len(columns[0][0]), dtype=np.int64)
+    bound = 1
+    for codes, size in columns:
+        if bound * size > _INT64_SAFE:
+            key, uniques = pd.factorize(key)
+            bound = len(uniques)
+        key = key * size + codes
+        bound *= size
+    ids, uniques = pd.factorize(key)
+    return ids, uniques
+
+
+def _first_rows(ids: np.ndarray) -> np.ndarray:
+    """Index of the first row of each group, for ids numbered in order of first appearance."""
+    if len(ids) == 0:
+        return np.zeros(0, dtype=np.int64)
+    seen = np.maximum.accumulate(ids)
+    return np.flatnonzero(np.r_[True, ids[1:] > seen[:-1]])
+
+
+def _bool_column(positions: pd.DataFrame, column: str) -> np.ndarray:
+    return positions[column].fillna(False).to_numpy(dtype=bool)
+
+
+def _coverage_flags(positions: pd.DataFrame, fiche_raw: tuple, training_coverage: pd.DataFrame) -> np.ndarray:
+    """Whether each position's (département, occupation) has a published relevant offer."""
+    dep_ids, dep_labels = _raw_codes(positions["departement"])
+    occ_ids, occ_labels = fiche_raw
+    pair_ids, pairs = pd.factorize(dep_ids * len(occ_labels) + occ_ids)
+    pair_frame = pd.DataFrame(
+        {
+            "departement": dep_labels[pairs // len(occ_labels)],
+            "occupation": occ_labels[pairs % len(occ_labels)],
+        }
+    )
+    covered = (
+        training_coverage.assign(
+            departement=training_coverage["departement"].astype(str),
+            occupation=training_coverage["occupation"].astype(str),
+            covered=training_coverage["covered"].fillna(False).astype(bool),
+        )
+        .groupby(["departement", "occupation"], as_index=False, observed=True)["covered"]
+        .any()
+    )
+    flags = pair_frame.merge(covered, how="left", on=["departement", "occupation"])["covered"]
+    flags = flags.fillna(False).to_numpy(dtype=bool)  # one per distinct pair, in order
+    return flags[pair_ids]
+
+
+def _position_sums(
+    positions: pd.DataFrame,
+    scores: pd.DataFrame,
+    fiche: _Level,
+    training_coverage: pd.DataFrame | None,
+) -> dict[str, np.ndarray]:
+    """The headcount-weighted sums of `_SUMS`, one float array per name, per position."""
+    headcount = positions["headcount"].to_numpy(dtype=np.float64)
+    node_scores = scores.reindex(pd.Index(fiche.labels))
+    node_exposure = node_scores["exposure"].to_numpy(dtype=np.float64)
+    node_rti = node_scores["rti"].to_numpy(dtype=np.float64)
+    node_class = node_scores["exposure_class"].astype(object).to_numpy()
+
+    e = node_exposure[fiche.codes]
+    r = node_rti[fiche.codes]
+    cls = pd.Categorical(node_class, categories=["low", "medium", "high"]).codes[fiche.codes]
+    e_known = ~np.isnan(e)
+    r_known = ~np.isnan(r)
+    sums = {
+        "employees": headcount,
+        "exposure_w": headcount * np.nan_to_num(e),
+        "exposure_den": np.where(e_known, headcount, 0.0),
+        "rti_w": headcount * np.nan_to_num(r),
+        "rti_den": np.where(r_known, headcount, 0.0),
+        "high": np.where(cls == 2, headcount, 0.0),
+        "medium": np.where(cls == 1, headcount, 0.0),
+        "low": np.where(cls == 0, headcount, 0.0),
+        "need": np.where(_bool_column(positions, "training_need"), headcount, 0.0),
+    }
+    if training_coverage is None:
+        sums["covered"] = np.zeros(len(positions))
+    else:
+        flags = _coverage_flags(positions, _raw_codes(positions["occupation"]), training_coverage)
+        sums["covered"] = np.where(flags & (cls >= 1), headcount, 0.0)
+    return sums
+
+
+def _empty_cube() -> pd.DataFrame:
+    frame = pd.DataFrame({c: pd.Series(dtype=object) for c in CUBE_COLUMNS[:10]})
+    for c in CUBE_COLUMNS[10:]:
+        frame[c] = pd.Series(dtype=_VALUE_DTYPES[c])
+    return frame
+
+
+def _encode_dimensions(positions: pd.DataFrame) -> dict[str, dict[str, _Level]]:
+    """Every level of every dimension as integer nodes, each level nested in its parent."""
+    n = len(positions)
+
+    def level(name: str, parent: _Level) -> _Level:
+        return _encode_level(positions[POSITION_COLUMNS[name]], parent)
+
+    t_all = _all_level(n, ALL_CODE)
+    region = level("region", t_all)
+    s_all = _all_level(n, ALL_CODE)
+    section = level("section", s_all)
+    o_all = _all_level(n, ALL_CODE)
+    grand_domaine = level("grand_domaine", o_all)
+    domaine = level("domaine", grand_domaine)
+    z_all = _all_level(n, ALL_SIZE)
+    return {
+        "territory": {
+            "all": t_all,
+            "region": region,
+            "departement": level("departement", region),
+            "epci": level("epci", region),
+        },
+        "sector": {"all": s_all, "section": section, "division": level("division", section)},
+        "occupation": {
+            "all": o_all,
+            "grand_domaine": grand_domaine,
+            "domaine": domaine,
+            "fiche": level("fiche", domaine),
+        },
+        "size": {"all": z_all, "band": level("band", z_all)},
+    }
+
+
+class _Output:
+    """The cube's columns, preallocated at an upper bound of the number of cells and filled
+    grouping after grouping.
+
+    Pages of `np.empty` that are never written are never resident, and shrinking in place at
+    the end gives the memory back, so the cube is built without holding per-grouping pieces
+    next to their concatenation (which doubled the peak on a million positions).
+    """
+
+    def __init__(self, dims: dict[str, dict[str, _Level]], capacity: int):
+        self.categories, self.code, self.parent = {}, {}, {}
+        for dim in ("territory", "sector", "occupation"):
+            members = dims[dim]
+            self.categories[dim] = pd.Index(
+                pd.unique(np.concatenate([[ALL_CODE], *[lv.labels for lv in members.values()]]))
+            )
+            dtype = np.int16 if len(self.categories[dim]) < 2**15 else np.int32
+            self.code[dim] = {
+                k: self.categories[dim].get_indexer(lv.labels).astype(dtype) for k, lv in members.items()
+            }
+            self.parent[dim] = {
+                k: self.code[dim][PARENT_LEVEL[dim][k]][lv.parent] if k != "all" else self.code[dim][k]
+                for k, lv in members.items()
+            }
+        bands = [b for b in dims["size"]["band"].labels if b not in SIZE_BANDS]
+        self.categories["size"] = pd.Index([ALL_SIZE, *SIZE_BANDS, *bands])
+        self.code["size"] = {
+            k: self.categories["size"].get_indexer(lv.labels).astype(np.int16) for k, lv in dims["size"].items()
+        }
+        dtypes = {f"{dim}_level": np.int8 for dim in ("territory", "sector", "occupation")}
+        for dim in ("territory", "sector", "occupation"):
+            dtypes[f"{dim}_code"] = dtypes[f"{dim}_parent"] = self.code[dim]["all"].dtype
+        dtypes["size_band"] = np.int16
+        dtypes.update(_VALUE_DTYPES)
+        self.columns = {name: np.empty(capacity, dtype=dtypes[name]) for name in CUBE_COLUMNS}
+        self.filled = 0
+
+    def write(self, levels: tuple[str, str, str, str], nodes: tuple, values: dict[str, np.ndarray]) -> None:
+        """Append the cells of one grouping: its levels, each cell's node per dimension, values."""
+        stop = self.filled + len(nodes[0])
+        window = slice(self.filled, stop)
+        for dim, level, dim_levels, node in zip(DIMENSIONS[:3], levels, LEVELS.values(), nodes, strict=False):
+            self.columns[f"{dim}_level"][window] = dim_levels.index(level)
+            self.columns[f"{dim}_code"][window] = self.code[dim][level][node]
+            self.columns[f"{dim}_parent"][window] = self.parent[dim][level][node]
+        self.columns["size_band"][window] = self.code["size"][levels[3]][nodes[3]]
+        for name, array in values.items():
+            self.columns[name][window] = array
+        self.filled = stop
+
+    def frame(self) -> pd.DataFrame:
+        columns = {}
+        for name in CUBE_COLUMNS:
+            array = self.columns.pop(name)
+            array.resize(self.filled, refcheck=False)  # in place: the unused tail is released
+            if name.endswith("_level"):
+                dim = name.removesuffix("_level")
+                columns[name] = pd.Categorical.from_codes(array, categories=list(LEVELS[dim]))
+            elif name.endswith(("_code", "_parent")):
+                dim = name.rsplit("_", 1)[0]
+                columns[name] = pd.Categorical.from_codes(array, categories=self.categories[dim])
+            elif name == "size_band":
+                columns[name] = pd.Categorical.from_codes(array, categories=self.categories["size"])
+            else:
+                columns[name] = array
+        # copy=False keeps one block per column instead of consolidating (copying) them.
+        return pd.DataFrame(columns, columns=CUBE_COLUMNS, copy=False)
+
+
+def build_cube(
+    positions: pd.DataFrame,
+    scores: pd.DataFrame,
+    *,
+    training_coverage: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Aggregate job positions into every cell of the 96 level combinations.
+
+    `positions`: one row per job position with columns
+      company, establishment   ids (any hashable),
+      headcount                employees (int > 0),
+      training_need            bool, the company declared a training need for the position,
+      diagnostic               bool, the position comes from a submitted company diagnostic,
+      region, departement, epci, naf_section, naf_division, grand_domaine, domaine,
+      occupation (ROME fiche), size_band   the codes of each level (str; a missing code,
+                               NaN or "", is counted in the "inconnu" member of its parent).
+    `scores`: indexed by ROME fiche with exposure (0–1), rti and exposure_class
+      (low / medium / high), as returned by `exposure.occupation_scores`. Positions whose
+      occupation has no score count in employees, companies and establishments but not in
+      exposure_mean, rti_mean or the class shares, whose denominators are scored employees.
+    `training_coverage` (optional): columns departement, occupation, covered (bool: a
+      published offer leading to a relevant skills block exists in that département).
+
+    Returns one row per cell, grouped by level combination, with columns
+      territory_level / sector_level / occupation_level   level names (see LEVELS),
+      territory_code / sector_code / occupation_code      member code ("" for level "all"),
+      territory_parent / sector_parent / occupation_parent  code of the member it rolls up
+                               into (EPCI and département → région; "" under "all" and for
+                               the "all" cell itself),
+      size_band                a band of SIZE_BANDS, or "all" for the roll-up,
+      companies, establishments   distinct counts,
+      employees                sum of headcounts,
+      exposure_mean            headcount-weighted mean exposure (0–1),
+      share_high / share_medium / share_low   shares of scored employees by class (sum 1),
+      rti_mean                 headcount-weighted mean RTI,
+      training_need_share      share of employees with a declared training need (0–1),
+      training_coverage        share of exposed (high or medium) employees whose
+                               (département, occupation) is covered; NaN when the cell has
+                               no exposed employee or `training_coverage` is None,
+      diagnostics              distinct companies with at least one position from a
+                               submitted diagnostic in the cell,
+      max_company_employees, second_company_employees   employees of the largest and second
+                               largest company in the cell (0 when there is no second), for
+                               the dominance rule of statistical secrecy.
+    Level and code columns are categoricals; companies, establishments and diagnostics are
+    int32, employees int64, shares and means float64.
+    """
+    if positions.empty:
+        return _empty_cube()
+    dims = _encode_dimensions(positions)
+    territory, sector, occupation, size = (dims[d] for d in DIMENSIONS)
+    company, company_labels = pd.factorize(positions["company"])
+    establishment, establishment_labels = pd.factorize(positions["establishment"])
+    n_company, n_establishment = len(company_labels), len(establishment_labels)
+    diagnostic = _bool_column(positions, "diagnostic").astype(np.float64)
+    sums = _position_sums(positions, scores, occupation["fiche"], training_coverage)
+
+    # A grouping has at most one cell per position, and at most the product of its levels' sizes.
+    capacity = sum(
+        min(len(positions), territory[t].size * sector[s].size * occupation[o].size * size[z].size)
+        for t, s, o, z in cube_levels()
+    )
+    output = _Output(dims, capacity)
+    for o_level in OCCUPATION_LEVELS:
+        # One row per (establishment, company, département, EPCI, division, occupation member,
+        # band): the finest grain any grouping with this occupation level needs.
+        o = occupation[o_level]
+        rows, _ = _dense_ids(
+            [
+                (establishment, n_establishment),
+                (company, n_company),
+                (territory["departement"].codes, territory["departement"].size),
+                (territory["epci"].codes, territory["epci"].size),
+                (sector["division"].codes, sector["division"].size),
+                (o.codes, o.size),
+                (size["band"].codes, size["band"].size),
+            ]
+        )
+        first = _first_rows(rows)
+        n_rows = len(first)
+        grain = {name: np.bincount(rows, weights=sums[name], minlength=n_rows) for name in _SUMS}
+        grain["diagnostic"] = np.bincount(rows, weights=diagnostic, minlength=n_rows) > 0
+        grain["company"] = company[first]
+        grain["establishment"] = establishment[first]
+        del rows
+        zeros = np.zeros(n_rows, dtype=np.int32)
+        departement = territory["departement"].codes[first]
+        division = sector["division"].codes[first]
+        codes = {
+            "territory": {
+                "all": zeros,
+                "region": territory["departement"].parent[departement],
+                "departement": departement,
+                "epci": territory["epci"].codes[first],
+            },
+            "sector": {"all": zeros, "section": sector["division"].parent[division], "division": division},
+            "size": {"all": zeros, "band": size["band"].codes[first]},
+        }
+        occupation_codes = o.codes[first]
+        for t_level, s_level, z_level in itertools.product(TERRITORY_LEVELS, SECTOR_LEVELS, SIZE_LEVELS):
+            nodes, values = _grouping(
+                grain,
+                (codes["territory"][t_level], codes["sector"][s_level], occupation_codes, codes["size"][z_level]),
+                (territory[t_level].size, sector[s_level].size, o.size, size[z_level].size),
+                n_company,
+                n_establishment,
+                training_coverage is not None,
+            )
+            output.write((t_level, s_level, o_level, z_level), nodes, values)
+    return output.frame()
+
+
+def _grouping(
+    grain: dict[str, np.ndarray],
+    codes: tuple[np.ndarray, ...],
+    sizes: tuple[int, ...],
+    n_company: int,
+    n_establishment: int,
+    with_coverage: bool,
+) -> tuple[tuple[np.ndarray, ...], dict[str, np.ndarray]]:
+    """The cells of one level combination: each cell's node per dimension and its values."""
+    t, s, o, z = codes
+    _, n_s, n_o, n_z = sizes
+    # A cell's key is its four nodes in mixed radix (at most a few 1e9, hence int64).
+    cell, keys = pd.factorize(((t.astype(np.int64) * n_s + s) * n_o + o) * n_z + z)
+    n_cells = len(keys)
+    nodes = (keys // (n_z * n_o * n_s), keys // (n_z * n_o) % n_s, keys // n_z % n_o, keys % n_z)
+
+    values = _cell_indicators(
+        {name: np.bincount(cell, weights=grain[name], minlength=n_cells) for name in _SUMS}, with_coverage
+    )
+    # Per (cell, company): employees and whether any of its positions is from a diagnostic.
+    pair, pair_keys = pd.factorize(cell * n_company + grain["company"])
+    pair_cell = pair_keys // n_company
+    pair_employees = np.bincount(pair, weights=grain["employees"])
+    pair_diagnostic = np.bincount(pair, weights=grain["diagnostic"]) > 0
+    values["companies"] = np.bincount(pair_cell, minlength=n_cells)
+    values["diagnostics"] = np.bincount(pair_cell, weights=pair_diagnostic, minlength=n_cells)
+    values["max_company_employees"], values["second_company_employees"] = _two_largest(
+        pair_cell, pair_employees, n_cells
+    )
+    establishments = pd.unique(cell * n_establishment + grain["establishment"])
+    values["establishments"] = np.bincount(establishments // n_establishment, minlength=n_cells)
+    return nodes, values
+
+
+def _cell_indicators(cell_sums: dict[str, np.ndarray], with_coverage: bool) -> dict:
+    """Ratios of a grouping's cells from their headcount-weighted sums."""
+
+    def ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(denominator > 0, numerator / denominator, np.nan)
+
+    scored = cell_sums["high"] + cell_sums["medium"] + cell_sums["low"]
+    exposed = cell_sums["high"] + cell_sums["medium"]
+    return {
+        "employees": np.rint(cell_sums["employees"]),
+        "exposure_mean": ratio(cell_sums["exposure_w"], cell_sums["exposure_den"]),
+        "share_high": ratio(cell_sums["high"], scored),
+        "share_medium": ratio(cell_sums["medium"], scored),
+        "share_low": ratio(cell_sums["low"], scored),
+        "rti_mean": ratio(cell_sums["rti_w"], cell_sums["rti_den"]),
+        "training_need_share": ratio(cell_sums["need"], cell_sums["employees"]),
+        "training_coverage": ratio(cell_sums["covered"], exposed) if with_coverage else np.nan,
+    }
+
+
+def _two_largest(group: np.ndarray, values: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """Largest and second largest value per group (0 where the group has fewer values)."""
+    largest = np.zeros(n_groups)
+    np.maximum.at(largest, group, values)
+    is_top = values == largest[group]
+    tops = np.bincount(group, weights=is_top, minlength=n_groups)
+    second = np.zeros(n_groups)
+    np.maximum.at(second, group, np.where(is_top, 0.0, values))
+    second = np.where(tops >= 2, largest, second)  # a tie for first place
+    return np.rint(largest), np.rint(second)

@@ -1,0 +1,228 @@
+"""Writes of the observatory: launching and computing grid runs, new methodology versions."""
+
+import io
+import logging
+import time
+
+import pandas as pd
+from django.db import connection, transaction
+from django.utils import timezone
+
+from .analysis import cube, exposure, secrecy
+from .models import CATEGORIES, GridCell, GridRun, Lens, Methodology, OccupationScore
+from .selectors import index_scores_frame, positions_frame, reference_profiles_frame, training_coverage_frame
+
+logger = logging.getLogger(__name__)
+
+CELL_COLUMNS = [
+    "territory_level",
+    "territory_code",
+    "sector_level",
+    "sector_code",
+    "occupation_level",
+    "occupation_code",
+    "size_band",
+    "companies",
+    "establishments",
+    "employees",
+    "exposure_mean",
+    "share_high",
+    "share_medium",
+    "share_low",
+    "rti_mean",
+    "training_need_share",
+    "training_coverage",
+    "diagnostics",
+    "secret",
+    "secret_reason",
+]
+SCORE_COLUMNS = (
+    ["n_companies", "employees"]
+    + [f"ref_{c}" for c in CATEGORIES]
+    + [f"field_{c}" for c in CATEGORIES]
+    + list(CATEGORIES)
+    + ["exposure", "rti", "exposure_class"]
+)
+
+
+def methodology_create_version(*, lens: str, user=None, notes: str = "", **params) -> Methodology:
+    """A new version of a lens: the previous version's parameters with `params` changed."""
+    with transaction.atomic():
+        previous = Methodology.objects.select_for_update().filter(lens=lens).order_by("-version").first()
+        fields = {}
+        if previous:
+            for name in (
+                *(f"alpha_{c}" for c in CATEGORIES),
+                "high_threshold",
+                "medium_threshold",
+                "prior_strength",
+                "secrecy_min_companies",
+                "secrecy_dominance",
+            ):
+                fields[name] = getattr(previous, name)
+        fields.update(params)
+        methodology = Methodology(
+            lens=lens, version=(previous.version + 1) if previous else 1, notes=notes, created_by=user, **fields
+        )
+        methodology.full_clean()
+        methodology.save()
+    return methodology
+
+
+def grid_run_create(*, lens: str = Lens.DEFAULT, index=None, user=None, trigger: str = "manual") -> GridRun:
+    methodology = Methodology.objects.current(lens)
+    if methodology is None:
+        raise ValueError(f"no methodology for lens {lens!r}")
+    return GridRun.objects.create(methodology=methodology, index=index, launched_by=user, trigger=trigger)
+
+
+def _progress(run: GridRun, progress: int, step: str) -> None:
+    # A plain UPDATE outside the run's transaction, so the progress bar moves while it computes.
+    GridRun.objects.filter(pk=run.pk).update(progress=progress, step=step)
+
+
+def grid_run_compute(run_id: int) -> GridRun:
+    """Compute a run and make it current. Idempotent: a finished run is returned as it is, and
+    a retried one starts again from scratch (its partial cells are replaced in the final
+    transaction, so cells are never duplicated)."""
+    run = GridRun.objects.select_related("methodology", "index").get(pk=run_id)
+    if run.status == GridRun.Status.READY:
+        return run
+    run.status = GridRun.Status.RUNNING
+    run.started_at = timezone.now()
+    run.error = ""
+    run.save(update_fields=["status", "started_at", "error"])
+    timings = {}
+    try:
+        params = run.methodology.as_params()
+        clock = time.perf_counter()
+        _progress(run, 5, "Lecture des postes")
+        positions = positions_frame()
+        reference = reference_profiles_frame()
+        coverage = training_coverage_frame()
+        timings["load"] = time.perf_counter() - clock
+
+        clock = time.perf_counter()
+        _progress(run, 25, "Profils et exposition des métiers")
+        scores = exposure.occupation_scores(reference, positions, params)
+        scores["employees"] = positions.groupby("occupation")["headcount"].sum().reindex(scores.index).fillna(0)
+        if run.index_id:
+            scores = _with_index_exposure(scores, index_scores_frame(run.index_id), params)
+        timings["scores"] = time.perf_counter() - clock
+
+        clock = time.perf_counter()
+        _progress(run, 45, "Agrégation du cube")
+        cells = cube.build_cube(positions, scores, training_coverage=coverage)
+        timings["cube"] = time.perf_counter() - clock
+
+        clock = time.perf_counter()
+        _progress(run, 65, "Secret statistique")
+        cells = secrecy.apply_secrecy(
+            cells, min_companies=params["min_companies"], dominance=params["dominance"]
+        )
+        timings["secrecy"] = time.perf_counter() - clock
+
+        clock = time.perf_counter()
+        _progress(run, 80, "Enregistrement des cellules")
+        with transaction.atomic():
+            GridCell.objects.filter(run=run).delete()
+            OccupationScore.objects.filter(run=run).delete()
+            _write_cells(run, cells)
+            _write_scores(run, scores)
+            GridRun.objects.filter(
+                is_current=True, methodology__lens=run.methodology.lens, index=run.index_id
+            ).exclude(pk=run.pk).update(is_current=False)
+            timings["write"] = time.perf_counter() - clock
+            run.status = GridRun.Status.READY
+            run.is_current = True
+            run.progress = 100
+            run.step = "Terminé"
+            run.finished_at = timezone.now()
+            run.timings = {k: round(v, 3) for k, v in timings.items()}
+            run.stats = {
+                "positions": len(positions),
+                "cells": len(cells),
+                "secret_cells": int(cells["secret"].sum()) if len(cells) else 0,
+                "occupations": len(scores),
+            }
+            run.save()
+    except Exception as exc:
+        logger.exception("grid run %s failed", run.pk)
+        GridRun.objects.filter(pk=run.pk).update(
+            status=GridRun.Status.FAILED, error=f"{type(exc).__name__}: {exc}", finished_at=timezone.now()
+        )
+        raise
+    return run
+
+
+def _with_index_exposure(scores: pd.DataFrame, index_scores: pd.Series, params: dict) -> pd.DataFrame:
+    """Replace the task-based exposure by an external index; fiches the index does not cover
+    keep no exposure (they drop out of the exposure means, not of the counts)."""
+    scores = scores.copy()
+    scores["exposure"] = index_scores.reindex(scores.index)
+    scores["exposure_class"] = exposure.exposure_class(
+        scores["exposure"], high=params["high_threshold"], medium=params["medium_threshold"]
+    )
+    return scores
+
+
+def _write_cells(run: GridRun, cells: pd.DataFrame) -> None:
+    frame = cells.reindex(columns=CELL_COLUMNS).copy()
+    frame.insert(0, "run_id", run.pk)
+    _bulk_insert(GridCell._meta.db_table, frame)
+
+
+def _write_scores(run: GridRun, scores: pd.DataFrame) -> None:
+    frame = scores.reindex(columns=SCORE_COLUMNS).copy()
+    frame["exposure"] = frame["exposure"].astype(float)
+    frame["exposure_class"] = frame["exposure_class"].astype(object).fillna("")
+    frame["n_companies"] = frame["n_companies"].fillna(0).astype("int64")
+    frame["employees"] = frame["employees"].fillna(0).astype("int64")
+    frame.insert(0, "occupation_id", scores.index.astype(str))
+    frame.insert(0, "run_id", run.pk)
+    _bulk_insert(OccupationScore._meta.db_table, frame.reset_index(drop=True))
+
+
+def _bulk_insert(table: str, frame: pd.DataFrame) -> None:
+    """Insert a frame whose columns are the table's columns. PostgreSQL gets one COPY from
+    an in-memory CSV; other backends an executemany over the frame's rows."""
+    if frame.empty:
+        return
+    columns = list(frame.columns)
+    quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
+    if connection.vendor == "postgresql":
+        buffer = io.StringIO()
+        frame.to_csv(buffer, index=False, header=False, na_rep="\\N")
+        with connection.cursor() as cursor, cursor.cursor.copy(
+            f"COPY {connection.ops.quote_name(table)} ({quoted}) FROM STDIN WITH (FORMAT csv, NULL '\\N')"
+        ) as copy:
+            copy.write(buffer.getvalue())
+        return
+    placeholders = ", ".join(["%s"] * len(columns))
+    values = frame.astype(object).where(frame.notna(), None).to_numpy().tolist()
+    with connection.cursor() as cursor:
+        for start in range(0, len(values), 20_000):
+            cursor.executemany(
+                f"INSERT INTO {connection.ops.quote_name(table)} ({quoted}) VALUES ({placeholders})",
+                values[start : start + 20_000],
+            )
+
+
+def schedule_recomputation(*, delay_seconds: int) -> GridRun | None:
+    """Queue one recomputation of the default lens after new field data, unless one is
+    already waiting: bursts of imports or submissions give a single run (the debounce)."""
+    from .tasks import recompute_after_field_data
+
+    with transaction.atomic():
+        # Lock the lens's methodology row so two concurrent callers cannot both queue a run.
+        methodology = Methodology.objects.select_for_update().filter(lens=Lens.DEFAULT).order_by("-version").first()
+        if methodology is None:
+            return None
+        waiting = GridRun.objects.filter(
+            trigger="auto", status=GridRun.Status.PENDING, methodology__lens=Lens.DEFAULT
+        ).exists()
+        if waiting:
+            return None
+        run = GridRun.objects.create(methodology=methodology, trigger="auto")
+        transaction.on_commit(lambda: recompute_after_field_data.apply_async((run.pk,), countdown=delay_seconds))
+    return run

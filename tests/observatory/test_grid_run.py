@@ -1,0 +1,190 @@
+"""A grid run end to end on a hand-worked case: positions → scores → cube → secrecy → cells."""
+
+import math
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from companies.models import JobPosition
+from observatory import services
+from observatory.models import GridCell, GridRun, Lens, OccupationScore
+from skills.models import OccupationTaskProfile
+from tests.companies.factories import (
+    CommuneFactory,
+    DepartementFactory,
+    EstablishmentFactory,
+    JobPositionFactory,
+)
+from tests.skills.factories import OccupationFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def hand_worked():
+    """Three companies in the Nord report M1607 (10, 20 and 30 employees) with the same task
+    shares; a fourth, in the Pas-de-Calais, has 5 employees on it.
+
+    Reference profile of M1607: RC .6, RM .1, NRA .1, NRI .1, NRM .1. Field profile (every
+    report says RC 50, NRA 30, NRI 20): .5, 0, .3, .2, 0 from n = 4 companies. With m = 5:
+      blended = (4·field + 5·ref) / 9
+              = RC 5/9, RM .5/9, NRA 1.7/9, NRI 1.3/9, NRM .5/9.
+    Exposure with the default α (.85 .55 .45 .20 .10):
+      E = (.85·5 + .55·.5 + .45·1.7 + .20·1.3 + .10·.5) / 9 = 5.6 / 9 = 0.6222… → medium.
+    RTI = ln(5.5/9) − ln(3/9) − ln(.5/9) = ln(5.5 / 3 / .5 · 9) = ln(33).
+    """
+    secretary = OccupationFactory(code="M1607", label="Secrétaire")
+    OccupationTaskProfile.objects.create(occupation=secretary, rc=0.6, rm=0.1, nra=0.1, nri=0.1, nrm=0.1)
+    nord = DepartementFactory(code="59", name="Nord")
+    pas_de_calais = DepartementFactory(code="62", name="Pas-de-Calais")
+    lille = CommuneFactory(code="59350", name="Lille", parent=nord)
+    arras = CommuneFactory(code="62041", name="Arras", parent=pas_de_calais)
+    shares = {"rc": 50, "rm": 0, "nra": 30, "nri": 20, "nrm": 0}
+    for headcount, need in ((10, False), (20, True), (30, False)):
+        JobPositionFactory(
+            establishment=EstablishmentFactory(commune=lille),
+            occupation=secretary,
+            headcount=headcount,
+            training_need=need,
+            **shares,
+        )
+    JobPositionFactory(
+        establishment=EstablishmentFactory(commune=arras), occupation=secretary, headcount=5, **shares
+    )
+    return secretary
+
+
+def _cell(run, **coordinates):
+    defaults = {
+        "territory_level": "all",
+        "territory_code": "",
+        "sector_level": "all",
+        "sector_code": "",
+        "occupation_level": "all",
+        "occupation_code": "",
+        "size_band": "all",
+    }
+    return GridCell.objects.get(run=run, **(defaults | coordinates))
+
+
+def _compute(lens=Lens.DEFAULT):
+    run = services.grid_run_create(lens=lens)
+    return services.grid_run_compute(run.pk)
+
+
+def test_occupation_scores_match_the_hand_worked_figures(hand_worked):
+    run = _compute()
+    score = OccupationScore.objects.get(run=run, occupation=hand_worked)
+    assert score.n_companies == 4
+    assert score.employees == 65
+    assert (score.field_rc, score.field_nra, score.field_nri) == pytest.approx((0.5, 0.3, 0.2))
+    assert score.ref_rc == pytest.approx(0.6)
+    assert score.rc == pytest.approx(5 / 9)
+    assert score.rm == pytest.approx(0.5 / 9)
+    assert score.nra == pytest.approx(1.7 / 9)
+    assert score.nri == pytest.approx(1.3 / 9)
+    assert score.nrm == pytest.approx(0.5 / 9)
+    assert score.exposure == pytest.approx(5.6 / 9)
+    assert score.rti == pytest.approx(math.log(33))
+    assert score.exposure_class == "medium"
+
+
+def test_cells_carry_the_indicators_and_secrecy(hand_worked):
+    run = _compute()
+    assert run.status == GridRun.Status.READY and run.is_current and run.progress == 100
+
+    total = _cell(run)
+    assert (total.companies, total.establishments, total.employees) == (4, 4, 65)
+    assert total.exposure_mean == pytest.approx(5.6 / 9)
+    assert (total.share_high, total.share_medium, total.share_low) == pytest.approx((0, 1, 0))
+    assert total.rti_mean == pytest.approx(math.log(33))
+    assert total.training_need_share == pytest.approx(20 / 65)
+    assert not total.secret
+
+    # Pas-de-Calais: one company → primary secrecy.
+    pas_de_calais = _cell(run, territory_level="departement", territory_code="62")
+    assert pas_de_calais.secret and pas_de_calais.secret_reason == "companies"
+    # Nord would give Pas-de-Calais away by subtraction from the région: masked too.
+    nord = _cell(run, territory_level="departement", territory_code="59")
+    assert nord.secret and nord.secret_reason == "secondary"
+    region = _cell(run, territory_level="region", territory_code="32")
+    assert not region.secret and region.employees == 65
+
+
+def test_the_dominance_rule_masks_a_cell_held_by_one_company(hand_worked):
+    JobPosition.objects.filter(headcount=30).update(headcount=400)
+    run = _compute()
+    nord = _cell(run, territory_level="departement", territory_code="59")
+    # 400 of the Nord's 430 employees (93 %) are in one company, above the 85 % rule.
+    assert nord.secret and nord.secret_reason == "dominance"
+
+
+def test_a_failed_run_leaves_the_current_grid_in_place(hand_worked, monkeypatch):
+    good = _compute()
+    cells = GridCell.objects.filter(run=good).count()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disque plein")
+
+    monkeypatch.setattr(services.secrecy, "apply_secrecy", broken)
+    failing = services.grid_run_create(lens=Lens.DEFAULT)
+    with pytest.raises(RuntimeError):
+        services.grid_run_compute(failing.pk)
+    failing.refresh_from_db()
+    good.refresh_from_db()
+    assert failing.status == GridRun.Status.FAILED and "disque plein" in failing.error
+    assert not failing.is_current and failing.cells.count() == 0
+    assert good.is_current and GridCell.objects.filter(run=good).count() == cells
+    assert GridRun.objects.current(Lens.DEFAULT) == good
+
+    # The same run retried once the cause is gone: ready, current, and no duplicated cell.
+    monkeypatch.undo()
+    services.grid_run_compute(failing.pk)
+    failing.refresh_from_db()
+    good.refresh_from_db()
+    assert failing.status == GridRun.Status.READY and failing.is_current and not good.is_current
+    assert failing.cells.count() == cells
+
+
+def test_recomputing_a_ready_run_changes_nothing(hand_worked):
+    run = _compute()
+    cells = run.cells.count()
+    services.grid_run_compute(run.pk)
+    assert run.cells.count() == cells
+
+
+def test_lenses_give_their_own_current_run(hand_worked):
+    default = _compute(Lens.DEFAULT)
+    genai = _compute(Lens.GENAI)
+    default.refresh_from_db()
+    assert default.is_current and genai.is_current
+    # Generative-AI α: (.90·5 + .10·.5 + .60·1.7 + .25·1.3 + .05·.5) / 9 = 5.92 / 9.
+    assert OccupationScore.objects.get(run=genai).exposure == pytest.approx(5.92 / 9)
+
+
+def test_compute_grid_command(hand_worked, capsys):
+    call_command("compute_grid")
+    run = GridRun.objects.current(Lens.DEFAULT)
+    assert run is not None and run.trigger == "command"
+    assert "terminé" in capsys.readouterr().out
+
+
+def test_compute_grid_refuses_an_unknown_index(hand_worked):
+    with pytest.raises(CommandError, match="inconnu"):
+        call_command("compute_grid", "--index", "nope")
+
+
+def test_new_field_data_queues_one_debounced_recomputation(hand_worked, settings, django_capture_on_commit_callbacks):
+    from companies.signals import field_data_changed
+
+    settings.OBSERVATORY_AUTO_RECOMPUTE = True
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        field_data_changed.send(sender=JobPosition, source="test", positions=1)
+        field_data_changed.send(sender=JobPosition, source="test", positions=1)
+    # Two arrivals, one queued run.
+    assert GridRun.objects.filter(trigger="auto", status=GridRun.Status.PENDING).count() == 1
+    assert len(callbacks) == 1
+    callbacks[0]()  # eager Celery: the run computes now
+    run = GridRun.objects.get(trigger="auto")
+    assert run.status == GridRun.Status.READY and run.is_current
