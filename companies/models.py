@@ -1,5 +1,6 @@
 """Territories (INSEE COG), sectors (NAF rév. 2), companies, establishments and job positions."""
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -269,3 +270,35 @@ class JobPosition(models.Model):
     @property
     def shares(self):
         return {f: getattr(self, f) for f in TASK_FIELDS}
+
+
+class CompanyMembership(models.Model):
+    """A person's membership of a company: what a company member may see is scoped by it."""
+
+    class Role(models.TextChoices):
+        OWNER = "owner", _("Responsable")
+        MEMBER = "member", _("Membre")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("En attente de validation")
+        ACTIVE = "active", _("Active")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("personne"), on_delete=models.CASCADE, related_name="memberships"
+    )
+    company = models.ForeignKey(
+        Company, verbose_name=_("entreprise"), on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(_("rôle"), max_length=8, choices=Role.choices, default=Role.MEMBER)
+    status = models.CharField(_("statut"), max_length=8, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("appartenance à une entreprise")
+        verbose_name_plural = _("appartenances à une entreprise")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "company"], name="membership_unique_user_company"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} · {self.company} ({self.get_role_display()})"

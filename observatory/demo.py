@@ -9,7 +9,12 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 
 from companies import roles
-from companies.models import Company, Territory
+from companies.demo import seed_demo
+from companies.models import Company, CompanyMembership, Territory
+
+from .models import GridRun, Lens
+from .reference import load_reference
+from .services import grid_run_compute, grid_run_create
 
 # Local demo only: these logins are printed by `make run` and must never exist in production.
 DEMO_ACCOUNTS = [
@@ -46,19 +51,30 @@ def ensure_demo_accounts() -> list[tuple[str, str, str]]:
     return created
 
 
-def attach_member_to_company(user, role):
-    """Hook for the company member account; memberships belong to the diagnostic module."""
-    hook = getattr(settings, "DEMO_MEMBER_HOOK", None)
-    if role == "member" and hook:
-        from django.utils.module_loading import import_string
+def attach_member_to_company(user, role) -> None:
+    """The demo company member owns the first demo company (by SIREN order)."""
+    if role != "member" or user.memberships.exists():
+        return
+    company = Company.objects.order_by("siren").first()
+    if company:
+        CompanyMembership.objects.create(
+            user=user, company=company, role=CompanyMembership.Role.OWNER, status=CompanyMembership.Status.ACTIVE
+        )
 
-        import_string(hook)(user)
+
+def compute_missing_grids(stdout) -> None:
+    """One run per lens that has no current grid yet (the first `make run`)."""
+    for lens in Lens.values:
+        if GridRun.objects.current(lens) is None:
+            run = grid_run_create(lens=lens, trigger="bootstrap")
+            run = grid_run_compute(run.pk)
+            stdout.write(
+                f"Grille « {run.methodology.get_lens_display()} » : {run.stats['cells']} cellules "
+                f"en {run.duration:.1f} s."
+            )
 
 
 def bootstrap(*, companies: int, seed: int, stdout) -> None:
-    from companies.demo import seed_demo
-
-    from .reference import load_reference
 
     if not Territory.objects.exists():
         directory = reference_directory()
@@ -68,11 +84,7 @@ def bootstrap(*, companies: int, seed: int, stdout) -> None:
         stdout.write(f"Création de {companies} entreprises de démonstration …")
         counts = seed_demo(companies=companies, seed=seed)
         stdout.write(", ".join(f"{k} : {v}" for k, v in counts.items()))
-    compute_hook = getattr(settings, "DEMO_COMPUTE_HOOK", None)
-    if compute_hook:
-        from django.utils.module_loading import import_string
-
-        import_string(compute_hook)(stdout=stdout)
+    compute_missing_grids(stdout)
     accounts = ensure_demo_accounts()
     stdout.write("\nComptes de démonstration (http://127.0.0.1:8000/comptes/login/) :")
     for username, password, description in accounts:
