@@ -1,7 +1,12 @@
+from django.contrib import messages
 from django.http import Http404, JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 
-from . import exports
+from skills.models import TaskCategory
+
+from . import exports, services
+from .forms import MethodologyVersionForm
 from .models import CATEGORIES, GridRun, Lens, Methodology
 from .permissions import analyst_required
 from .selectors import reference_counts
@@ -62,3 +67,39 @@ def grid_export_csv(request):
 @analyst_required
 def occupations_export_csv(request):
     return exports.occupations_csv_response(_requested_run(request))
+
+
+@analyst_required
+def methodology_page(request):
+    """The method, rendered from the current version of each lens, and the form that
+    creates the next version."""
+    lens = request.GET.get("lens", Lens.DEFAULT)
+    if lens not in Lens.values:
+        lens = Lens.DEFAULT
+    current = Methodology.objects.current(lens)
+    if request.method == "POST":
+        form = MethodologyVersionForm(request.POST, instance=Methodology(lens=lens))
+        if form.is_valid():
+            params = {name: form.cleaned_data[name] for name in form.Meta.fields if name != "notes"}
+            methodology = services.methodology_create_version(
+                lens=lens, user=request.user, notes=form.cleaned_data["notes"], **params
+            )
+            messages.success(
+                request,
+                f"Version {methodology.version} de la lecture « {methodology.get_lens_display()} » créée. "
+                "Lancez un calcul pour l'appliquer.",
+            )
+            return redirect(f"{reverse('observatory:methodology')}?lens={lens}")
+    else:
+        initial = {name: getattr(current, name) for name in MethodologyVersionForm.Meta.fields} if current else {}
+        initial["notes"] = ""
+        form = MethodologyVersionForm(initial=initial)
+    context = {
+        "lens": lens,
+        "lenses": Lens.choices,
+        "methodology": current,
+        "versions": Methodology.objects.filter(lens=lens).select_related("created_by")[:20],
+        "categories": TaskCategory.objects.all(),
+        "form": form,
+    }
+    return render(request, "observatory/methodology.html", context)

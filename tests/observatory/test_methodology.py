@@ -1,0 +1,68 @@
+import pytest
+from django.urls import reverse
+
+from observatory.models import Methodology
+
+pytestmark = pytest.mark.django_db
+
+URL = reverse("observatory:methodology")
+
+VALID = {
+    "alpha_rc": "0.8",
+    "alpha_rm": "0.5",
+    "alpha_nra": "0.45",
+    "alpha_nri": "0.2",
+    "alpha_nrm": "0.1",
+    "high_threshold": "0.7",
+    "medium_threshold": "0.5",
+    "prior_strength": "8",
+    "secrecy_min_companies": "3",
+    "secrecy_dominance": "0.85",
+    "notes": "RC revu d'après l'indice OIT 2025",
+}
+
+
+def test_the_method_page_shows_the_current_parameters(client, analyst):
+    client.force_login(analyst)
+    response = client.get(URL)
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Par défaut v1" in body
+    assert "0,85" in body and "0,55" in body  # French decimals
+    assert "hypothèse" in body
+    response = client.get(URL, {"lens": "genai"})
+    assert "IA générative v1" in response.content.decode()
+
+
+def test_an_analyst_creates_a_new_version(client, analyst):
+    client.force_login(analyst)
+    response = client.post(URL, VALID)
+    assert response.status_code == 302
+    newest = Methodology.objects.current("default")
+    assert newest.version == 2 and newest.created_by == analyst
+    assert (newest.alpha_rc, newest.prior_strength) == (0.8, 8.0)
+    assert newest.notes == VALID["notes"]
+    # Version 1 is untouched.
+    assert Methodology.objects.get(lens="default", version=1).alpha_rc == 0.85
+
+
+def test_invalid_parameters_come_back_with_the_answers_intact(client, analyst):
+    client.force_login(analyst)
+    data = VALID | {"alpha_rc": "1.5", "medium_threshold": "0.9", "secrecy_min_companies": "2"}
+    response = client.post(URL, data)
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert "alpha_rc" in form.errors and "secrecy_min_companies" in form.errors
+    assert "medium_threshold" in form.errors  # above the high threshold
+    body = response.content.decode()
+    assert 'value="1.5"' in body and "RC revu d&#x27;après l&#x27;indice OIT 2025" in body
+    assert Methodology.objects.filter(lens="default").count() == 1
+
+
+def test_only_analysts_reach_the_method_page(client, plain_user, curator):
+    assert client.get(URL).status_code == 302
+    for user in (plain_user, curator):
+        client.force_login(user)
+        assert client.get(URL).status_code == 403
+        assert client.post(URL, VALID).status_code == 403
+    assert Methodology.objects.filter(lens="default").count() == 1
