@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('observatory', '0002_methodology_presets'),
-        ('skills', '0005_occupationcrosswalk'),
+        ('skills', '0004_exposureindex_occupationtaskprofile_and_more'),
     ]
 
     operations = [
