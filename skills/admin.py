@@ -3,9 +3,13 @@ from django.contrib import admin
 from .models import (
     Appellation,
     Certification,
+    ExposureIndex,
+    ExposureIndexScore,
     Mobility,
     NafDivisionOccupation,
     Occupation,
+    OccupationCrosswalk,
+    OccupationTaskProfile,
     SkillBlock,
     TaskCategory,
 )
@@ -78,3 +82,37 @@ class NafDivisionOccupationAdmin(admin.ModelAdmin):
     search_fields = ["naf_division", "occupation__code", "occupation__label"]
     raw_id_fields = ["occupation"]
     list_select_related = ["occupation"]
+
+
+@admin.register(OccupationTaskProfile)
+class OccupationTaskProfileAdmin(admin.ModelAdmin):
+    list_display = ["occupation", "rc", "rm", "nra", "nri", "nrm", "source", "updated_at"]
+    list_filter = ["source"]
+    search_fields = ["occupation__code", "occupation__label"]
+    raw_id_fields = ["occupation"]
+    list_select_related = ["occupation"]
+
+
+@admin.register(ExposureIndex)
+class ExposureIndexAdmin(admin.ModelAdmin):
+    list_display = ["name", "code_system", "coverage", "rescaled", "source_file", "imported_at"]
+    list_filter = ["code_system", "rescaled"]
+    search_fields = ["name", "description"]
+    # Scores come from import_index only: editing one by hand would hide which file it is from.
+    readonly_fields = ["code_system", "source_file", "rescaled", "coverage", "imported_at"]
+
+
+@admin.register(ExposureIndexScore)
+class ExposureIndexScoreAdmin(admin.ModelAdmin):
+    list_display = ["index", "occupation", "score", "raw_score", "matched_codes"]
+    list_filter = ["index"]
+    search_fields = ["occupation__code", "occupation__label", "matched_codes"]
+    raw_id_fields = ["occupation"]
+    list_select_related = ["index", "occupation"]
+
+
+@admin.register(OccupationCrosswalk)
+class OccupationCrosswalkAdmin(admin.ModelAdmin):
+    list_display = ["source_system", "source_code", "target_system", "target_code"]
+    list_filter = ["source_system", "target_system"]
+    search_fields = ["source_code", "target_code"]

@@ -308,3 +308,40 @@ class ExposureIndexScore(models.Model):
 
     def __str__(self):
         return f"{self.index} · {self.occupation_id} = {self.score:.3f}"
+
+
+class OccupationCrosswalk(models.Model):
+    """One pair of a published correspondence table between two occupation nomenclatures:
+    ROME v3 → ISCO-08 (Pôle emploi, one ISCO code per v3 fiche) and ISCO-08 → SOC 2010 (BLS,
+    many to many). External indices published by ISCO or SOC code reach the ROME 4.0 fiches
+    through these pairs (fiche → its ROME v3 parent → ISCO-08 → SOC 2010).
+
+    Codes are plain strings, in each nomenclature's own written form: `M1607`, `4120`
+    (four digits, leading zero kept: `0110`), `43-6014`.
+    """
+
+    class System(models.TextChoices):
+        ROME_V3 = "rome_v3", _("ROME v3")
+        ISCO08 = "isco08", _("CITP / ISCO-08")
+        SOC2010 = "soc2010", _("SOC 2010 (États-Unis)")
+
+    source_system = models.CharField(
+        _("nomenclature d'origine"), max_length=8, choices=System.choices
+    )
+    source_code = models.CharField(_("code d'origine"), max_length=16)
+    target_system = models.CharField(_("nomenclature cible"), max_length=8, choices=System.choices)
+    target_code = models.CharField(_("code cible"), max_length=16)
+
+    class Meta:
+        verbose_name = _("correspondance de nomenclatures")
+        verbose_name_plural = _("correspondances de nomenclatures")
+        ordering = ["source_system", "target_system", "source_code", "target_code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source_system", "source_code", "target_system", "target_code"],
+                name="occupation_crosswalk_unique_pair",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.source_system} {self.source_code} → {self.target_system} {self.target_code}"

@@ -238,7 +238,8 @@ def _relations(cells: pd.DataFrame) -> list[_Relation]:
     """Every parent/children relation of every dimension, with each cell's group in it.
 
     A group is keyed by the cell's nodes on the three other dimensions and by the parent
-    node on the relation's dimension (the cell's own node for the parent cell).
+    node on the relation's dimension (the cell's own node for the parent cell). In a cube
+    from `build_cube` every group is complete; frames cut from one may hold partial groups.
     """
     nodes = {d: _dimension_nodes(cells, d) for d in DIMENSIONS}
     relations = []
@@ -253,7 +254,6 @@ def _relations(cells: pd.DataFrame) -> list[_Relation]:
             children = is_child[members]
             del is_child
             anchor[children] = node_parent[anchor[children]]
-            del children
             key = np.zeros(len(members), dtype=np.int64)
             bound = 1
             for other in DIMENSIONS:
@@ -270,10 +270,15 @@ def _relations(cells: pd.DataFrame) -> list[_Relation]:
             del anchor
             group_of_member, keys = pd.factorize(key)
             del key
+            # Subtraction needs the parent cell and at least one child: a lone parent, or
+            # children whose parent cell is absent from the frame, form no group.
+            complete = (np.bincount(group_of_member[children], minlength=len(keys)) > 0) & (
+                np.bincount(group_of_member[~children], minlength=len(keys)) > 0
+            )
             group = np.full(len(cells), -1, dtype=np.int32)
-            group[members] = group_of_member
+            group[members] = np.where(complete[group_of_member], group_of_member, -1)
             relations.append(_Relation(group, len(keys), level, child_code))
-            del group_of_member, keys, members
+            del group_of_member, keys, members, children
     return relations
 
 
