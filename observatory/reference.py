@@ -17,6 +17,7 @@ from companies.importers.cog import import_cog
 from companies.importers.geometry import import_geometry
 from companies.importers.naf import import_naf
 from skills.importers.base import ImportReport
+from skills.importers.crosswalks import import_crosswalks
 from skills.importers.rome import import_rome
 
 BUILTIN_REFERENCE_DIR = Path(settings.BASE_DIR) / "reference"
@@ -28,6 +29,9 @@ GEOMETRY_FILES = (
 )
 NAF_FILE = "naf-rev2/int_courts_naf_rev_2.csv"
 ROME_DIR = "rome4-francetravail"
+
+
+CROSSWALKS_DIR = "crosswalks"
 
 
 def default_reference_dir() -> Path:
@@ -71,4 +75,9 @@ def load_reference(directory: Path, stdout=None) -> list[ImportReport]:
                 say(f"{relative} absent : contours de niveau « {level} » non chargés.")
         record(import_naf(directory / NAF_FILE))
         record(import_rome(directory / ROME_DIR))
+        # The crosswalks map external indices (ISCO-08, SOC 2010) onto ROME fiches.
+        if (directory / CROSSWALKS_DIR).is_dir():
+            record(import_crosswalks(directory / CROSSWALKS_DIR))
+        else:
+            say(f"{CROSSWALKS_DIR}/ absent : tables de correspondance ROME–CITP–SOC non chargées.")
     return reports

@@ -188,3 +188,37 @@ def test_new_field_data_queues_one_debounced_recomputation(hand_worked, settings
     callbacks[0]()  # eager Celery: the run computes now
     run = GridRun.objects.get(trigger="auto")
     assert run.status == GridRun.Status.READY and run.is_current
+
+
+def test_a_run_with_an_external_index_uses_its_scores(hand_worked):
+    from skills.models import ExposureIndex, ExposureIndexScore
+
+    index = ExposureIndex.objects.create(name="OIT 2025", code_system="isco08")
+    ExposureIndexScore.objects.create(index=index, occupation=hand_worked, score=0.8, raw_score=0.58)
+    task_run = _compute()
+    call_command("compute_grid", "--index", "OIT 2025")
+    index_run = GridRun.objects.get(index=index)
+    assert index_run.status == GridRun.Status.READY and index_run.is_current
+    # The task-based grid stays current for its own source.
+    task_run.refresh_from_db()
+    assert task_run.is_current
+    assert GridRun.objects.current(Lens.DEFAULT, index=index) == index_run
+    assert OccupationScore.objects.get(run=index_run).exposure == pytest.approx(0.8)
+    total = _cell(index_run)
+    assert total.exposure_mean == pytest.approx(0.8)
+    assert (total.share_high, total.share_medium) == pytest.approx((1, 0))
+    # RTI still comes from the blended task profile.
+    assert total.rti_mean == pytest.approx(math.log(33))
+
+
+def test_the_nightly_schedule_recomputes_every_lens(hand_worked, settings, django_capture_on_commit_callbacks):
+    from observatory.tasks import compute_current_grids
+
+    schedule = settings.CELERY_BEAT_SCHEDULE["recompute-grids-nightly"]
+    assert schedule["task"] == "observatory.compute_current_grids"
+    assert schedule["schedule"].hour == {2}
+    with django_capture_on_commit_callbacks(execute=True):
+        run_ids = compute_current_grids.delay().get()
+    runs = GridRun.objects.filter(pk__in=run_ids)
+    assert sorted(runs.values_list("methodology__lens", flat=True)) == sorted(Lens.values)
+    assert all(run.status == GridRun.Status.READY and run.trigger == "nightly" for run in runs)
