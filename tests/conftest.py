@@ -64,3 +64,22 @@ def plain_user(db, django_user_model):
 @pytest.fixture
 def superuser(db, django_user_model):
     return django_user_model.objects.create_superuser(username="admin", password="motdepasse-test-2026")
+
+
+DATA_MIGRATIONS = [
+    ("skills.migrations.0002_task_categories", "create_categories"),
+    ("companies.migrations.0002_role_groups", "create_groups"),
+    ("observatory.migrations.0002_methodology_presets", "create_presets"),
+]
+
+
+@pytest.fixture
+def migration_data():
+    """Rewrite the rows the data migrations create (task categories, role groups, method
+    presets): a transactional test flushes them when it ends. Idempotent."""
+    import importlib
+
+    from django.apps import apps
+
+    for module, function in DATA_MIGRATIONS:
+        getattr(importlib.import_module(module), function)(apps, None)

@@ -17,6 +17,7 @@ import redis
 from django.db import connection
 
 from skills.models import Occupation
+from tests.observatory.test_grid_run import hand_worked  # noqa: F401  (fixture)
 from tests.worker import celery_client, start_worker
 
 pytestmark = pytest.mark.worker
@@ -77,3 +78,33 @@ def test_worker_runs_ping_against_the_test_database(transactional_db, broker_url
         stats = app.control.inspect(destination=[worker.nodename], timeout=5).stats()
         assert stats[worker.nodename]["pid"] == worker.pid != os.getpid()
         result.forget()
+
+
+def test_worker_computes_a_grid_run(transactional_db, migration_data, broker_url, tmp_path, hand_worked):  # noqa: F811
+    """The engine's task through a real worker: the run is computed there and made current."""
+    from observatory.models import GridCell, GridRun
+    from observatory.services import grid_run_create
+
+    run = grid_run_create(trigger="worker-test")
+    database_url = worker_database_url(tmp_path)
+
+    with (
+        start_worker(broker_url, database_url=database_url) as worker,
+        celery_client(broker_url) as app,
+    ):
+        result = app.send_task("observatory.compute_grid_run", args=[run.pk], queue=worker.queue)
+        outcome = result.get(timeout=120)
+        assert result.worker == worker.nodename
+        result.forget()
+
+    assert outcome["run"] == run.pk and outcome["status"] == GridRun.Status.READY
+    assert outcome["cells"] > 0
+    if connection.vendor == "postgresql":
+        # Same database as this test: the worker's writes are visible here.
+        run.refresh_from_db()
+        assert run.status == GridRun.Status.READY and run.is_current
+        assert GridCell.objects.filter(run=run).count() == outcome["cells"]
+        total = GridCell.objects.get(
+            run=run, territory_level="all", sector_level="all", occupation_level="all", size_band="all"
+        )
+        assert total.employees == 65 and total.companies == 4
