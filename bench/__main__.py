@@ -20,6 +20,15 @@ BENCH_DATABASE = "observatoire_bench"
 
 
 def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "observatory.settings")
+    own_database = not os.environ.get("DATABASE_URL")
+    if own_database:
+        os.environ["DATABASE_URL"] = bench_database_url()
+    # Settings read DATABASE_URL once, in django.setup(), and the benchmarks import models:
+    # both come before parsing the arguments the benchmarks add.
+    import django
+
+    django.setup()
     modules = {name: importlib.import_module(f"bench.{name}") for name in BENCHMARKS}
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=BENCHMARKS, help="run this benchmark only")
@@ -29,16 +38,11 @@ def main(argv: list[str] | None = None) -> int:
             module.add_arguments(parser)
     args = parser.parse_args(argv)
 
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "observatory.settings")
-    if not os.environ.get("DATABASE_URL"):
-        os.environ["DATABASE_URL"] = bench_database_url()
-    # Settings read DATABASE_URL once, in django.setup(): it must be set before.
-    import django
-
-    django.setup()
     from django.core.management import call_command
     from django.db import connection
 
+    if own_database and connection.vendor == "postgresql":
+        create_postgres_database()
     print(f"backend: {connection.vendor} ({_describe(connection)})", flush=True)
     call_command("migrate", verbosity=0, interactive=False)
 
@@ -56,14 +60,19 @@ def bench_database_url() -> str:
     try:
         import psycopg
 
-        with psycopg.connect(f"{LOCAL_POSTGRES}/postgres", connect_timeout=3, autocommit=True) as conn:
-            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DATABASE]).fetchone()
-            if not exists:
-                conn.execute(f'CREATE DATABASE "{BENCH_DATABASE}"')
+        psycopg.connect(f"{LOCAL_POSTGRES}/postgres", connect_timeout=3).close()
         return f"{LOCAL_POSTGRES}/{BENCH_DATABASE}"
-    except Exception as exc:  # no server, no driver, no right to create: fall back to SQLite
+    except Exception as exc:  # no server, no driver: SQLite
         print(f"PostgreSQL unavailable at 127.0.0.1:5432 ({type(exc).__name__}): using SQLite", file=sys.stderr)
         return f"sqlite:///{Path(tempfile.gettempdir()) / 'observatoire_bench.sqlite3'}"
+
+
+def create_postgres_database() -> None:
+    import psycopg
+
+    with psycopg.connect(f"{LOCAL_POSTGRES}/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DATABASE]).fetchone():
+            conn.execute(f'CREATE DATABASE "{BENCH_DATABASE}"')
 
 
 def _describe(connection) -> str:

@@ -149,13 +149,10 @@ def prepare_reference() -> None:
         clock = time.perf_counter()
         load_reference(directory)
         say(f"reference: loaded in {time.perf_counter() - clock:.1f} s")
-    say(
-        "reference: {} communes, {} NAF sous-classes, {} ROME fiches".format(
-            Territory.objects.filter(level=Territory.Level.COMMUNE).count(),
-            Sector.objects.filter(level=Sector.Level.SOUS_CLASSE).count(),
-            Occupation.objects.fiches().count(),
-        )
-    )
+    communes = Territory.objects.filter(level=Territory.Level.COMMUNE).count()
+    sous_classes = Sector.objects.filter(level=Sector.Level.SOUS_CLASSE).count()
+    fiches = Occupation.objects.fiches().count()
+    say(f"reference: {communes} communes, {sous_classes} NAF sous-classes, {fiches} ROME fiches")
 
 
 # --- Data -----------------------------------------------------------------------------------

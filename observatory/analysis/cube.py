@@ -173,6 +173,25 @@ def _dense_ids(columns: list[tuple[np.ndarray, int]]) -> tuple[np.ndarray, np.nd
     return ids, uniques
 
 
+def dense_codes(key: np.ndarray, bound: int) -> tuple[np.ndarray, np.ndarray]:
+    """Dense ids of integer keys in [0, bound), numbered in increasing key order, and the
+    distinct keys (sorted).
+
+    A lookup table when the range is small next to the number of keys, so that millions of
+    keys are not hashed; `pd.factorize` otherwise.
+    """
+    if bound <= max(4 * len(key), 2**16) and bound <= 2**23:
+        present = np.zeros(bound, dtype=bool)
+        present[key] = True
+        distinct = np.flatnonzero(present)
+        del present
+        lookup = np.zeros(bound, dtype=np.int32)
+        lookup[distinct] = np.arange(len(distinct), dtype=np.int32)
+        return lookup[key].astype(np.intp), distinct  # intp, as from factorize: ids * n must not wrap
+    ids, distinct = pd.factorize(key, sort=True)
+    return ids, distinct
+
+
 def _first_rows(ids: np.ndarray) -> np.ndarray:
     """Index of the first row of each group, for ids numbered in order of first appearance."""
     if len(ids) == 0:
@@ -185,10 +204,13 @@ def _bool_column(positions: pd.DataFrame, column: str) -> np.ndarray:
     return positions[column].fillna(False).to_numpy(dtype=bool)
 
 
-def _coverage_flags(positions: pd.DataFrame, fiche_raw: tuple, training_coverage: pd.DataFrame) -> np.ndarray:
-    """Whether each position's (département, occupation) has a published relevant offer."""
+def _coverage_flags(positions: pd.DataFrame, training_coverage: pd.DataFrame) -> np.ndarray:
+    """Whether each position's (département, occupation) has a published relevant offer.
+
+    The join runs on the distinct (département, occupation) pairs, not on the positions.
+    """
     dep_ids, dep_labels = _raw_codes(positions["departement"])
-    occ_ids, occ_labels = fiche_raw
+    occ_ids, occ_labels = _raw_codes(positions["occupation"])
     pair_ids, pairs = pd.factorize(dep_ids * len(occ_labels) + occ_ids)
     pair_frame = pd.DataFrame(
         {
@@ -242,7 +264,7 @@ def _position_sums(
     if training_coverage is None:
         sums["covered"] = np.zeros(len(positions))
     else:
-        flags = _coverage_flags(positions, _raw_codes(positions["occupation"]), training_coverage)
+        flags = _coverage_flags(positions, training_coverage)
         sums["covered"] = np.where(flags & (cls >= 1), headcount, 0.0)
     return sums
 
@@ -328,8 +350,9 @@ class _Output:
         """Append the cells of one grouping: its levels, each cell's node per dimension, values."""
         stop = self.filled + len(nodes[0])
         window = slice(self.filled, stop)
-        for dim, level, dim_levels, node in zip(DIMENSIONS[:3], levels, LEVELS.values(), nodes, strict=False):
-            self.columns[f"{dim}_level"][window] = dim_levels.index(level)
+        for i, dim in enumerate(("territory", "sector", "occupation")):
+            level, node = levels[i], nodes[i]
+            self.columns[f"{dim}_level"][window] = LEVELS[dim].index(level)
             self.columns[f"{dim}_code"][window] = self.code[dim][level][node]
             self.columns[f"{dim}_parent"][window] = self.parent[dim][level][node]
         self.columns["size_band"][window] = self.code["size"][levels[3]][nodes[3]]
@@ -379,7 +402,8 @@ def build_cube(
     `training_coverage` (optional): columns departement, occupation, covered (bool: a
       published offer leading to a relevant skills block exists in that département).
 
-    Returns one row per cell, grouped by level combination, with columns
+    Returns one row per cell, the cells of a level combination together (occupation level
+    outermost), with columns
       territory_level / sector_level / occupation_level   level names (see LEVELS),
       territory_code / sector_code / occupation_code      member code ("" for level "all"),
       territory_parent / sector_parent / occupation_parent  code of the member it rolls up
@@ -436,6 +460,11 @@ def build_cube(
         )
         first = _first_rows(rows)
         n_rows = len(first)
+        if o_level == "all":
+            # One row per establishment: each has a single company, territory, sector and
+            # band, so at every occupation level a row is one (establishment, member) pair
+            # lying in one cell, and a cell's establishments are simply its rows.
+            rows_are_establishments = n_rows == n_establishment
         grain = {name: np.bincount(rows, weights=sums[name], minlength=n_rows) for name in _SUMS}
         grain["diagnostic"] = np.bincount(rows, weights=diagnostic, minlength=n_rows) > 0
         grain["company"] = company[first]
@@ -461,7 +490,7 @@ def build_cube(
                 (codes["territory"][t_level], codes["sector"][s_level], occupation_codes, codes["size"][z_level]),
                 (territory[t_level].size, sector[s_level].size, o.size, size[z_level].size),
                 n_company,
-                n_establishment,
+                None if rows_are_establishments else n_establishment,
                 training_coverage is not None,
             )
             output.write((t_level, s_level, o_level, z_level), nodes, values)
@@ -473,14 +502,17 @@ def _grouping(
     codes: tuple[np.ndarray, ...],
     sizes: tuple[int, ...],
     n_company: int,
-    n_establishment: int,
+    n_establishment: int | None,
     with_coverage: bool,
 ) -> tuple[tuple[np.ndarray, ...], dict[str, np.ndarray]]:
-    """The cells of one level combination: each cell's node per dimension and its values."""
+    """The cells of one level combination: each cell's node per dimension and its values.
+
+    `n_establishment` is None when each grain row is a distinct establishment of its cell.
+    """
     t, s, o, z = codes
     _, n_s, n_o, n_z = sizes
     # A cell's key is its four nodes in mixed radix (at most a few 1e9, hence int64).
-    cell, keys = pd.factorize(((t.astype(np.int64) * n_s + s) * n_o + o) * n_z + z)
+    cell, keys = dense_codes(((t.astype(np.int64) * n_s + s) * n_o + o) * n_z + z, sizes[0] * n_s * n_o * n_z)
     n_cells = len(keys)
     nodes = (keys // (n_z * n_o * n_s), keys // (n_z * n_o) % n_s, keys // n_z % n_o, keys % n_z)
 
@@ -497,8 +529,11 @@ def _grouping(
     values["max_company_employees"], values["second_company_employees"] = _two_largest(
         pair_cell, pair_employees, n_cells
     )
-    establishments = pd.unique(cell * n_establishment + grain["establishment"])
-    values["establishments"] = np.bincount(establishments // n_establishment, minlength=n_cells)
+    if n_establishment is None:
+        values["establishments"] = np.bincount(cell, minlength=n_cells)
+    else:
+        establishments = pd.unique(cell * n_establishment + grain["establishment"])
+        values["establishments"] = np.bincount(establishments // n_establishment, minlength=n_cells)
     return nodes, values
 
 

@@ -24,7 +24,7 @@ the engine stores values with their flag, and everything shown goes through `mas
 import numpy as np
 import pandas as pd
 
-from .cube import ALL_SIZE, CUBE_COLUMNS, DIMENSIONS, LEVELS, PARENT_LEVEL
+from .cube import ALL_SIZE, CUBE_COLUMNS, DIMENSIONS, LEVELS, PARENT_LEVEL, dense_codes
 
 MIN_COMPANIES = 3
 DOMINANCE = 0.85
@@ -82,29 +82,25 @@ def secondary_suppression(cells: pd.DataFrame) -> pd.DataFrame:
         return out
     secret = out["secret"].to_numpy(dtype=bool).copy()
     employees = out["employees"].to_numpy()
-    relations = _relations(out)
+    relations = _relations(out, secret)
 
-    counts = [np.bincount(r.group[secret & (r.group >= 0)], minlength=r.n_groups) for r in relations]
     added = np.zeros(len(out), dtype=bool)
     changed = True
     while changed:
         changed = False
-        for relation, count in zip(relations, counts, strict=True):
-            flagged = count == 1
-            if not flagged.any():
+        for relation in relations:
+            flagged = np.flatnonzero(relation.count == 1)  # parent rows of groups to fix
+            if not len(flagged):
                 continue
             new = _pick_secondary(relation, flagged, secret, employees)
-            if not len(new):
-                continue
             secret[new] = True
             added[new] = True
-            for other, other_count in zip(relations, counts, strict=True):
-                groups = other.group[new]
-                np.add.at(other_count, groups[groups >= 0], 1)
+            for other in relations:
+                other.add_secrets(new)
             changed = True
 
     out["secret"] = secret
-    reason = out["secret_reason"].cat.set_categories(list(SECRET_REASONS))
+    reason = out["secret_reason"].astype(pd.CategoricalDtype(list(SECRET_REASONS)))
     out["secret_reason"] = reason.where(~added, "secondary")
     return out
 
@@ -137,26 +133,37 @@ def mask_values(cells: pd.DataFrame) -> pd.DataFrame:
 def single_secret_groups(cells: pd.DataFrame) -> int:
     """Number of parent/children groups holding exactly one secret cell (0 once protected)."""
     secret = cells["secret"].to_numpy(dtype=bool)
-    return int(
-        sum(
-            (np.bincount(r.group[secret & (r.group >= 0)], minlength=r.n_groups) == 1).sum() for r in _relations(cells)
-        )
-    )
+    return int(sum((relation.count == 1).sum() for relation in _relations(cells, secret)))
 
 
 class _Relation:
     """One parent/children relation along one dimension, e.g. région → EPCI.
 
-    group: per cell, the group it belongs to in this relation (-1 if none); a member is a
-    child when its level on the dimension (`level`, shared by the dimension's relations) is
-    `child_level`, else it is the group's parent.
+    A group is a parent cell and its children, and is known by the parent's row. `level`
+    (each cell's level on the dimension, int8) and `parent_row` (the row of each cell's
+    parent cell on the dimension, -1 when it has none, int32) are shared by the relations of
+    a dimension: a cell's level says in which of them it is a child. `count`, per row, is the
+    number of secret cells in the group that row is the parent of, capped at 2 (only "one"
+    matters), or -1 when the row is the parent of no group.
     """
 
-    def __init__(self, group: np.ndarray, n_groups: int, level: np.ndarray, child_level: int):
-        self.group = group
-        self.n_groups = n_groups
+    def __init__(self, level: np.ndarray, parent_row: np.ndarray, child_level: int, parent_level: int):
         self.level = level
+        self.parent_row = parent_row
         self.child_level = child_level
+        self.parent_level = parent_level
+        self.count = np.full(len(level), -1, dtype=np.int8)
+
+    def children(self, rows: np.ndarray) -> np.ndarray:
+        """Those of `rows` that are a child in this relation and have their parent cell."""
+        rows = rows[self.level[rows] == self.child_level]
+        return rows[self.parent_row[rows] >= 0]
+
+    def add_secrets(self, rows: np.ndarray) -> None:
+        """Count newly secret cells (`rows`) in the groups they belong to."""
+        own = rows[(self.level[rows] == self.parent_level) & (self.count[rows] >= 0)]
+        groups, n = np.unique(np.concatenate([self.parent_row[self.children(rows)], own]), return_counts=True)
+        self.count[groups] = np.minimum(self.count[groups] + n, 2)
 
 
 def _codes_in(values: pd.Series, vocabulary: pd.Index) -> np.ndarray:
@@ -175,23 +182,6 @@ def _distinct(values: pd.Series) -> np.ndarray:
     if isinstance(values.dtype, pd.CategoricalDtype):
         return np.asarray(values.cat.categories, dtype=object)
     return np.asarray(pd.unique(values.dropna()), dtype=object)
-
-
-def _dense(key: np.ndarray, bound: int) -> tuple[np.ndarray, np.ndarray]:
-    """Dense ids (int32) of integer keys in [0, bound) and the distinct keys, sorted.
-
-    A lookup table when the range is small (no hashing of millions of keys), else a hash.
-    """
-    if bound <= 2**26:
-        present = np.zeros(bound, dtype=bool)
-        present[key] = True
-        distinct = np.flatnonzero(present)
-        del present
-        lookup = np.zeros(bound, dtype=np.int32)
-        lookup[distinct] = np.arange(len(distinct), dtype=np.int32)
-        return lookup[key], distinct
-    ids, distinct = pd.factorize(key, sort=True)
-    return ids.astype(np.int32), distinct
 
 
 def _dimension_nodes(cells: pd.DataFrame, dimension: str) -> tuple:
@@ -219,7 +209,7 @@ def _dimension_nodes(cells: pd.DataFrame, dimension: str) -> tuple:
     width = len(vocabulary) + 1  # codes are shifted by one so that -1 (missing) fits
     key = level_ids.astype(np.int64) * width + (_codes_in(code, vocabulary) + 1)
     key = key * width + (_codes_in(parent, vocabulary) + 1)
-    node, triples = _dense(key, len(levels) * width * width)
+    node, triples = dense_codes(key, len(levels) * width * width)
     del key
     node_level = triples // (width * width)
     node_code = (triples // width) % width
@@ -231,72 +221,76 @@ def _dimension_nodes(cells: pd.DataFrame, dimension: str) -> tuple:
     wanted = parent_level[node_level] * width + node_parent_code
     node_parent = by_level_code.reindex(wanted).fillna(-1).to_numpy(dtype=np.int64)
     node_parent[parent_level[node_level] < 0] = -1
-    return level_ids, node, node_parent, len(triples)
+    return level_ids, node.astype(np.int32), node_parent, len(triples)
 
 
-def _relations(cells: pd.DataFrame) -> list[_Relation]:
-    """Every parent/children relation of every dimension, with each cell's group in it.
+def _relations(cells: pd.DataFrame, secret: np.ndarray) -> list[_Relation]:
+    """Every parent/children relation of every dimension, with its groups' secret counts.
 
-    A group is keyed by the cell's nodes on the three other dimensions and by the parent
-    node on the relation's dimension (the cell's own node for the parent cell). In a cube
-    from `build_cube` every group is complete; frames cut from one may hold partial groups.
+    A child's parent cell has the same nodes on the three other dimensions and the child's
+    parent node on the relation's dimension. Parents are found by hashing the parent cells'
+    keys only, and a lone parent, or children whose parent cell is absent from the frame,
+    form no group (subtraction needs both). In a cube from `build_cube` every group is
+    complete.
     """
     nodes = {d: _dimension_nodes(cells, d) for d in DIMENSIONS}
     relations = []
     for dimension in DIMENSIONS:
         level, node, node_parent, n_nodes = nodes[dimension]
         levels = LEVELS[dimension]
+        parent_row = np.full(len(cells), -1, dtype=np.int32)
         for child_level, parent_level in PARENT_LEVEL[dimension].items():
             child_code, parent_code = levels.index(child_level), levels.index(parent_level)
-            is_child = level == child_code
-            members = np.flatnonzero(is_child | (level == parent_code)).astype(np.int32)
-            anchor = node[members]
-            children = is_child[members]
-            del is_child
-            anchor[children] = node_parent[anchor[children]]
-            key = np.zeros(len(members), dtype=np.int64)
-            bound = 1
-            for other in DIMENSIONS:
-                codes, size = (
-                    (anchor + 1, n_nodes + 1) if other == dimension else (nodes[other][1][members], nodes[other][3])
-                )
-                if bound * size > 2**62:  # refold, never in practice (a few 1e12)
-                    key, distinct = pd.factorize(key)
-                    bound = len(distinct)
-                key *= size
-                key += codes
-                bound *= size
-                del codes
-            del anchor
-            group_of_member, keys = pd.factorize(key)
-            del key
-            # Subtraction needs the parent cell and at least one child: a lone parent, or
-            # children whose parent cell is absent from the frame, form no group.
-            complete = (np.bincount(group_of_member[children], minlength=len(keys)) > 0) & (
-                np.bincount(group_of_member[~children], minlength=len(keys)) > 0
-            )
-            group = np.full(len(cells), -1, dtype=np.int32)
-            group[members] = np.where(complete[group_of_member], group_of_member, -1)
-            relations.append(_Relation(group, len(keys), level, child_code))
-            del group_of_member, keys, members, children
+            parents = np.flatnonzero(level == parent_code).astype(np.int32)
+            children = np.flatnonzero(level == child_code).astype(np.int32)
+            parent_keys = pd.Index(_cell_keys(nodes, dimension, parents, node[parents]))
+            if not parent_keys.is_unique:
+                raise ValueError(f"duplicate cells at {dimension} level {parent_level}")
+            found = parent_keys.get_indexer(_cell_keys(nodes, dimension, children, node_parent[node[children]]))
+            del parent_keys
+            parents = np.append(parents, -1)  # so that "not found" (-1) reads -1
+            parent_row[children] = parents[found]
+            del found, parents
+
+            relation = _Relation(level, parent_row, child_code, parent_code)
+            children = children[parent_row[children] >= 0]
+            relation.count[parent_row[children]] = 0  # the parents that have children
+            relation.add_secrets(np.flatnonzero(secret))
+            relations.append(relation)
+            del children
     return relations
 
 
+def _cell_keys(nodes: dict, dimension: str, rows: np.ndarray, own: np.ndarray) -> np.ndarray:
+    """One int64 per row from its nodes on every dimension, `own` standing for `dimension`'s
+    (shifted by one so that a missing parent, -1, stays distinct)."""
+    key = np.zeros(len(rows), dtype=np.int64)
+    bound = 1
+    for other in DIMENSIONS:
+        codes, size = (
+            (own + 1, nodes[other][3] + 1) if other == dimension else (nodes[other][1][rows], nodes[other][3])
+        )
+        if bound * size > 2**62:
+            raise ValueError("too many members to key the cells")  # never: a few 1e12 at most
+        key *= size
+        key += codes
+        bound *= size
+    return key
+
+
 def _pick_secondary(relation: _Relation, flagged: np.ndarray, secret: np.ndarray, employees: np.ndarray) -> np.ndarray:
-    """One more cell to mask in each flagged group of a relation (indices of cells)."""
-    group = relation.group
-    in_flagged = np.flatnonzero(group >= 0)
-    in_flagged = in_flagged[flagged[group[in_flagged]]]
-    published = in_flagged[~secret[in_flagged]]
-    is_child = relation.level[published] == relation.child_level
-    children = published[is_child]
-    # The smallest published child of each group: sort by (group, employees, cell index).
-    children = children[np.lexsort((children, employees[children], group[children]))]
-    child_group = group[children]
-    chosen_children = children[np.r_[True, child_group[1:] != child_group[:-1]][: len(children)]]
+    """One more cell to mask in each group to fix (`flagged`: their parents' rows)."""
+    is_flagged = np.zeros(len(secret) + 1, dtype=bool)  # shifted by one: parent_row -1 → False
+    is_flagged[flagged + 1] = True
+    children = np.flatnonzero(
+        (relation.level == relation.child_level) & ~secret & is_flagged[relation.parent_row.astype(np.intp) + 1]
+    )
+    group = relation.parent_row[children]
+    # The smallest published child of each group: sort by (group, employees, row).
+    order = np.lexsort((children, employees[children], group))
+    children, group = children[order], group[order]
+    first = np.r_[True, group[1:] != group[:-1]][: len(children)]
+    chosen = children[first]
     # Groups with no published child: mask their parent (the secret cell is an only child).
-    has_child = np.zeros(len(flagged), dtype=bool)
-    has_child[group[chosen_children]] = True
-    parents = published[~is_child]
-    chosen_parents = parents[~has_child[group[parents]]]
-    return np.concatenate([chosen_children, chosen_parents]).astype(np.int64)
+    without_child = np.setdiff1d(flagged, group[first])
+    return np.concatenate([chosen, without_child[~secret[without_child]]]).astype(np.int64)

@@ -256,14 +256,18 @@ def _keyed(cells: pd.DataFrame) -> pd.DataFrame:
     return cells.assign(levels=levels, codes=codes)
 
 
-def test_cube_matches_a_brute_force_groupby():
+@pytest.mark.parametrize("one_place_per_establishment", [True, False])
+def test_cube_matches_a_brute_force_groupby(one_place_per_establishment):
     rng = np.random.default_rng(7)
     n = 300
     company = rng.integers(0, 25, n)
     establishment = company * 3 + rng.integers(0, 3, n)
-    places = [("59", "E1"), ("59", "E2"), ("62", "E2"), ("62", ""), ("80", "E3")]
-    place = np.array(places, dtype=object)[establishment % 5]
-    divisions = np.array(["10", "11", "47"])[company % 3]
+    places = np.array([("59", "E1"), ("59", "E2"), ("62", "E2"), ("62", ""), ("80", "E3")], dtype=object)
+    divisions = np.array(["10", "11", "47"])
+    if one_place_per_establishment:
+        place, division = places[establishment % 5], divisions[company % 3]
+    else:  # establishments spread over territories and sectors (the slower, general path)
+        place, division = places[rng.integers(0, 5, n)], divisions[rng.integers(0, 3, n)]
     fiches = np.array(list(OCCUPATIONS))[rng.integers(0, 4, n)]
     rows = [
         (c, e, hc, need, diag, dep, epci, div, occ, band)
@@ -274,7 +278,7 @@ def test_cube_matches_a_brute_force_groupby():
             rng.random(n) < 0.3,
             rng.random(n) < 0.2,
             place,
-            divisions,
+            division,
             fiches,
             np.array(["0-9", "10-49", "50-249"])[company % 3],
             strict=True,
