@@ -28,10 +28,10 @@ GRID_COLUMNS = [
     "share_low",
     "rti_mean",
     "training_need_share",
-    "training_coverage",
     "diagnostics",
     "secret",
     "secret_reason",
+    "training_coverage",
 ]
 GRID_FIGURES = [
     "companies",

@@ -53,21 +53,40 @@ def test_grid_export_has_one_row_per_cell_and_hides_secret_figures(client, analy
     assert list(rows[0].keys()) == GRID_COLUMNS
     assert len(rows) == run.cells.count()
 
-    total = next(r for r in rows if r["territory_level"] == "all" and r["sector_level"] == "all"
-                 and r["occupation_level"] == "all" and r["size_band"] == "*")
+    total = next(
+        r
+        for r in rows
+        if r["territory_level"] == "all"
+        and r["sector_level"] == "all"
+        and r["occupation_level"] == "all"
+        and r["size_band"] == "*"
+    )
     assert total["territory_code"] == total["sector_code"] == total["occupation_code"] == "*"
     assert total["employees"] == "65" and total["companies"] == "4" and total["secret"] == "false"
     assert float(total["exposure_mean"]) == pytest.approx(5.6 / 9, abs=1e-6)
 
-    nord = next(r for r in rows if r["territory_level"] == "departement" and r["territory_code"] == "59"
-                and r["sector_level"] == "all" and r["occupation_level"] == "all" and r["size_band"] == "*")
+    nord = next(
+        r
+        for r in rows
+        if r["territory_level"] == "departement"
+        and r["territory_code"] == "59"
+        and r["sector_level"] == "all"
+        and r["occupation_level"] == "all"
+        and r["size_band"] == "*"
+    )
     assert nord["territory_name"] == "Nord"
     assert nord["secret"] == "true" and nord["secret_reason"] == "secondary"
     figures = ["companies", "establishments", "employees", "exposure_mean", "share_high", "rti_mean"]
     assert all(nord[column] == "" for column in figures)
 
-    fiche = next(r for r in rows if r["occupation_level"] == "fiche" and r["territory_level"] == "all"
-                 and r["sector_level"] == "all" and r["size_band"] == "*")
+    fiche = next(
+        r
+        for r in rows
+        if r["occupation_level"] == "fiche"
+        and r["territory_level"] == "all"
+        and r["sector_level"] == "all"
+        and r["size_band"] == "*"
+    )
     assert (fiche["occupation_code"], fiche["occupation_label"]) == ("M1607", "Secrétaire")
     secret_rows = [r for r in rows if r["secret"] == "true"]
     assert secret_rows and all(r["employees"] == "" for r in secret_rows)
@@ -100,8 +119,9 @@ def test_field_profile_is_hidden_below_three_companies(client, analyst, hand_wor
     JobPosition.objects.filter(headcount__in=(10, 20)).delete()  # two companies left
     services.grid_run_compute(services.grid_run_create().pk)
     client.force_login(analyst)
-    secretary = next(r for r in _rows(client.get(reverse("observatory:occupations_export_csv")))
-                     if r["code_rome"] == "M1607")
+    secretary = next(
+        r for r in _rows(client.get(reverse("observatory:occupations_export_csv"))) if r["code_rome"] == "M1607"
+    )
     assert secretary["n_companies"] == "2"
     assert secretary["field_rc"] == "" and secretary["field_nra"] == ""
     assert secretary["rc"] != ""
@@ -129,3 +149,32 @@ def test_users_without_the_analyst_role_are_refused(client, plain_user, curator,
 def test_superusers_may_export(client, superuser, route, run):
     client.force_login(superuser)
     assert client.get(reverse(route)).status_code == 200
+
+
+def test_grid_export_header_is_the_published_one():
+    assert GRID_COLUMNS[:23] == [
+        "run_id",
+        "territory_level",
+        "territory_code",
+        "territory_name",
+        "sector_level",
+        "sector_code",
+        "sector_label",
+        "occupation_level",
+        "occupation_code",
+        "occupation_label",
+        "size_band",
+        "companies",
+        "establishments",
+        "employees",
+        "exposure_mean",
+        "share_high",
+        "share_medium",
+        "share_low",
+        "rti_mean",
+        "training_need_share",
+        "diagnostics",
+        "secret",
+        "secret_reason",
+    ]
+    assert GRID_COLUMNS[23:] == ["training_coverage"]
