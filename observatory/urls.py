@@ -2,10 +2,10 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
-from . import views
+from .views.home import home
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", home, name="home"),
     path("observatoire/", include("observatory.urls_observatory")),
     path("comptes/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),

@@ -1,12 +1,23 @@
 from django.urls import path
 
-from . import views
+from .views import exports, grid, map, method, occupations, overview, runs
 
 app_name = "observatory"
 
 urlpatterns = [
-    path("methode/", views.methodology_page, name="methodology"),
-    path("methode.json", views.methodology_json, name="methodology_json"),
-    path("grille/export.csv", views.grid_export_csv, name="grid_export_csv"),
-    path("metiers/export.csv", views.occupations_export_csv, name="occupations_export_csv"),
+    path("", overview.overview, name="overview"),
+    path("grille/", grid.grid_page, name="grid"),
+    path("grille/export.csv", exports.grid_export_csv, name="grid_export_csv"),
+    path("grille/export.xlsx", grid.grid_export_xlsx, name="grid_export_xlsx"),
+    path("carte/", map.map_page, name="map"),
+    path("metiers/", occupations.occupation_search, name="occupations"),
+    path("metiers/autocomplete/", occupations.occupation_autocomplete, name="occupation_autocomplete"),
+    path("metiers/export.csv", exports.occupations_export_csv, name="occupations_export_csv"),
+    path("metiers/<str:code>/", occupations.occupation_detail, name="occupation"),
+    path("runs/", runs.run_list, name="runs"),
+    path("runs/lancer/", runs.run_launch, name="run_launch"),
+    path("runs/comparer/", runs.run_compare, name="run_compare"),
+    path("runs/<int:run_id>/progression.json", runs.run_progress, name="run_progress"),
+    path("methode/", method.methodology_page, name="methodology"),
+    path("methode.json", method.methodology_json, name="methodology_json"),
 ]

@@ -93,6 +93,8 @@ def secondary_suppression(cells: pd.DataFrame) -> pd.DataFrame:
             if not len(flagged):
                 continue
             new = _pick_secondary(relation, flagged, secret, employees)
+            if not len(new):  # cannot happen in a complete cube; guarantees the loop ends
+                continue
             secret[new] = True
             added[new] = True
             for other in relations:

@@ -1,33 +1,14 @@
 from django.contrib import messages
 from django.http import Http404, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from skills.models import TaskCategory
 
-from . import exports, services
-from .forms import MethodologyVersionForm
-from .models import CATEGORIES, GridRun, Lens, Methodology
-from .permissions import analyst_required
-from .selectors import reference_counts
-
-
-def home(request):
-    """What the observatory holds: the loaded nomenclatures and the field data."""
-    return render(request, "home.html", {"counts": reference_counts()})
-
-
-def _requested_run(request) -> GridRun:
-    """`?run=ID` for a given run, else the current run of the default lens."""
-    run_id = request.GET.get("run")
-    if run_id:
-        if not run_id.isdigit():
-            raise Http404("Identifiant de calcul invalide.")
-        return get_object_or_404(GridRun, pk=int(run_id), status=GridRun.Status.READY)
-    run = GridRun.objects.current(request.GET.get("lens", Lens.DEFAULT))
-    if run is None:
-        raise Http404("Aucune grille n'a encore été calculée.")
-    return run
+from .. import services
+from ..forms import MethodologyVersionForm
+from ..models import CATEGORIES, Lens, Methodology
+from ..permissions import analyst_required
 
 
 @analyst_required
@@ -57,16 +38,6 @@ def methodology_json(request):
         },
         json_dumps_params={"ensure_ascii": False},
     )
-
-
-@analyst_required
-def grid_export_csv(request):
-    return exports.grid_csv_response(_requested_run(request))
-
-
-@analyst_required
-def occupations_export_csv(request):
-    return exports.occupations_csv_response(_requested_run(request))
 
 
 @analyst_required

@@ -1,0 +1,1 @@
+"""Views of the observatory, one module per page family."""

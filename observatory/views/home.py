@@ -1,0 +1,8 @@
+from django.shortcuts import render
+
+from ..selectors import reference_counts
+
+
+def home(request):
+    """What the observatory holds: the loaded nomenclatures and the field data."""
+    return render(request, "home.html", {"counts": reference_counts()})
