@@ -5,5 +5,6 @@
     secrecy.apply_secrecy(cells, min_companies, dominance)      primary + secondary secrecy
     secrecy.mask_values(cells)                                  what views and exports show
 
+`codes` holds the integer coding of hierarchical codes that the cube and secrecy share.
 Selectors load the frames, these functions compute, services store the result.
 """

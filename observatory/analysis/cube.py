@@ -28,10 +28,12 @@ with occupation "all" run on about one row per establishment; every grouping is 
 """
 
 import itertools
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+
+from .codes import UNKNOWN_CODE as UNKNOWN_CODE  # re-exported: the "inconnu" member
+from .codes import Level, all_level, dense_codes, dense_ids, encode_level, first_rows, raw_codes
 
 TERRITORY_LEVELS = ("all", "region", "departement", "epci")
 SECTOR_LEVELS = ("all", "section", "division")
@@ -41,7 +43,6 @@ SIZE_BANDS = ("0-9", "10-49", "50-249", "250-4999", "5000+")
 
 ALL_CODE = ""  # code of a roll-up cell on the territory, sector and occupation dimensions
 ALL_SIZE = "all"  # size_band of a roll-up cell on the size dimension
-UNKNOWN_CODE = "inconnu"  # member holding the positions whose code is missing at a level
 
 DIMENSIONS = ("territory", "sector", "occupation", "size")
 LEVELS = {
@@ -98,106 +99,10 @@ _SUMS = (
     "covered",  # exposed headcount whose (département, occupation) has a published offer
 )  # fmt: skip
 
-_INT64_SAFE = 2**62
-
 
 def cube_levels() -> list[tuple[str, str, str, str]]:
     """The 96 level combinations (territory, sector, occupation, size) of the cube."""
     return list(itertools.product(TERRITORY_LEVELS, SECTOR_LEVELS, OCCUPATION_LEVELS, SIZE_LEVELS))
-
-
-@dataclass
-class _Level:
-    """Members of one level of a dimension, as integer nodes.
-
-    codes: node of each position (int32); labels: code of each node; parent: node of the
-    parent level for each node (-1 for the "all" level). A node is a path (région, EPCI), so an
-    EPCI straddling two régions would give two nodes.
-    """
-
-    codes: np.ndarray
-    labels: np.ndarray
-    parent: np.ndarray
-
-    @property
-    def size(self) -> int:
-        return len(self.labels)
-
-
-def _all_level(n: int, label: str) -> _Level:
-    return _Level(
-        codes=np.zeros(n, dtype=np.int32),
-        labels=np.array([label], dtype=object),
-        parent=np.array([-1], dtype=np.int64),
-    )
-
-
-def _raw_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Integer code of each value and the code labels as str; NaN and "" become UNKNOWN_CODE.
-
-    Only the distinct values are turned into strings, never the rows.
-    """
-    ids, uniques = pd.factorize(values, use_na_sentinel=True)
-    labels = [str(u).strip() or UNKNOWN_CODE for u in np.asarray(uniques, dtype=object)]
-    labels.append(UNKNOWN_CODE)  # for the NaN sentinel -1, i.e. the last entry
-    label_ids, label_uniques = pd.factorize(np.array(labels, dtype=object))
-    return label_ids[ids].astype(np.int64), np.asarray(label_uniques, dtype=object)
-
-
-def _encode_level(values: pd.Series, parent: _Level) -> _Level:
-    raw, raw_labels = _raw_codes(values)
-    width = len(raw_labels)
-    nodes, paths = pd.factorize(parent.codes.astype(np.int64) * width + raw)
-    return _Level(
-        codes=nodes.astype(np.int32),
-        labels=raw_labels[paths % width],
-        parent=(paths // width).astype(np.int64),
-    )
-
-
-def _dense_ids(columns: list[tuple[np.ndarray, int]]) -> tuple[np.ndarray, np.ndarray]:
-    """Group ids (numbered in order of first appearance) of rows keyed by integer columns.
-
-    `columns`: (codes in [0, size), size) pairs. Returns the id of each row and the key of
-    each group (refactorized on the way whenever the product of sizes nears 2**62).
-    """
-    key = np.zeros(len(columns[0][0]), dtype=np.int64)
-    bound = 1
-    for codes, size in columns:
-        if bound * size > _INT64_SAFE:
-            key, uniques = pd.factorize(key)
-            bound = len(uniques)
-        key = key * size + codes
-        bound *= size
-    ids, uniques = pd.factorize(key)
-    return ids, uniques
-
-
-def dense_codes(key: np.ndarray, bound: int) -> tuple[np.ndarray, np.ndarray]:
-    """Dense ids of integer keys in [0, bound), numbered in increasing key order, and the
-    distinct keys (sorted).
-
-    A lookup table when the range is small next to the number of keys, so that millions of
-    keys are not hashed; `pd.factorize` otherwise.
-    """
-    if bound <= max(4 * len(key), 2**16) and bound <= 2**23:
-        present = np.zeros(bound, dtype=bool)
-        present[key] = True
-        distinct = np.flatnonzero(present)
-        del present
-        lookup = np.zeros(bound, dtype=np.int32)
-        lookup[distinct] = np.arange(len(distinct), dtype=np.int32)
-        return lookup[key].astype(np.intp), distinct  # intp, as from factorize: ids * n must not wrap
-    ids, distinct = pd.factorize(key, sort=True)
-    return ids, distinct
-
-
-def _first_rows(ids: np.ndarray) -> np.ndarray:
-    """Index of the first row of each group, for ids numbered in order of first appearance."""
-    if len(ids) == 0:
-        return np.zeros(0, dtype=np.int64)
-    seen = np.maximum.accumulate(ids)
-    return np.flatnonzero(np.r_[True, ids[1:] > seen[:-1]])
 
 
 def _bool_column(positions: pd.DataFrame, column: str) -> np.ndarray:
@@ -209,8 +114,8 @@ def _coverage_flags(positions: pd.DataFrame, training_coverage: pd.DataFrame) ->
 
     The join runs on the distinct (département, occupation) pairs, not on the positions.
     """
-    dep_ids, dep_labels = _raw_codes(positions["departement"])
-    occ_ids, occ_labels = _raw_codes(positions["occupation"])
+    dep_ids, dep_labels = raw_codes(positions["departement"])
+    occ_ids, occ_labels = raw_codes(positions["occupation"])
     pair_ids, pairs = pd.factorize(dep_ids * len(occ_labels) + occ_ids)
     pair_frame = pd.DataFrame(
         {
@@ -235,7 +140,7 @@ def _coverage_flags(positions: pd.DataFrame, training_coverage: pd.DataFrame) ->
 def _position_sums(
     positions: pd.DataFrame,
     scores: pd.DataFrame,
-    fiche: _Level,
+    fiche: Level,
     training_coverage: pd.DataFrame | None,
 ) -> dict[str, np.ndarray]:
     """The headcount-weighted sums of `_SUMS`, one float array per name, per position."""
@@ -276,21 +181,21 @@ def _empty_cube() -> pd.DataFrame:
     return frame
 
 
-def _encode_dimensions(positions: pd.DataFrame) -> dict[str, dict[str, _Level]]:
+def _encode_dimensions(positions: pd.DataFrame) -> dict[str, dict[str, Level]]:
     """Every level of every dimension as integer nodes, each level nested in its parent."""
     n = len(positions)
 
-    def level(name: str, parent: _Level) -> _Level:
-        return _encode_level(positions[POSITION_COLUMNS[name]], parent)
+    def level(name: str, parent: Level) -> Level:
+        return encode_level(positions[POSITION_COLUMNS[name]], parent)
 
-    t_all = _all_level(n, ALL_CODE)
+    t_all = all_level(n, ALL_CODE)
     region = level("region", t_all)
-    s_all = _all_level(n, ALL_CODE)
+    s_all = all_level(n, ALL_CODE)
     section = level("section", s_all)
-    o_all = _all_level(n, ALL_CODE)
+    o_all = all_level(n, ALL_CODE)
     grand_domaine = level("grand_domaine", o_all)
     domaine = level("domaine", grand_domaine)
-    z_all = _all_level(n, ALL_SIZE)
+    z_all = all_level(n, ALL_SIZE)
     return {
         "territory": {
             "all": t_all,
@@ -318,7 +223,7 @@ class _Output:
     next to their concatenation (which doubled the peak on a million positions).
     """
 
-    def __init__(self, dims: dict[str, dict[str, _Level]], capacity: int):
+    def __init__(self, dims: dict[str, dict[str, Level]], capacity: int):
         self.categories, self.code, self.parent = {}, {}, {}
         for dim in ("territory", "sector", "occupation"):
             members = dims[dim]
@@ -447,7 +352,7 @@ def build_cube(
         # One row per (establishment, company, département, EPCI, division, occupation member,
         # band): the finest grain any grouping with this occupation level needs.
         o = occupation[o_level]
-        rows, _ = _dense_ids(
+        rows, _ = dense_ids(
             [
                 (establishment, n_establishment),
                 (company, n_company),
@@ -458,7 +363,7 @@ def build_cube(
                 (size["band"].codes, size["band"].size),
             ]
         )
-        first = _first_rows(rows)
+        first = first_rows(rows)
         n_rows = len(first)
         if o_level == "all":
             # One row per establishment: each has a single company, territory, sector and

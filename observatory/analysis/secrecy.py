@@ -24,7 +24,8 @@ the engine stores values with their flag, and everything shown goes through `mas
 import numpy as np
 import pandas as pd
 
-from .cube import ALL_SIZE, CUBE_COLUMNS, DIMENSIONS, LEVELS, PARENT_LEVEL, dense_codes
+from .codes import dense_codes
+from .cube import ALL_SIZE, CUBE_COLUMNS, DIMENSIONS, LEVELS, PARENT_LEVEL
 
 MIN_COMPANIES = 3
 DOMINANCE = 0.85
@@ -256,10 +257,13 @@ def _relations(cells: pd.DataFrame, secret: np.ndarray) -> list[_Relation]:
 
             relation = _Relation(level, parent_row, child_code, parent_code)
             children = children[parent_row[children] >= 0]
-            relation.count[parent_row[children]] = 0  # the parents that have children
-            relation.add_secrets(np.flatnonzero(secret))
+            is_group = np.zeros(len(cells), dtype=bool)
+            is_group[parent_row[children]] = True  # the parents that have children
+            count = np.bincount(parent_row[children[secret[children]]], minlength=len(cells))
+            count += is_group & secret
+            relation.count = np.where(is_group, np.minimum(count, 2), -1).astype(np.int8)
             relations.append(relation)
-            del children
+            del children, is_group, count
     return relations
 
 
