@@ -230,21 +230,9 @@ class GridCell(models.Model):
                 name="gridcell_levels",
             ),
         ]
-        constraints = [
-            models.UniqueConstraint(
-                fields=[
-                    "run",
-                    "territory_level",
-                    "territory_code",
-                    "sector_level",
-                    "sector_code",
-                    "occupation_level",
-                    "occupation_code",
-                    "size_band",
-                ],
-                name="gridcell_unique_coordinates",
-            ),
-        ]
+        # No unique constraint on the coordinates: a run's cells are written once, by one
+        # task, after deleting any earlier attempt, and maintaining an eight-column unique
+        # index doubled the time of writing the two million cells of a regional run.
 
     def __str__(self):
         return (

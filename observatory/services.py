@@ -5,6 +5,8 @@ import logging
 import time
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -183,20 +185,36 @@ def _write_scores(run: GridRun, scores: pd.DataFrame) -> None:
     _bulk_insert(OccupationScore._meta.db_table, frame.reset_index(drop=True))
 
 
-def _bulk_insert(table: str, frame: pd.DataFrame) -> None:
-    """Insert a frame whose columns are the table's columns. PostgreSQL gets one COPY from
-    an in-memory CSV; other backends an executemany over the frame's rows."""
+def _bulk_insert(table: str, frame: pd.DataFrame, chunk_rows: int = 200_000) -> None:
+    """Insert a frame whose columns are the table's columns.
+
+    PostgreSQL gets COPY fed with CSV that Arrow writes (pandas' own to_csv is ~15× slower on
+    the two million cells of a regional run), a chunk at a time to bound memory. Every valid
+    value is quoted so that an empty code ("" for a roll-up) stays an empty string and only
+    unquoted empty fields are NULL. Other backends get an executemany over the frame's rows.
+    """
     if frame.empty:
         return
     columns = list(frame.columns)
     quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
     if connection.vendor == "postgresql":
-        buffer = io.StringIO()
-        frame.to_csv(buffer, index=False, header=False, na_rep="\\N")
-        with connection.cursor() as cursor, cursor.cursor.copy(
-            f"COPY {connection.ops.quote_name(table)} ({quoted}) FROM STDIN WITH (FORMAT csv, NULL '\\N')"
-        ) as copy:
-            copy.write(buffer.getvalue())
+        arrow_table = pa.Table.from_pandas(frame, preserve_index=False)
+        # Categorical columns arrive as Arrow dictionaries, which the CSV writer refuses.
+        arrow_table = arrow_table.cast(
+            pa.schema(
+                [
+                    pa.field(f.name, pa.string() if pa.types.is_dictionary(f.type) else f.type)
+                    for f in arrow_table.schema
+                ]
+            )
+        )
+        options = pacsv.WriteOptions(include_header=False, quoting_style="all_valid")
+        statement = f"COPY {connection.ops.quote_name(table)} ({quoted}) FROM STDIN WITH (FORMAT csv)"
+        with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+            for start in range(0, arrow_table.num_rows, chunk_rows):
+                buffer = io.BytesIO()
+                pacsv.write_csv(arrow_table.slice(start, chunk_rows), buffer, options)
+                copy.write(buffer.getvalue())
         return
     placeholders = ", ".join(["%s"] * len(columns))
     values = frame.astype(object).where(frame.notna(), None).to_numpy().tolist()

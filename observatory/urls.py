@@ -7,6 +7,7 @@ from .views.home import home
 urlpatterns = [
     path("", home, name="home"),
     path("observatoire/", include("observatory.urls_observatory")),
+    path("api/v1/", include("observatory.api_urls")),
     path("comptes/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
 ]
