@@ -216,7 +216,10 @@ class ProfileSerializer(serializers.Serializer):
 
 
 class TaskProfilesSerializer(serializers.Serializer):
-    blended = ProfileSerializer(help_text=_("Profil retenu : mélange du terrain et de la référence."))
+    blended = ProfileSerializer(
+        allow_null=True,
+        help_text=_("Profil retenu : mélange du terrain et de la référence (masqué sous le seuil du secret)."),
+    )
     reference = ProfileSerializer(allow_null=True, help_text=_("Profil de référence."))
     field = ProfileSerializer(
         allow_null=True,
@@ -317,7 +320,9 @@ class OccupationSerializer(_PageDataMixin, serializers.ModelSerializer):
         score.secret = secret
         score.secret_reason = reason
         score.profile = {
-            "blended": _profile(score),
+            # With the reference and m public, the blend of 1–2 companies gives their answers
+            # back: s_field = ((n + m)·s − m·s_ref) / n. It is shown when it reveals nothing.
+            "blended": _profile(score) if show_field or score.n_companies == 0 else None,
             "reference": _profile(score, "ref_"),
             "field": _profile(score, "field_") if show_field else None,
         }

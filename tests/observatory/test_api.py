@@ -254,6 +254,8 @@ def test_a_fiche_reported_by_fewer_than_three_companies_hides_its_field_data(ana
     assert score["n_companies"] == 1
     assert score["secret"] is True and score["secret_reason"] == "companies"
     assert score["employees"] is None and score["profile"]["field"] is None
+    # The blend would give the company's answers back, the reference and m being public.
+    assert score["profile"]["blended"] is None
     assert score["profile"]["reference"] is not None
 
 
