@@ -1,23 +1,365 @@
-from django.http import Http404
+"""Runs pages: the history of grid computations with their live progress, the launch of a
+run by an analyst, and the comparison of two runs (or two exposure sources) cell by cell."""
 
+import logging
+
+from django import forms
+from django.contrib import messages
+from django.core.cache import cache
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from .. import selectors, services
+from ..charts.common import figure_json, format_number
+from ..charts.runs import SECRET_REASONS, difference_heatmap, signed
+from ..models import GridRun, Lens, Methodology
 from ..permissions import analyst_required
+from ..tasks import compute_grid_run
+
+logger = logging.getLogger(__name__)
+
+HISTORY_PER_PAGE = 20
+DIFFERENCES_PER_PAGE = 25
+# A READY run never changes, so a comparison can be kept as long as the cache allows.
+COMPARE_CACHE_SECONDS = 60 * 60
+TASKS_SOURCE = "tasks"
+TRIGGER_LABELS = {
+    "manual": _("Manuel"),
+    "nightly": _("Nocturne"),
+    "auto": _("Nouvelles données"),
+    "command": _("Commande"),
+    "bootstrap": _("Démonstration"),
+}
+STEP_LABELS = {
+    "load": _("Lecture des données"),
+    "scores": _("Scores des métiers"),
+    "cube": _("Agrégation du cube"),
+    "secrecy": _("Secret statistique"),
+    "write": _("Enregistrement"),
+}
+LENS_ORDER = {lens: position for position, lens in enumerate(Lens.values)}
+SECTOR_LEVEL_CHOICES = [("section", _("Section NAF")), ("division", _("Division NAF"))]
+OCCUPATION_LEVEL_CHOICES = [("grand_domaine", _("Grand domaine ROME")), ("domaine", _("Domaine professionnel"))]
+# Sort keys of the table of differences: column, ascending. Secret rows carry no value and
+# always come last, ordered by their codes only.
+SORTS = {
+    "ecart": ("abs_difference", False),
+    "hausse": ("difference", False),
+    "baisse": ("difference", True),
+    "secteur": ("sector_code", True),
+    "metier": ("occupation_code", True),
+    "exposition_a": ("exposure_a", False),
+    "exposition_b": ("exposure_b", False),
+    "salaries": ("employees_b", False),
+}
+SORT_CHOICES = [
+    ("ecart", _("Écart le plus fort (en valeur absolue)")),
+    ("hausse", _("Plus forte hausse (B > A)")),
+    ("baisse", _("Plus forte baisse (B < A)")),
+    ("secteur", _("Secteur")),
+    ("metier", _("Métier")),
+    ("exposition_a", _("Exposition du calcul A")),
+    ("exposition_b", _("Exposition du calcul B")),
+    ("salaries", _("Salariés")),
+]
+
+
+def run_label(run: GridRun) -> str:
+    """« n°12 · IA générative v1 · Tâches · 03/03/2026 14:05 »: a run as a choice reads."""
+    when = timezone.localtime(run.finished_at or run.created_at).strftime("%d/%m/%Y %H:%M")
+    current = " · en vigueur" if run.is_current else ""
+    source = run.index.name if run.index_id else "Tâches"
+    return f"n°{run.pk} · {run.methodology} · {source} · {when}{current}"
+
+
+class RunLaunchForm(forms.Form):
+    lens = forms.ChoiceField(label=_("Lecture (susceptibilités α)"), choices=Lens.choices, initial=Lens.DEFAULT)
+    source = forms.ChoiceField(
+        label=_("Source de l'exposition"),
+        help_text=_("Les tâches des métiers, ou un indice publié importé."),
+    )
+
+    def __init__(self, *args, indices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.indices = {str(index.pk): index for index in indices}
+        self.fields["source"].choices = [
+            (TASKS_SOURCE, _("Tâches (méthode de l'observatoire)")),
+            *((pk, index.name) for pk, index in self.indices.items()),
+        ]
+        self.fields["source"].widget.attrs["aria-describedby"] = "id_source-aide"
+
+    def clean(self):
+        cleaned = super().clean()
+        cleaned["index"] = self.indices.get(cleaned.get("source"))
+        return cleaned
+
+
+class RunCompareForm(forms.Form):
+    a = forms.TypedChoiceField(label=_("Calcul A (référence)"), coerce=int)
+    b = forms.TypedChoiceField(label=_("Calcul B (comparé)"), coerce=int)
+    rows = forms.ChoiceField(label=_("Secteurs en lignes"), choices=SECTOR_LEVEL_CHOICES)
+    cols = forms.ChoiceField(label=_("Métiers en colonnes"), choices=OCCUPATION_LEVEL_CHOICES)
+    tri = forms.ChoiceField(label=_("Trier le tableau par"), choices=SORT_CHOICES, required=False)
+
+    def __init__(self, *args, runs=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.runs = {run.pk: run for run in runs}
+        choices = [(run.pk, run_label(run)) for run in runs]
+        self.fields["a"].choices = choices
+        self.fields["b"].choices = choices
+
+
+def _duration_text(seconds) -> str:
+    if seconds is None:
+        return "—"
+    if seconds < 60:
+        return f"{format_number(seconds, 1)} s"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest:02d} s"
+
+
+def _decorate(run: GridRun) -> GridRun:
+    """What the history row shows, computed once here rather than in the template."""
+    run.trigger_label = TRIGGER_LABELS.get(run.trigger, run.trigger)
+    run.duration_text = _duration_text(run.duration)
+    run.timing_rows = [
+        (STEP_LABELS.get(step, step), _duration_text(seconds)) for step, seconds in (run.timings or {}).items()
+    ]
+    started = timezone.localtime(run.started_at) if run.started_at else None
+    finished = timezone.localtime(run.finished_at) if run.finished_at else None
+    run.started_text = started.strftime("%d/%m/%Y %H:%M:%S") if started else "—"
+    # The finishing date only when it is not the starting one, to keep the column short.
+    if finished and started and finished.date() == started.date():
+        run.finished_text = finished.strftime("%H:%M:%S")
+    else:
+        run.finished_text = finished.strftime("%d/%m/%Y %H:%M:%S") if finished else "—"
+    run.in_progress = run.status in (GridRun.Status.PENDING, GridRun.Status.RUNNING)
+    return run
 
 
 @analyst_required
 def run_list(request):
-    raise Http404("Page en cours de réalisation.")
+    """The history of runs (paginated), the runs in force, and the form that launches one."""
+    page = Paginator(selectors.grid_runs_history(), HISTORY_PER_PAGE).get_page(request.GET.get("page"))
+    for run in page:
+        _decorate(run)
+    context = {
+        "page": page,
+        "current_runs": sorted(
+            selectors.current_grid_runs(), key=lambda run: (run.index_id is not None, LENS_ORDER[run.methodology.lens])
+        ),
+        "form": RunLaunchForm(indices=selectors.exposure_indices()),
+    }
+    return render(request, "observatory/run_list.html", context)
+
+
+def _enqueue(run_pk: int) -> None:
+    """Hand the run to Celery once it is committed. With eager Celery (no broker) the run
+    computes here and a failure is already recorded on the run by the service, so it is only
+    logged; a broker that refuses the message leaves the run failed rather than pending for
+    ever, which would block every later launch of the same lens and source."""
+    try:
+        compute_grid_run.delay(run_pk)
+    except Exception as exc:
+        logger.exception("grid run %s could not be computed or queued", run_pk)
+        GridRun.objects.filter(pk=run_pk, status=GridRun.Status.PENDING).update(
+            status=GridRun.Status.FAILED, error=f"File d'attente indisponible : {exc}", finished_at=timezone.now()
+        )
 
 
 @analyst_required
+@require_POST
 def run_launch(request):
-    raise Http404("Page en cours de réalisation.")
+    """Launch a run of a lens on a source, unless one is already waiting or computing."""
+    form = RunLaunchForm(request.POST, indices=selectors.exposure_indices())
+    if not form.is_valid():
+        messages.error(request, _("Choisissez une lecture et une source d'exposition valides."))
+        return redirect("observatory:runs")
+    lens, index = form.cleaned_data["lens"], form.cleaned_data["index"]
+    source = index.name if index else _("les tâches")
+    lens_label = Lens(lens).label
+    with transaction.atomic():
+        # Lock the lens's method versions so that two analysts clicking together cannot both
+        # pass the check below (on PostgreSQL; SQLite, the single-user default, ignores it).
+        list(Methodology.objects.select_for_update().filter(lens=lens).values_list("pk", flat=True))
+        active = selectors.active_grid_run(lens=lens, index_id=index.pk if index else None)
+        if active is not None:
+            messages.warning(
+                request,
+                _(
+                    "Un calcul « %(lens)s » sur %(source)s est déjà %(status)s (n°%(id)s) : "
+                    "attendez qu'il se termine avant d'en lancer un autre."
+                )
+                % {
+                    "lens": lens_label,
+                    "source": source,
+                    "status": active.get_status_display().lower(),
+                    "id": active.pk,
+                },
+            )
+            return redirect("observatory:runs")
+        try:
+            run = services.grid_run_create(lens=lens, index=index, user=request.user, trigger="manual")
+        except ValueError:
+            messages.error(request, _("Aucune version de la méthode n'existe pour cette lecture."))
+            return redirect("observatory:runs")
+        transaction.on_commit(lambda: _enqueue(run.pk))
+    run.refresh_from_db(fields=["status", "stats", "error"])
+    if run.status == GridRun.Status.READY:
+        messages.success(
+            request,
+            _("Calcul n°%(id)s « %(lens)s » sur %(source)s terminé : %(cells)s cellules.")
+            % {"id": run.pk, "lens": lens_label, "source": source, "cells": format_number(run.stats.get("cells", 0))},
+        )
+    elif run.status == GridRun.Status.FAILED:
+        messages.error(request, _("Le calcul n°%(id)s a échoué : %(error)s") % {"id": run.pk, "error": run.error})
+    else:
+        messages.success(
+            request,
+            _("Calcul n°%(id)s « %(lens)s » sur %(source)s lancé : son avancement s'affiche ci-dessous.")
+            % {"id": run.pk, "lens": lens_label, "source": source},
+        )
+    return redirect("observatory:runs")
+
+
+@never_cache
+@analyst_required
+def run_progress(request, run_id):
+    """What the progress bar polls every two seconds."""
+    progress = selectors.grid_run_progress(run_id)
+    if progress is None:
+        raise Http404("Calcul inconnu.")
+    return JsonResponse(progress, json_dumps_params={"ensure_ascii": False})
+
+
+def _default_pair(runs: list) -> tuple[int | None, int | None]:
+    """Without a choice: the current default-lens grid against the current generative-AI
+    one, the two readings the method contrasts; else the two newest finished runs."""
+    current = {(run.methodology.lens, run.index_id): run.pk for run in runs if run.is_current}
+    a = current.get((Lens.DEFAULT, None))
+    b = current.get((Lens.GENAI, None))
+    if a and b:
+        return a, b
+    if len(runs) >= 2:
+        return runs[1].pk, runs[0].pk
+    return None, None
+
+
+def _comparison(run_a, run_b, rows: str, cols: str) -> dict:
+    """The comparison's frame, summary and figure, cached per (runs, levels): READY runs never
+    change, and sorting or paging the table reuses the same entry."""
+    key = f"observatory:runs:compare:{run_a.pk}:{run_b.pk}:cols={cols}:rows={rows}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    compared = selectors.run_comparison_frame(run_a, run_b, sector_level=rows, occupation_level=cols)
+    # The summary covers the whole cubes, whatever the levels shown: its own entry.
+    summary_key = f"observatory:runs:compare-summary:{run_a.pk}:{run_b.pk}"
+    summary = cache.get(summary_key)
+    if summary is None:
+        summary = selectors.run_comparison_summary(run_a, run_b)
+        cache.set(summary_key, summary, COMPARE_CACHE_SECONDS)
+    figure = difference_heatmap(compared)
+    public = compared[(~compared["secret"]) & compared["difference"].notna()]
+    widest = public.loc[public["abs_difference"].idxmax()] if len(public) else None
+    result = {
+        "frame": compared,
+        "summary": summary,
+        "figure": figure_json(figure),
+        "figure_summary": {
+            "sectors": compared["sector_code"].nunique(),
+            "occupations": compared["occupation_code"].nunique(),
+            "cells": len(compared),
+            "secret": int(compared["secret"].sum()),
+            "widest": None
+            if widest is None
+            else {
+                "sector": widest["sector_label"] or widest["sector_code"],
+                "occupation": widest["occupation_label"] or widest["occupation_code"],
+                "difference": signed(widest["difference"]),
+            },
+        },
+    }
+    cache.set(key, result, COMPARE_CACHE_SECONDS)
+    return result
+
+
+def _table_rows(frame, sort: str) -> list[dict]:
+    column, ascending = SORTS[sort]
+    ordered = frame.sort_values(
+        [column, "sector_code", "occupation_code"], ascending=[ascending, True, True], na_position="last"
+    )
+    rows = []
+    for row in ordered.itertuples(index=False):
+        rows.append(
+            {
+                "sector_code": row.sector_code,
+                "sector_label": row.sector_label,
+                "occupation_code": row.occupation_code,
+                "occupation_label": row.occupation_label,
+                "secret": bool(row.secret),
+                "secret_text": SECRET_REASONS.get(row.secret_reason, "") if row.secret else "",
+                "presence": row.presence,
+                "employees_a": None if row.secret or row.employees_a != row.employees_a else row.employees_a,
+                "employees_b": None if row.secret or row.employees_b != row.employees_b else row.employees_b,
+                "exposure_a": None if row.exposure_a != row.exposure_a else row.exposure_a,
+                "exposure_b": None if row.exposure_b != row.exposure_b else row.exposure_b,
+                "difference": signed(row.difference),
+                "direction": "up" if row.difference > 0 else "down" if row.difference < 0 else "",
+            }
+        )
+    return rows
 
 
 @analyst_required
 def run_compare(request):
-    raise Http404("Page en cours de réalisation.")
+    """Two finished runs (two lenses, two exposure sources or two dates) cell by cell."""
+    params = request.GET.copy()
+    requested = [int(params[name]) for name in ("a", "b") if params.get(name, "").isdigit()]
+    runs = selectors.ready_grid_runs(include=requested)
+    if "a" not in params and "b" not in params:
+        a, b = _default_pair(runs)
+        if a and b:
+            params["a"], params["b"] = str(a), str(b)
+    params.setdefault("rows", "section")
+    params.setdefault("cols", "grand_domaine")
+    form = RunCompareForm(params, runs=runs)
+    context = {"form": form, "runs_available": len(runs)}
+    if params.get("a") and params.get("b") and form.is_valid():
+        run_a, run_b = form.runs[form.cleaned_data["a"]], form.runs[form.cleaned_data["b"]]
+        rows, cols = form.cleaned_data["rows"], form.cleaned_data["cols"]
+        sort = form.cleaned_data["tri"] or "ecart"
+        comparison = _comparison(run_a, run_b, rows, cols)
+        page = Paginator(_table_rows(comparison["frame"], sort), DIFFERENCES_PER_PAGE).get_page(params.get("page"))
+        context.update(
+            {
+                "run_a": run_a,
+                "run_b": run_b,
+                "rows_label": dict(SECTOR_LEVEL_CHOICES)[rows],
+                "cols_label": dict(OCCUPATION_LEVEL_CHOICES)[cols],
+                "summary": comparison["summary"],
+                "fig_json": comparison["figure"],
+                "figure_summary": comparison["figure_summary"],
+                "page": page,
+                "sort": sort,
+                "sort_headers": _sort_headers(sort),
+                "grid_url": reverse("observatory:grid"),
+            }
+        )
+    return render(request, "observatory/run_compare.html", context)
 
 
-@analyst_required
-def run_progress(request, run_id):
-    raise Http404("Page en cours de réalisation.")
+def _sort_headers(sort: str) -> dict:
+    """aria-sort of each sortable column of the table of differences."""
+    directions = {"secteur": "ascending", "metier": "ascending", "baisse": "ascending"}
+    column_of = {"hausse": "ecart", "baisse": "ecart"}
+    current = column_of.get(sort, sort)
+    direction = directions.get(sort, "descending")
+    return {current: direction, "arrow": "▲" if direction == "ascending" else "▼", "column": current}

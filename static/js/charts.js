@@ -7,8 +7,9 @@
       var source = document.getElementById(node.dataset.figure);
       if (!source || !window.Plotly) { return; }
       var figure = JSON.parse(JSON.parse(source.textContent));
-      var config = { responsive: true, displaylogo: false, locale: "fr",
-                     modeBarButtonsToRemove: ["lasso2d", "select2d"] };
+      // No toolbar: its English buttons sit inside the chart's role="img" container, which
+      // assistive technologies cannot reach (axe: nested-interactive).
+      var config = { responsive: true, displayModeBar: false, locale: "fr" };
       window.Plotly.newPlot(node, figure.data, figure.layout, config).then(function () {
         node.dataset.drawn = "true";
       });
