@@ -233,6 +233,14 @@ class JobPosition(models.Model):
         blank=True,
         related_name="job_positions",
     )
+    diagnostic = models.ForeignKey(
+        "Diagnostic",
+        verbose_name=_("diagnostic d'origine"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="job_positions",
+    )
     updated_at = models.DateTimeField(_("mis à jour le"), auto_now=True)
 
     class Meta:
@@ -302,3 +310,146 @@ class CompanyMembership(models.Model):
 
     def __str__(self):
         return f"{self.user} · {self.company} ({self.get_role_display()})"
+
+
+class Invitation(models.Model):
+    """A member's invitation to join their company, sent to an e-mail address. Joining a
+    company that already has members needs one (or a curator's approval)."""
+
+    company = models.ForeignKey(
+        Company, verbose_name=_("entreprise"), on_delete=models.CASCADE, related_name="invitations"
+    )
+    email = models.EmailField(_("adresse e-mail"))
+    token = models.CharField(_("jeton"), max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("invitée par"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
+    accepted_at = models.DateTimeField(_("acceptée le"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.email} → {self.company}"
+
+
+class Diagnostic(models.Model):
+    """A company's answers for one campaign: identity, AI maturity and jobs. Saved as a draft
+    at every step; read-only once submitted. `version` is the optimistic lock: a save that
+    started from an older version is refused instead of overwriting a colleague's answers."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Brouillon")
+        SUBMITTED = "submitted", _("Envoyé")
+
+    campaign = models.ForeignKey(
+        Campaign, verbose_name=_("campagne"), on_delete=models.PROTECT, related_name="diagnostics"
+    )
+    company = models.ForeignKey(
+        Company, verbose_name=_("entreprise"), on_delete=models.CASCADE, related_name="diagnostics"
+    )
+    status = models.CharField(_("statut"), max_length=16, choices=Status.choices, default=Status.DRAFT)
+    # Identity, as the company states it for this campaign.
+    siret = models.CharField(_("SIRET"), max_length=14, blank=True, validators=[validate_siret])
+    company_name = models.CharField(_("raison sociale"), max_length=255, blank=True)
+    sector = models.ForeignKey(
+        Sector,
+        verbose_name=_("activité principale (NAF)"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    commune = models.ForeignKey(
+        Territory,
+        verbose_name=_("commune"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    size_band = models.CharField(_("tranche d'effectif"), max_length=8, choices=SizeBand.choices, blank=True)
+    # AI maturity: {item key: score 0–4}; the items are defined in companies/maturity.py.
+    maturity = models.JSONField(_("maturité IA"), default=dict, blank=True)
+    last_step = models.CharField(_("dernière étape"), max_length=16, blank=True)
+    version = models.PositiveIntegerField(_("version"), default=1)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("créé par"), on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("créé le"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("modifié le"), auto_now=True)
+    submitted_at = models.DateTimeField(_("envoyé le"), null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("envoyé par"), on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    copied_from = models.ForeignKey(
+        "self", verbose_name=_("copié de"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("diagnostic")
+        verbose_name_plural = _("diagnostics")
+        ordering = ["-campaign__year", "company__name"]
+        constraints = [
+            # One diagnostic per company and campaign: a double submission cannot make two.
+            models.UniqueConstraint(fields=["campaign", "company"], name="diagnostic_unique_campaign_company"),
+        ]
+
+    def __str__(self):
+        return f"{self.company} — {self.campaign}"
+
+    @property
+    def is_submitted(self):
+        return self.status == self.Status.SUBMITTED
+
+
+class DiagnosticJob(models.Model):
+    """A job the company describes in its diagnostic. On submission each becomes a JobPosition
+    (source « diagnostic »), the field data of the observatory."""
+
+    diagnostic = models.ForeignKey(
+        Diagnostic, verbose_name=_("diagnostic"), on_delete=models.CASCADE, related_name="jobs"
+    )
+    occupation = models.ForeignKey(
+        "skills.Occupation",
+        verbose_name=_("métier (fiche ROME)"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        limit_choices_to={"level": "fiche"},
+    )
+    headcount = models.PositiveIntegerField(_("effectif"))
+    rc = models.PositiveSmallIntegerField(_("routinier cognitif (%)"))
+    rm = models.PositiveSmallIntegerField(_("routinier manuel (%)"))
+    nra = models.PositiveSmallIntegerField(_("non routinier analytique (%)"))
+    nri = models.PositiveSmallIntegerField(_("non routinier interpersonnel (%)"))
+    nrm = models.PositiveSmallIntegerField(_("non routinier manuel (%)"))
+    training_need = models.BooleanField(_("besoin de formation"), default=False)
+    wished_skill_blocks = models.ManyToManyField(
+        "skills.SkillBlock", verbose_name=_("blocs de compétences souhaités"), blank=True, related_name="+"
+    )
+    position = models.PositiveSmallIntegerField(_("ordre"), default=0)
+
+    class Meta:
+        verbose_name = _("métier du diagnostic")
+        verbose_name_plural = _("métiers du diagnostic")
+        ordering = ["diagnostic", "position", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["diagnostic", "occupation"], name="diagnostic_job_unique_occupation"),
+            models.CheckConstraint(
+                condition=models.Q(
+                    rc=100 - models.F("rm") - models.F("nra") - models.F("nri") - models.F("nrm")
+                ),
+                name="diagnostic_job_shares_sum_to_100",
+            ),
+            models.CheckConstraint(condition=models.Q(headcount__gte=1), name="diagnostic_job_headcount_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.occupation_id} × {self.headcount}"
