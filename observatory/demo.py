@@ -1,16 +1,18 @@
 """What `make run` sets up on an empty database: reference data, demo companies, demo
 accounts and the grids. Each step is skipped when already done, so a second run is quick."""
 
+import datetime
 from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.utils import timezone
 
 from companies import roles
 from companies.demo import seed_demo
-from companies.models import Company, CompanyMembership, Territory
+from companies.models import Campaign, Company, CompanyMembership, Territory
 
 from .models import GridRun, Lens
 from .reference import load_reference
@@ -62,6 +64,24 @@ def attach_member_to_company(user, role) -> None:
         )
 
 
+def ensure_current_campaign(stdout) -> None:
+    """The diagnostic wave of the current year, open all year, when none is current."""
+    if Campaign.objects.filter(is_current=True).exists():
+        return
+    year = timezone.localdate().year
+    campaign, _ = Campaign.objects.get_or_create(
+        year=year,
+        defaults={
+            "name": f"Campagne {year}",
+            "opens_on": datetime.date(year, 1, 1),
+            "closes_on": datetime.date(year, 12, 31),
+        },
+    )
+    campaign.is_current = True
+    campaign.save(update_fields=["is_current"])
+    stdout.write(f"Campagne de diagnostics en cours : {campaign.name}.")
+
+
 def compute_missing_grids(stdout) -> None:
     """One run per lens that has no current grid yet (the first `make run`)."""
     for lens in Lens.values:
@@ -84,6 +104,7 @@ def bootstrap(*, companies: int, seed: int, stdout) -> None:
         stdout.write(f"Création de {companies} entreprises de démonstration …")
         counts = seed_demo(companies=companies, seed=seed)
         stdout.write(", ".join(f"{k} : {v}" for k, v in counts.items()))
+    ensure_current_campaign(stdout)
     compute_missing_grids(stdout)
     accounts = ensure_demo_accounts()
     stdout.write("\nComptes de démonstration (http://127.0.0.1:8000/comptes/login/) :")
