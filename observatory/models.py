@@ -199,7 +199,17 @@ class GridCell(models.Model):
     """One cell of the cube. Values of secret cells are stored with their flag for the audit
     trail; every view, export and API response shows them as secret, never their values."""
 
-    run = models.ForeignKey(GridRun, verbose_name=_("calcul"), on_delete=models.CASCADE, related_name="cells")
+    # No database constraint nor single-column index on the run: checking two million rows'
+    # foreign key at commit cost ~10 s per run, Django cascades the deletes itself, and the
+    # gridcell_levels index starts with the run.
+    run = models.ForeignKey(
+        GridRun,
+        verbose_name=_("calcul"),
+        on_delete=models.CASCADE,
+        related_name="cells",
+        db_constraint=False,
+        db_index=False,
+    )
     territory_level = models.CharField(_("niveau territorial"), max_length=16)
     territory_code = models.CharField(_("territoire"), max_length=9, blank=True)
     sector_level = models.CharField(_("niveau sectoriel"), max_length=16)
