@@ -6,9 +6,10 @@
    `--positions` job positions, drawn deterministically from `--seed` and written with COPY
    (PostgreSQL) in a few seconds. A database that already holds this draw is reused.
 3. The grid: `manage.py compute_grid` in a child process, `--repeat` times, with Celery
-   eager. The duration of a run is its GridRun's finished_at − started_at (what an analyst
-   waits for); the child's wall time and peak resident memory (getrusage of that child
-   only, through wait4) are reported beside it.
+   eager, each run followed by the floor (4) over its scores. The duration of a run is its
+   GridRun's finished_at − started_at (what an analyst waits for); the child's wall time,
+   CPU time and peak resident memory (rusage of that child only, through wait4) are
+   reported beside it.
 4. The floor (PostgreSQL only): the time PostgreSQL takes to run one GROUP BY CUBE over the
    same job positions (employees and headcount-weighted mean exposure over département ×
    NAF division × fiche × size band) and hand back every row. The grid does much more (96
@@ -101,25 +102,33 @@ def run(args) -> dict[str, float]:
     if "generation_seconds" in counts:
         results["generation_seconds"] = counts["generation_seconds"]
 
-    runs = measure_grid(repeat=args.repeat)
+    # Each grid run is followed by the floor over its scores, so that both medians are taken
+    # over the same minutes of a machine whose load varies.
+    postgresql = connection.vendor == "postgresql"
+    runs, floors, in_memory = [], [], []
+    for attempt in range(1, args.repeat + 1):
+        runs.append(measure_grid_run(attempt=attempt, repeat=args.repeat))
+        if postgresql:
+            floor = measure_cube_floor(run_id=runs[-1]["run_id"])
+            floors.append(floor["seconds"])
+            # The same statement when it may sort and hash in memory: the floor of a tuned server.
+            in_memory.append(measure_cube_floor(run_id=runs[-1]["run_id"], work_mem=IN_MEMORY_WORK_MEM)["seconds"])
     results["grid_seconds"] = statistics.median(r["seconds"] for r in runs)
     results["grid_process_seconds"] = statistics.median(r["process_seconds"] for r in runs)
+    results["grid_cpu_seconds"] = statistics.median(r["cpu_seconds"] for r in runs)
     results["grid_peak_mb"] = max(r["peak_mb"] for r in runs)
     for step in STEPS:
         results[f"grid_{step}_seconds"] = statistics.median(r["timings"].get(step, float("nan")) for r in runs)
     results["grid_cells"] = runs[-1]["cells"]
     results["grid_secret_cells"] = runs[-1]["secret_cells"]
 
-    if connection.vendor != "postgresql":
+    if not postgresql:
         say("cube floor: needs PostgreSQL (set DATABASE_URL or start the local server); ratio skipped")
         return results
-    floor = measure_cube_floor(run_id=runs[-1]["run_id"], repeat=args.repeat)
-    results["cube_floor_seconds"] = statistics.median(floor["seconds"])
+    results["cube_floor_seconds"] = statistics.median(floors)
     results["cube_floor_rows"] = floor["rows"]
     results["grid_vs_floor"] = results["grid_seconds"] / results["cube_floor_seconds"]
-    # The same statement when it may sort and hash in memory: the floor of a tuned server.
-    in_memory = measure_cube_floor(run_id=runs[-1]["run_id"], repeat=args.repeat, work_mem=IN_MEMORY_WORK_MEM)
-    results["cube_floor_inmemory_seconds"] = statistics.median(in_memory["seconds"])
+    results["cube_floor_inmemory_seconds"] = statistics.median(in_memory)
     return results
 
 
@@ -388,36 +397,35 @@ def write(frames: dict[str, pd.DataFrame]) -> None:
 # --- Measures -------------------------------------------------------------------------------
 
 
-def measure_grid(*, repeat: int) -> list[dict]:
-    """Compute the default lens `repeat` times, each in a fresh `manage.py compute_grid`."""
+def measure_grid_run(*, attempt: int, repeat: int) -> dict:
+    """Compute the default lens once, in a fresh `manage.py compute_grid`, on empty cell tables."""
     command = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "compute_grid"]
     # An empty broker makes Celery eager: the computation runs inside the child.
     env = {**os.environ, "CELERY_BROKER_URL": ""}
-    runs = []
-    for attempt in range(1, repeat + 1):
-        clear_runs()  # every run writes into empty cell tables, as the first one does
-        before = GridRun.objects.aggregate(last=Max("pk"))["last"] or 0
-        connection.close()  # hold no connection (nor lock) while the child works
-        process_seconds, peak_kb, status, output = run_child(command, env=env, cwd=settings.BASE_DIR)
-        run = GridRun.objects.filter(pk__gt=before).order_by("-pk").first()
-        if status != 0 or run is None or run.status != GridRun.Status.READY:
-            raise RuntimeError(f"compute_grid failed (exit status {status}):\n{output[-4000:]}")
-        measured = {
-            "run_id": run.pk,
-            "seconds": run.duration,
-            "process_seconds": process_seconds,
-            "peak_mb": peak_kb * 1024 / 1e6,
-            "timings": run.timings,
-            "cells": run.stats.get("cells", 0),
-            "secret_cells": run.stats.get("secret_cells", 0),
-        }
-        steps = " ".join(f"{step} {run.timings.get(step, float('nan')):.1f}" for step in STEPS)
-        say(
-            f"grid run {attempt}/{repeat}: {measured['seconds']:.1f} s (process {process_seconds:.1f} s, "
-            f"peak {measured['peak_mb']:.0f} MB; {steps}) — {measured['cells']} cells"
-        )
-        runs.append(measured)
-    return runs
+    clear_runs()  # every run writes into empty cell tables, as the first one does
+    before = GridRun.objects.aggregate(last=Max("pk"))["last"] or 0
+    connection.close()  # hold no connection (nor lock) while the child works
+    child = run_child(command, env=env, cwd=settings.BASE_DIR)
+    run = GridRun.objects.filter(pk__gt=before).order_by("-pk").first()
+    if child["status"] != 0 or run is None or run.status != GridRun.Status.READY:
+        raise RuntimeError(f"compute_grid failed (exit status {child['status']}):\n{child['output'][-4000:]}")
+    measured = {
+        "run_id": run.pk,
+        "seconds": run.duration,
+        "process_seconds": child["seconds"],
+        "cpu_seconds": child["cpu_seconds"],
+        "peak_mb": child["peak_kb"] * 1024 / 1e6,
+        "timings": run.timings,
+        "cells": run.stats.get("cells", 0),
+        "secret_cells": run.stats.get("secret_cells", 0),
+    }
+    steps = " ".join(f"{step} {run.timings.get(step, float('nan')):.1f}" for step in STEPS)
+    say(
+        f"grid run {attempt}/{repeat}: {measured['seconds']:.1f} s (process {child['seconds']:.1f} s, "
+        f"cpu {child['cpu_seconds']:.1f} s, peak {measured['peak_mb']:.0f} MB; {steps}) — "
+        f"{measured['cells']} cells; load average {os.getloadavg()[0]:.1f}"
+    )
+    return measured
 
 
 def clear_runs() -> None:
@@ -429,9 +437,9 @@ def clear_runs() -> None:
     GridRun.objects.all().delete()
 
 
-def run_child(command: list[str], *, env: dict, cwd) -> tuple[float, int, int, str]:
-    """Run a command; return its wall time (s), its own peak resident memory (kB), its exit
-    status and its output. wait4 gives the rusage of that child alone, where
+def run_child(command: list[str], *, env: dict, cwd) -> dict:
+    """Run a command; return its exit status, output, wall time (s), CPU time (user + system,
+    s) and peak resident memory (kB) — of that child alone: wait4 gives its own rusage, where
     getrusage(RUSAGE_CHILDREN) would give the largest of all children waited for so far."""
     with tempfile.TemporaryFile(mode="w+") as log:
         clock = time.perf_counter()
@@ -441,8 +449,14 @@ def run_child(command: list[str], *, env: dict, cwd) -> tuple[float, int, int, s
         process.returncode = os.waitstatus_to_exitcode(status)
         log.seek(0)
         output = log.read()
-    peak_kb = usage.ru_maxrss // 1024 if sys.platform == "darwin" else usage.ru_maxrss  # bytes on macOS
-    return seconds, peak_kb, process.returncode, output
+    return {
+        "status": process.returncode,
+        "output": output,
+        "seconds": seconds,
+        "cpu_seconds": usage.ru_utime + usage.ru_stime,
+        # kB on Linux, bytes on macOS
+        "peak_kb": usage.ru_maxrss // 1024 if sys.platform == "darwin" else usage.ru_maxrss,
+    }
 
 
 def cube_floor_sql() -> str:
@@ -456,19 +470,15 @@ def cube_floor_sql() -> str:
     return CUBE_FLOOR_SQL.format(**{k: connection.ops.quote_name(m._meta.db_table) for k, m in tables.items()})
 
 
-def measure_cube_floor(*, run_id: int, repeat: int, work_mem: str | None = None) -> dict:
-    """Run the GROUP BY CUBE `repeat` times, each fetching every row (PostgreSQL only), with
-    the server's work_mem or, when given, `work_mem` for this statement only."""
-    sql = cube_floor_sql()
-    seconds = []
-    for attempt in range(1, repeat + 1):
-        with transaction.atomic(), connection.cursor() as cursor:
-            if work_mem:
-                cursor.execute("SELECT set_config('work_mem', %s, true)", [work_mem])
-            clock = time.perf_counter()
-            cursor.execute(sql, [run_id])
-            rows = cursor.fetchall()
-            seconds.append(time.perf_counter() - clock)
-        label = f"work_mem {work_mem}" if work_mem else "server work_mem"
-        say(f"cube floor {attempt}/{repeat} ({label}): {seconds[-1]:.2f} s, {len(rows)} rows")
+def measure_cube_floor(*, run_id: int, work_mem: str | None = None) -> dict:
+    """Run the GROUP BY CUBE once and fetch every row (PostgreSQL only), with the server's
+    work_mem or, when given, `work_mem` for this statement only."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        if work_mem:
+            cursor.execute("SELECT set_config('work_mem', %s, true)", [work_mem])
+        clock = time.perf_counter()
+        cursor.execute(cube_floor_sql(), [run_id])
+        rows = cursor.fetchall()
+        seconds = time.perf_counter() - clock
+    say(f"cube floor ({f'work_mem {work_mem}' if work_mem else 'server work_mem'}): {seconds:.2f} s, {len(rows)} rows")
     return {"seconds": seconds, "rows": len(rows)}
