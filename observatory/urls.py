@@ -2,12 +2,16 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from .views import health
 from .views.home import home
 
 urlpatterns = [
     path("", home, name="home"),
+    path("sante/", health.health, name="health"),
     path("observatoire/", include("observatory.urls_observatory")),
     path("api/v1/", include("observatory.api_urls")),
+    path("diagnostic/", include("companies.urls_diagnostic")),
+    path("comptes/", include("companies.urls_accounts")),
     path("comptes/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -66,3 +66,10 @@ def test_only_analysts_reach_the_method_page(client, plain_user, curator):
         assert client.get(URL).status_code == 403
         assert client.post(URL, VALID).status_code == 403
     assert Methodology.objects.filter(lens="default").count() == 1
+
+
+def test_a_refused_user_gets_a_french_page(client, plain_user):
+    client.force_login(plain_user)
+    response = client.get(URL)
+    assert response.status_code == 403
+    assert "Accès refusé" in response.content.decode()

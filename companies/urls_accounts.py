@@ -1,0 +1,35 @@
+"""Routes of the account pages and of the curators' view, included at /comptes/ before
+django.contrib.auth.urls (whose login route this module's `login/` replaces: same path and
+name, with a form that accepts the e-mail address in any case)."""
+
+from django.urls import path
+
+from . import views_accounts, views_curation
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("", views_accounts.account, name="account"),
+    path("login/", views_accounts.login_view, name="login"),
+    path("inscription/", views_accounts.signup, name="signup"),
+    path("inscription/envoyee/", views_accounts.signup_sent, name="signup_sent"),
+    path("confirmer/<str:uidb64>/<str:token>/", views_accounts.confirm, name="confirm"),
+    path("entreprise/rattacher/", views_accounts.attach_company, name="attach_company"),
+    path("entreprises/<int:pk>/", views_accounts.company, name="company"),
+    path("entreprises/<int:pk>/inviter/", views_accounts.company_invite, name="company_invite"),
+    path(
+        "adhesions/<int:pk>/accepter/",
+        views_accounts.membership_decide,
+        {"decision": "approve"},
+        name="membership_approve",
+    ),
+    path(
+        "adhesions/<int:pk>/refuser/",
+        views_accounts.membership_decide,
+        {"decision": "refuse"},
+        name="membership_refuse",
+    ),
+    path("invitation/<str:token>/", views_accounts.invitation, name="invitation"),
+    path("curation/entreprises/", views_curation.companies, name="curation_companies"),
+    path("curation/adhesions/", views_curation.memberships, name="curation_memberships"),
+]
