@@ -29,32 +29,8 @@ from skills.models import Occupation
 
 from .charts.common import CLASS_LABELS
 from .filters import GridCellFilterSet
-from .models import CATEGORIES, GridCell, GridRun, Lens, OccupationScore
+from .models import CATEGORIES, CELL_COORDINATES, CELL_FIGURES, GridCell, GridRun, Lens, OccupationScore
 from .views.common import requested_run
-
-COORDINATES = (
-    "territory_level",
-    "territory_code",
-    "sector_level",
-    "sector_code",
-    "occupation_level",
-    "occupation_code",
-    "size_band",
-)
-# The figures of a cell: all of them are nulled when the cell is secret.
-CELL_FIGURES = (
-    "companies",
-    "establishments",
-    "employees",
-    "exposure_mean",
-    "share_high",
-    "share_medium",
-    "share_low",
-    "rti_mean",
-    "training_need_share",
-    "training_coverage",
-    "diagnostics",
-)
 
 SECRECY_RULE = _(
     "Secret statistique (règle française de diffusion des statistiques d'entreprises) : une cellule "
@@ -418,7 +394,7 @@ class GridCellViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no request data
             return GridCell.objects.none()
         # Ordered by coordinates (the unique index), so that pages are stable and readable.
-        return GridCell.objects.filter(run=self.run).order_by(*COORDINATES)
+        return GridCell.objects.filter(run=self.run).order_by(*CELL_COORDINATES)
 
     def get_serializer_context(self):
         context = super().get_serializer_context()

@@ -7,7 +7,7 @@ import math
 import pandas as pd
 from django.http import HttpResponse, StreamingHttpResponse
 
-from .models import CATEGORIES
+from .models import CATEGORIES, CELL_FIGURES
 from .selectors import cells_export_frame, grid_cells_export_frame, occupation_scores_export_frame
 
 GRID_COLUMNS = [
@@ -36,19 +36,7 @@ GRID_COLUMNS = [
     "secret_reason",
     "training_coverage",
 ]
-GRID_FIGURES = [
-    "companies",
-    "establishments",
-    "employees",
-    "exposure_mean",
-    "share_high",
-    "share_medium",
-    "share_low",
-    "rti_mean",
-    "training_need_share",
-    "training_coverage",
-    "diagnostics",
-]
+GRID_FIGURES = list(CELL_FIGURES)
 OCCUPATION_COLUMNS = (
     ["code_rome", "label", "n_companies", "employees"]
     + [f"ref_{c}" for c in CATEGORIES]

@@ -195,6 +195,32 @@ class GridRun(models.Model):
         return self.index.name if self.index_id else _("Tâches (méthode de l'observatoire)")
 
 
+# The coordinates of a cell, and its figures: every view, export and API response empties
+# all the figures of a secret cell.
+CELL_COORDINATES = (
+    "territory_level",
+    "territory_code",
+    "sector_level",
+    "sector_code",
+    "occupation_level",
+    "occupation_code",
+    "size_band",
+)
+CELL_FIGURES = (
+    "companies",
+    "establishments",
+    "employees",
+    "exposure_mean",
+    "share_high",
+    "share_medium",
+    "share_low",
+    "rti_mean",
+    "training_need_share",
+    "training_coverage",
+    "diagnostics",
+)
+
+
 class GridCell(models.Model):
     """One cell of the cube. Values of secret cells are stored with their flag for the audit
     trail; every view, export and API response shows them as secret, never their values."""

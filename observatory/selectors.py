@@ -12,7 +12,7 @@ from skills.models import ExposureIndexScore, Occupation, OccupationTaskProfile
 from skills.profiles import default_profile
 
 from .filters import GridCellFilterSet
-from .models import CATEGORIES, GridCell, OccupationScore
+from .models import CATEGORIES, CELL_COORDINATES, CELL_FIGURES, GridCell, OccupationScore
 
 
 def reference_counts() -> dict:
@@ -890,29 +890,6 @@ GRID_SORT_FIELDS = (
     "rti_mean",
 )
 GRID_DEFAULT_ORDER = ("sector_code", "occupation_code")
-# Figures of a cell: blanked when the cell is secret.
-CELL_FIGURES = (
-    "companies",
-    "establishments",
-    "employees",
-    "exposure_mean",
-    "share_high",
-    "share_medium",
-    "share_low",
-    "rti_mean",
-    "training_need_share",
-    "training_coverage",
-    "diagnostics",
-)
-CELL_COORDINATES = (
-    "territory_level",
-    "territory_code",
-    "sector_level",
-    "sector_code",
-    "occupation_level",
-    "occupation_code",
-    "size_band",
-)
 
 
 def grid_reference() -> dict:

@@ -12,33 +12,12 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from .analysis import cube, exposure, secrecy
-from .models import CATEGORIES, GridCell, GridRun, Lens, Methodology, OccupationScore
+from .models import CATEGORIES, CELL_COORDINATES, CELL_FIGURES, GridCell, GridRun, Lens, Methodology, OccupationScore
 from .selectors import index_scores_frame, positions_frame, reference_profiles_frame, training_coverage_frame
 
 logger = logging.getLogger(__name__)
 
-CELL_COLUMNS = [
-    "territory_level",
-    "territory_code",
-    "sector_level",
-    "sector_code",
-    "occupation_level",
-    "occupation_code",
-    "size_band",
-    "companies",
-    "establishments",
-    "employees",
-    "exposure_mean",
-    "share_high",
-    "share_medium",
-    "share_low",
-    "rti_mean",
-    "training_need_share",
-    "training_coverage",
-    "diagnostics",
-    "secret",
-    "secret_reason",
-]
+CELL_COLUMNS = [*CELL_COORDINATES, *CELL_FIGURES, "secret", "secret_reason"]
 SCORE_COLUMNS = (
     ["n_companies", "employees"]
     + [f"ref_{c}" for c in CATEGORIES]
