@@ -159,8 +159,8 @@ def _resume_url(diagnostic: Diagnostic) -> str:
 
 
 def _report_url(diagnostic: Diagnostic) -> str:
-    # The report page (/diagnostic/<id>/rapport/) is built in the observatory app.
-    return reverse("diagnostic:detail", args=[diagnostic.pk]) + "rapport/"
+    # The report is built in the observatory app (it needs the grid); a URL name is no import.
+    return reverse("diagnostic_report", args=[diagnostic.pk])
 
 
 def _step_context(diagnostic: Diagnostic, step: str, job_count: int, **extra) -> dict:

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
-from .views import health
+from .views import health, report
 from .views.home import home
 
 urlpatterns = [
@@ -10,6 +10,7 @@ urlpatterns = [
     path("sante/", health.health, name="health"),
     path("observatoire/", include("observatory.urls_observatory")),
     path("api/v1/", include("observatory.api_urls")),
+    path("diagnostic/<int:pk>/rapport/", report.report, name="diagnostic_report"),
     path("diagnostic/", include("companies.urls_diagnostic")),
     path("comptes/", include("companies.urls_accounts")),
     path("comptes/", include("django.contrib.auth.urls")),

@@ -1,0 +1,278 @@
+"""The company's report /diagnostic/<id>/rapport/: who may open it, and the hand-computed
+figures it shows beside the current default-lens grid.
+
+The grid is the hand-worked case of test_grid_run.py: three companies of division 62 in Lille
+(Nord) and one in Arras report Secrétaire (M1607): exposure 0.625 = 0,622 (medium), blended
+RC 5/9. Two companies in Amiens report Comptable (M1203, reference RC .8): its blended profile
+is not shown (fewer than 3 companies). Aide-soignant (J1501), reported by nobody, keeps its
+reference profile: E = .85·.05 + .55·.10 + .45·.05 + .20·.40 + .10·.40 = 0,24 (low).
+"""
+
+import pytest
+from django.urls import reverse
+
+from companies.models import CompanyMembership, Diagnostic, DiagnosticJob, SizeBand
+from observatory import services
+from observatory.charts.common import format_number
+from observatory.models import GridCell, Lens
+from skills.models import Certification, Mobility, OccupationTaskProfile, SkillBlock
+from tests.companies.factories import (
+    CommuneFactory,
+    CompanyFactory,
+    DepartementFactory,
+    EstablishmentFactory,
+    JobPositionFactory,
+    SectionFactory,
+    SousClasseFactory,
+)
+from tests.companies.test_diagnostic_services import PASSWORD, all_answers, make_campaign, make_member
+from tests.skills.factories import OccupationFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def report_url(pk):
+    return reverse("diagnostic_report", args=[pk])
+
+
+@pytest.fixture(autouse=True)
+def _no_grid_recomputation(settings):
+    settings.OBSERVATORY_AUTO_RECOMPUTE = False
+
+
+@pytest.fixture
+def grid():
+    secretary = OccupationFactory(code="M1607", label="Secrétaire")
+    OccupationTaskProfile.objects.create(occupation=secretary, rc=0.6, rm=0.1, nra=0.1, nri=0.1, nrm=0.1)
+    carer = OccupationFactory(code="J1501", label="Aide-soignant", parent__code="J15")
+    OccupationTaskProfile.objects.create(occupation=carer, rc=0.05, rm=0.10, nra=0.05, nri=0.40, nrm=0.40)
+    accountant = OccupationFactory(code="M1203", label="Comptable", parent__code="M12")
+    OccupationTaskProfile.objects.create(occupation=accountant, rc=0.80, rm=0.05, nra=0.10, nri=0.05, nrm=0.0)
+    developer = OccupationFactory(code="M1805", label="Développeur", parent__code="M18")
+    OccupationTaskProfile.objects.create(occupation=developer, rc=0.2, rm=0.0, nra=0.6, nri=0.2, nrm=0.0)
+    lille = CommuneFactory(code="59350", name="Lille", parent=DepartementFactory(code="59", name="Nord"))
+    arras = CommuneFactory(code="62041", name="Arras", parent=DepartementFactory(code="62", name="Pas-de-Calais"))
+    amiens = CommuneFactory(code="80021", name="Amiens", parent=DepartementFactory(code="80", name="Somme"))
+    for headcount in (10, 20, 30):
+        JobPositionFactory(
+            establishment=EstablishmentFactory(commune=lille),
+            occupation=secretary,
+            headcount=headcount,
+            rc=50,
+            rm=0,
+            nra=30,
+            nri=20,
+            nrm=0,
+        )
+    # The secondary secrecy protecting the Somme (two companies) falls on the Pas-de-Calais,
+    # which has fewer employees than the Nord.
+    for _ in range(3):
+        JobPositionFactory(establishment=EstablishmentFactory(commune=arras), occupation=developer, headcount=5)
+    for _ in range(2):
+        JobPositionFactory(establishment=EstablishmentFactory(commune=amiens), occupation=accountant, headcount=4)
+    # Comptable is more exposed than Secrétaire: not a mobilité the report recommends.
+    Mobility.objects.create(source=secretary, target=accountant, rank=1)
+    Mobility.objects.create(source=secretary, target=carer, rank=2)
+    certification = Certification.objects.create(code="RNCP35503", register="RNCP", title="Assistant de direction")
+    block = SkillBlock.objects.create(code="RNCP35503BC01", label="Gérer l'information", certification=certification)
+    block.occupations.add(secretary)
+    run = services.grid_run_compute(services.grid_run_create(lens=Lens.DEFAULT).pk)
+    return {"run": run, "secretary": secretary, "accountant": accountant, "lille": lille, "amiens": amiens}
+
+
+def _diagnostic(campaign, company, *, commune, level=4, status=Diagnostic.Status.SUBMITTED, sector=None):
+    return Diagnostic.objects.create(
+        campaign=campaign,
+        company=company,
+        status=status,
+        siret="",
+        company_name=company.name,
+        sector=sector or SousClasseFactory(),
+        commune=commune,
+        size_band=SizeBand.SMALL,
+        maturity=all_answers(level),
+    )
+
+
+@pytest.fixture
+def case(grid, django_user_model):
+    campaign = make_campaign()
+    company = CompanyFactory(name="Atelier Dupont")
+    owner = make_member(django_user_model, company, "proprietaire")
+    diagnostic = _diagnostic(campaign, company, commune=grid["lille"])
+    DiagnosticJob.objects.create(
+        diagnostic=diagnostic, occupation=grid["secretary"], headcount=8, rc=70, rm=0, nra=10, nri=10, nrm=10
+    )
+    DiagnosticJob.objects.create(
+        diagnostic=diagnostic, occupation=grid["accountant"], headcount=3, rc=60, rm=0, nra=20, nri=20, nrm=0
+    )
+    return {"campaign": campaign, "company": company, "owner": owner, "diagnostic": diagnostic, **grid}
+
+
+def _peers(case, levels):
+    """Other companies of section J with a submitted diagnostic in the same campaign."""
+    for level in levels:
+        _diagnostic(case["campaign"], CompanyFactory(), commune=case["lille"], level=level)
+
+
+# --- Access -------------------------------------------------------------------------------
+
+
+def test_anonymous_visitors_are_sent_to_the_login_page(client, case):
+    response = client.get(report_url(case["diagnostic"].pk))
+    assert response.status_code == 302
+    assert reverse("login") in response["Location"]
+
+
+def test_a_member_of_another_company_gets_a_404_for_existing_and_sequential_ids(client, case, django_user_model):
+    other_company = CompanyFactory(name="Concurrent")
+    other = make_member(django_user_model, other_company, "autre")
+    own = _diagnostic(case["campaign"], other_company, commune=case["lille"])
+    client.force_login(other)
+    assert client.get(report_url(own.pk)).status_code == 200
+    assert client.get(report_url(case["diagnostic"].pk)).status_code == 404
+    assert client.get(report_url(own.pk + 1)).status_code == 404
+    assert client.get(report_url(999_999)).status_code == 404
+
+
+def test_a_pending_member_of_the_company_is_refused(client, case, django_user_model):
+    pending = make_member(django_user_model, case["company"], "en-attente", status=CompanyMembership.Status.PENDING)
+    client.force_login(pending)
+    assert client.get(report_url(case["diagnostic"].pk)).status_code == 403
+
+
+@pytest.mark.parametrize("role", ["analyst", "curator"])
+def test_analysts_and_curators_without_membership_are_refused(client, request, case, role):
+    client.force_login(request.getfixturevalue(role))
+    response = client.get(report_url(case["diagnostic"].pk))
+    assert response.status_code == 403
+    assert "Atelier Dupont" not in response.content.decode()
+    assert client.get(report_url(case["diagnostic"].pk + 1)).status_code == 403
+
+
+def test_the_owner_logs_in_with_a_password_and_opens_the_report(client, case):
+    response = client.post(reverse("login"), {"username": "proprietaire", "password": PASSWORD})
+    assert response.status_code == 302
+    assert client.get(report_url(case["diagnostic"].pk)).status_code == 200
+
+
+def test_the_summary_page_links_to_the_report(client, case):
+    client.force_login(case["owner"])
+    summary = client.get(reverse("diagnostic:detail", args=[case["diagnostic"].pk]))
+    assert f'href="{report_url(case["diagnostic"].pk)}"' in summary.content.decode()
+
+
+# --- Content -------------------------------------------------------------------------------
+
+
+def test_the_owner_sees_the_hand_computed_figures(client, case, django_assert_max_num_queries):
+    _peers(case, [1, 2, 3])
+    client.force_login(case["owner"])
+    with django_assert_max_num_queries(15):
+        response = client.get(report_url(case["diagnostic"].pk))
+    assert response.status_code == 200
+    page = response.content.decode()
+    context = response.context
+    secretary, accountant = context["jobs"]
+    # Secrétaire: E = 0.625, medium; 4 companies report it, so the blended profile shows.
+    assert secretary.score.exposure == pytest.approx(0.625)
+    assert secretary.score.exposure_class == "medium"
+    assert f"exposition {format_number(secretary.score.exposure, 2)}" in page
+    assert secretary.show_blended
+    rc = secretary.profile_rows[0]
+    assert rc["company"] == pytest.approx(0.70)
+    assert rc["reference"] == pytest.approx(0.6)
+    assert rc["blended"] == pytest.approx(4.5 / 8)
+    assert "70\u00a0%" in page and "56\u00a0%" in page
+    # Comptable: two reporting companies, the blended profile is not shown.
+    assert not accountant.show_blended
+    assert all(row["blended"] is None for row in accountant.profile_rows)
+    assert "moins de 3 entreprises déclarent ce métier" in page
+    assert context["headcount"] == 11
+    # Nord × division 62: the three Lille companies, every one on M1607.
+    comparison = context["comparison"]
+    assert comparison["departement"].code == "59" and comparison["division"] == "62"
+    assert comparison["sector"]["state"] == "value"
+    assert comparison["sector"]["exposure"] == pytest.approx(0.625)
+    assert comparison["sector"]["companies"] == 3
+    assert comparison["all"]["exposure"] == pytest.approx(0.625)
+    # Maturity: 4 everywhere against the mean of 1, 2 and 3.
+    assert context["maturity"]["shown"] and context["maturity"]["peers"] == 3
+    assert all(row["score"] == 4 and row["average"] == pytest.approx(2.0) for row in context["maturity"]["rows"])
+    assert "Moyenne de la section J" in page
+    # Next steps: both jobs are exposed (medium); the skills block of M1607 and one mobilité
+    # (to Aide-soignant, 0,24 − 0,625 = −0,385; Comptable is more exposed).
+    assert [item.job.occupation_id for item in context["exposed"]] == ["M1607", "M1203"]
+    assert [block.code for block in secretary.skill_blocks] == ["RNCP35503BC01"]
+    assert len(secretary.mobilities) == 1
+    mobility = secretary.mobilities[0]
+    assert mobility["target"].code == "J1501"
+    assert mobility["exposure"] == pytest.approx(0.24)
+    assert mobility["difference"] == pytest.approx(0.24 - 0.625)
+    assert f"({format_number(mobility['difference'], 2)} par rapport à ce métier)" in page
+    assert "Aucun bloc de compétences n'est encore relié à ce métier" in page  # Comptable
+    assert 'onclick="window.print()"' in page and "Imprimer" in page
+    assert 'data-figure="report-figure-' in page and "plotly.min.js" in page
+    assert "brouillon" not in page.lower()
+
+
+def test_the_sector_average_needs_three_other_companies(client, case):
+    # Two peers of section J, plus a draft and a company of another section: not enough.
+    _peers(case, [1, 3])
+    _diagnostic(case["campaign"], CompanyFactory(), commune=case["lille"], status=Diagnostic.Status.DRAFT)
+    other_section = SousClasseFactory(code="10.71C", label="Boulangerie", parent=SectionFactory(code="C", label="Ind"))
+    _diagnostic(case["campaign"], CompanyFactory(), commune=case["lille"], sector=other_section)
+    client.force_login(case["owner"])
+    response = client.get(report_url(case["diagnostic"].pk))
+    maturity = response.context["maturity"]
+    assert not maturity["shown"] and maturity["peers"] == 2
+    assert all(row["average"] is None for row in maturity["rows"])
+    assert "La moyenne du secteur ne peut pas être affichée" in response.content.decode()
+
+
+def test_a_secret_cell_says_so_with_its_reason_and_no_value(client, case):
+    # The company sits in Amiens: the Somme × division 62 cell holds two companies.
+    diagnostic = case["diagnostic"]
+    diagnostic.commune = case["amiens"]
+    diagnostic.save()
+    cell = GridCell.objects.get(
+        run=case["run"],
+        territory_level="departement",
+        territory_code="80",
+        sector_level="division",
+        sector_code="62",
+        occupation_level="all",
+        size_band="all",
+    )
+    assert cell.secret and cell.secret_reason == "companies"
+    client.force_login(case["owner"])
+    response = client.get(report_url(diagnostic.pk))
+    comparison = response.context["comparison"]
+    assert comparison["sector"] == {"state": "secret", "reason": "moins de 3 entreprises"}
+    page = response.content.decode()
+    assert "secret</span> moins de 3 entreprises" in page
+    assert (
+        f"{cell.exposure_mean:.2f}".replace(".", ",")
+        not in page.split("territory-title")[1].split("maturity-title")[0]
+    )
+
+
+def test_a_draft_report_is_shown_with_a_banner(client, case):
+    diagnostic = case["diagnostic"]
+    diagnostic.status = Diagnostic.Status.DRAFT
+    diagnostic.save()
+    client.force_login(case["owner"])
+    response = client.get(report_url(diagnostic.pk))
+    assert response.status_code == 200
+    assert "<strong>Brouillon</strong>" in response.content.decode()
+
+
+def test_without_a_grid_the_report_says_so(client, case):
+    case["run"].delete()
+    client.force_login(case["owner"])
+    response = client.get(report_url(case["diagnostic"].pk))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Aucune grille n'a encore été calculée" in page
+    assert response.context["exposed"] == []
+    assert "exposition non calculée" in page
