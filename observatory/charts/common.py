@@ -36,6 +36,8 @@ def format_number(value, decimals: int = 0) -> str:
     """12345.6 → '12 346' (narrow no-break space between thousands, decimal comma)."""
     if value is None:
         return "—"
+    if round(value, decimals) == 0:
+        value = 0.0  # no « -0,00 » for a difference that rounds to nothing
     text = f"{value:,.{decimals}f}"
     return text.replace(",", "\u202f").replace(".", ",")
 

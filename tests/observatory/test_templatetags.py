@@ -7,3 +7,4 @@ def test_french_number_formats():
     assert percent(0.234) == "23,4\u00a0%"
     assert percent(None) == "—" and number(None) == "—"
     assert exposure_class_label("high") == "Forte"
+    assert number(-0.001, 2) == "0,00"
