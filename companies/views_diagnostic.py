@@ -577,27 +577,24 @@ def occupation_lookup(request):
                 "skill_blocks": [{"id": block.pk, "code": block.code, "label": block.label} for block in blocks],
             }
         )
+    return _suggest(request, selectors.occupation_suggestions)
+
+
+def _suggest(request, finder):
+    """Suggestions from `finder` for ?q=, none below SUGGEST_MIN_LENGTH characters."""
     query = _query(request)
-    if len(query) < SUGGEST_MIN_LENGTH:
-        return _json([])
-    return _json(selectors.occupation_suggestions(query))
+    return _json(finder(query) if len(query) >= SUGGEST_MIN_LENGTH else [])
 
 
 @require_GET
 @member_required
 def commune_lookup(request):
     """[{code, label, detail, value}]: communes of Hauts-de-France, from 2 characters."""
-    query = _query(request)
-    if len(query) < SUGGEST_MIN_LENGTH:
-        return _json([])
-    return _json(selectors.commune_suggestions(query))
+    return _suggest(request, selectors.commune_suggestions)
 
 
 @require_GET
 @member_required
 def sector_lookup(request):
     """[{code, label, value}]: NAF sous-classes, from 2 characters."""
-    query = _query(request)
-    if len(query) < SUGGEST_MIN_LENGTH:
-        return _json([])
-    return _json(selectors.sector_suggestions(query))
+    return _suggest(request, selectors.sector_suggestions)

@@ -20,16 +20,6 @@ class Lens(models.TextChoices):
     AUTOMATION = "automation", _("Automatisation des tâches répétitives")
 
 
-# Susceptibility presets α_c per lens. The generative-AI preset ranks ISCO-08 occupations as
-# the ILO 2025 index does (Spearman 0.82); the automation preset as Frey–Osborne (0.66) and
-# routine task intensity (0.94) do; the default sits between them.
-PRESETS = {
-    Lens.DEFAULT: {"rc": 0.85, "rm": 0.55, "nra": 0.45, "nri": 0.20, "nrm": 0.10},
-    Lens.GENAI: {"rc": 0.90, "rm": 0.10, "nra": 0.60, "nri": 0.25, "nrm": 0.05},
-    Lens.AUTOMATION: {"rc": 0.80, "rm": 0.90, "nra": 0.10, "nri": 0.05, "nrm": 0.20},
-}
-
-
 class MethodologyQuerySet(models.QuerySet):
     def current(self, lens=Lens.DEFAULT):
         """The newest version of a lens, the one new runs use."""

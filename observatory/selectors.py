@@ -11,7 +11,6 @@ from companies.models import Company, JobPosition, Sector, Territory
 from skills.models import ExposureIndexScore, Occupation, OccupationTaskProfile
 from skills.profiles import default_profile
 
-from .filters import GridCellFilterSet
 from .models import CATEGORIES, CELL_COORDINATES, CELL_FIGURES, GridCell, OccupationScore
 
 
@@ -250,11 +249,6 @@ def occupation_scores_export_frame(run) -> pd.DataFrame:
     rows = OccupationScore.objects.filter(run=run).values_list("occupation_id", "occupation__label", *fields)
     frame = pd.DataFrame.from_records(rows.order_by("occupation_id"), columns=["code_rome", "label", *fields])
     return frame
-
-
-def filtered_cells(run, params) -> GridCellFilterSet:
-    """The FilterSet over a run's cells for query parameters `params` (a QueryDict)."""
-    return GridCellFilterSet(params, queryset=GridCell.objects.filter(run=run).order_by())
 
 
 # --- Runs pages -------------------------------------------------------------------------

@@ -21,13 +21,6 @@ CATEGORIES = ("rc", "rm", "nra", "nri", "nrm")
 # AI susceptibility α_c of each category: an assumption of the methodology, not a
 # measurement. The default sits between the two published lenses below (DESIGN.md, step 2).
 DEFAULT_SUSCEPTIBILITY = {"rc": 0.85, "rm": 0.55, "nra": 0.45, "nri": 0.20, "nrm": 0.10}
-PRESETS = {
-    "default": DEFAULT_SUSCEPTIBILITY,
-    # Ranks ISCO-08 occupations as the ILO 2025 generative-AI index does (Spearman 0.82).
-    "generative_ai": {"rc": 0.90, "rm": 0.10, "nra": 0.60, "nri": 0.25, "nrm": 0.05},
-    # Ranks them as Frey–Osborne (0.66) and routine task intensity (0.94) do.
-    "routine_automation": {"rc": 0.80, "rm": 0.90, "nra": 0.10, "nri": 0.05, "nrm": 0.20},
-}
 
 # OECD task-based studies: high exposure from 0.7, significant change from 0.5.
 HIGH_THRESHOLD = 0.7

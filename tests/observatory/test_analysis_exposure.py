@@ -9,7 +9,6 @@ import pytest
 from observatory.analysis.exposure import (
     CATEGORIES,
     DEFAULT_SUSCEPTIBILITY,
-    PRESETS,
     blend_profiles,
     exposure,
     exposure_class,
@@ -142,12 +141,6 @@ def test_exposure_needs_every_category():
     profiles = pd.DataFrame([[0.2] * 5], columns=list(CATEGORIES))
     with pytest.raises(ValueError, match="nrm"):
         exposure(profiles, {"rc": 1, "rm": 1, "nra": 1, "nri": 1})
-
-
-def test_presets_are_the_documented_lenses():
-    assert PRESETS["default"] == {"rc": 0.85, "rm": 0.55, "nra": 0.45, "nri": 0.20, "nrm": 0.10}
-    assert PRESETS["generative_ai"] == {"rc": 0.90, "rm": 0.10, "nra": 0.60, "nri": 0.25, "nrm": 0.05}
-    assert PRESETS["routine_automation"] == {"rc": 0.80, "rm": 0.90, "nra": 0.10, "nri": 0.05, "nrm": 0.20}
 
 
 def test_rti():

@@ -73,3 +73,14 @@ def test_a_refused_user_gets_a_french_page(client, plain_user):
     response = client.get(URL)
     assert response.status_code == 403
     assert "Accès refusé" in response.content.decode()
+
+
+def test_the_three_lenses_ship_the_documented_susceptibilities():
+    expected = {
+        "default": (0.85, 0.55, 0.45, 0.20, 0.10),
+        "genai": (0.90, 0.10, 0.60, 0.25, 0.05),
+        "automation": (0.80, 0.90, 0.10, 0.05, 0.20),
+    }
+    for lens, alphas in expected.items():
+        methodology = Methodology.objects.current(lens)
+        assert tuple(methodology.susceptibility.values()) == alphas
