@@ -31,29 +31,99 @@ BATCH_SIZE = 1000
 # INSEE's counts (Flores): trade and services dominate, then construction, hospitality,
 # health and social work, manufacturing. A demo assumption, not a statistic.
 SECTION_WEIGHTS = {
-    "A": 0.030, "B": 0.001, "C": 0.070, "D": 0.003, "E": 0.007, "F": 0.120, "G": 0.220,
-    "H": 0.040, "I": 0.100, "J": 0.030, "K": 0.035, "L": 0.020, "M": 0.100, "N": 0.060,
-    "O": 0.010, "P": 0.020, "Q": 0.090, "R": 0.015, "S": 0.070, "T": 0.002, "U": 0.0,
+    "A": 0.030,
+    "B": 0.001,
+    "C": 0.070,
+    "D": 0.003,
+    "E": 0.007,
+    "F": 0.120,
+    "G": 0.220,
+    "H": 0.040,
+    "I": 0.100,
+    "J": 0.030,
+    "K": 0.035,
+    "L": 0.020,
+    "M": 0.100,
+    "N": 0.060,
+    "O": 0.010,
+    "P": 0.020,
+    "Q": 0.090,
+    "R": 0.015,
+    "S": 0.070,
+    "T": 0.002,
+    "U": 0.0,
 }
 # Sous-classes holding far more companies than their neighbours (restaurants, hairdressers,
 # doctors, accountants…): their weight within their section is multiplied by this factor.
 COMMON_SOUS_CLASSES = {
-    "56.10A": 5, "56.10C": 3, "56.30Z": 2, "96.02A": 5, "86.21Z": 3, "86.90D": 2, "69.20Z": 3,
-    "47.11D": 2, "47.73Z": 3, "10.71C": 4, "43.21A": 3, "43.22A": 2, "41.20A": 2, "45.20A": 3,
-    "49.41A": 3, "62.01Z": 3, "62.02A": 2, "88.10A": 3, "68.31Z": 2, "71.12B": 2,
+    "56.10A": 5,
+    "56.10C": 3,
+    "56.30Z": 2,
+    "96.02A": 5,
+    "86.21Z": 3,
+    "86.90D": 2,
+    "69.20Z": 3,
+    "47.11D": 2,
+    "47.73Z": 3,
+    "10.71C": 4,
+    "43.21A": 3,
+    "43.22A": 2,
+    "41.20A": 2,
+    "45.20A": 3,
+    "49.41A": 3,
+    "62.01Z": 3,
+    "62.02A": 2,
+    "88.10A": 3,
+    "68.31Z": 2,
+    "71.12B": 2,
 }
 # NAF rév. 2 divisions of each section (first, last).
 SECTION_DIVISIONS = (
-    ("A", 1, 3), ("B", 5, 9), ("C", 10, 33), ("D", 35, 35), ("E", 36, 39), ("F", 41, 43),
-    ("G", 45, 47), ("H", 49, 53), ("I", 55, 56), ("J", 58, 63), ("K", 64, 66), ("L", 68, 68),
-    ("M", 69, 75), ("N", 77, 82), ("O", 84, 84), ("P", 85, 85), ("Q", 86, 88), ("R", 90, 93),
-    ("S", 94, 96), ("T", 97, 98), ("U", 99, 99),
+    ("A", 1, 3),
+    ("B", 5, 9),
+    ("C", 10, 33),
+    ("D", 35, 35),
+    ("E", 36, 39),
+    ("F", 41, 43),
+    ("G", 45, 47),
+    ("H", 49, 53),
+    ("I", 55, 56),
+    ("J", 58, 63),
+    ("K", 64, 66),
+    ("L", 68, 68),
+    ("M", 69, 75),
+    ("N", 77, 82),
+    ("O", 84, 84),
+    ("P", 85, 85),
+    ("Q", 86, 88),
+    ("R", 90, 93),
+    ("S", 94, 96),
+    ("T", 97, 98),
+    ("U", 99, 99),
 )
 # Where the ROME has no fiche for a division, the grands domaines its jobs come from.
 SECTION_GRANDS_DOMAINES = {
-    "A": "A", "B": "FH", "C": "HI", "D": "HI", "E": "KHN", "F": "F", "G": "DN", "H": "N",
-    "I": "G", "J": "ME", "K": "C", "L": "C", "M": "M", "N": "KM", "O": "KM", "P": "K",
-    "Q": "JK", "R": "LG", "S": "DK", "T": "K", "U": "KM",
+    "A": "A",
+    "B": "FH",
+    "C": "HI",
+    "D": "HI",
+    "E": "KHN",
+    "F": "F",
+    "G": "DN",
+    "H": "N",
+    "I": "G",
+    "J": "ME",
+    "K": "C",
+    "L": "C",
+    "M": "M",
+    "N": "KM",
+    "O": "KM",
+    "P": "K",
+    "Q": "JK",
+    "R": "LG",
+    "S": "DK",
+    "T": "K",
+    "U": "KM",
 }
 
 # Size bands of employer companies: INSEE counts give ~80 % of them under 10 employees; the
@@ -68,8 +138,11 @@ SIZE_BANDS = (
 )
 # Distinct jobs per establishment, by the establishment's band.
 POSITIONS_PER_ESTABLISHMENT = {
-    SizeBand.MICRO: (1, 3), SizeBand.SMALL: (2, 4), SizeBand.MEDIUM: (3, 5),
-    SizeBand.LARGE: (4, 6), SizeBand.VERY_LARGE: (5, 6),
+    SizeBand.MICRO: (1, 3),
+    SizeBand.SMALL: (2, 4),
+    SizeBand.MEDIUM: (3, 5),
+    SizeBand.LARGE: (4, 6),
+    SizeBand.VERY_LARGE: (5, 6),
 }
 # How closely a position's task shares follow its fiche's default profile (Dirichlet
 # concentration: the standard deviation of a 0.3 share is about 0.08).
@@ -77,16 +150,63 @@ PROFILE_CONCENTRATION = 30
 
 # Word lists for French-sounding names; common surnames of the Nord and Picardy.
 SURNAMES = (
-    "Lefebvre", "Dubois", "Leroy", "Lemaire", "Dupont", "Delattre", "Vasseur", "Lecomte",
-    "Caron", "Wattez", "Delannoy", "Vandenbussche", "Deschamps", "Dufour", "Mercier",
-    "Carpentier", "Lemoine", "Duhamel", "Delcroix", "Desmet", "Vanhove", "Fontaine", "Masson",
-    "Lenoir", "Hennebert", "Leclercq", "Dhaussy", "Cousin", "Lagache", "Poulain", "Degand",
-    "Flament", "Bocquet", "Lefranc", "Delplanque", "Verstraete", "Becquart", "Prévost",
+    "Lefebvre",
+    "Dubois",
+    "Leroy",
+    "Lemaire",
+    "Dupont",
+    "Delattre",
+    "Vasseur",
+    "Lecomte",
+    "Caron",
+    "Wattez",
+    "Delannoy",
+    "Vandenbussche",
+    "Deschamps",
+    "Dufour",
+    "Mercier",
+    "Carpentier",
+    "Lemoine",
+    "Duhamel",
+    "Delcroix",
+    "Desmet",
+    "Vanhove",
+    "Fontaine",
+    "Masson",
+    "Lenoir",
+    "Hennebert",
+    "Leclercq",
+    "Dhaussy",
+    "Cousin",
+    "Lagache",
+    "Poulain",
+    "Degand",
+    "Flament",
+    "Bocquet",
+    "Lefranc",
+    "Delplanque",
+    "Verstraete",
+    "Becquart",
+    "Prévost",
 )
 PLACES = (
-    "du Beffroi", "des Flandres", "de l'Artois", "de la Somme", "du Hainaut", "de l'Opale",
-    "du Vermandois", "de Picardie", "du Littoral", "de la Deûle", "de l'Escaut", "du Valois",
-    "de la Thiérache", "du Ternois", "du Marquenterre", "de la Lys", "des Deux Caps",
+    "du Beffroi",
+    "des Flandres",
+    "de l'Artois",
+    "de la Somme",
+    "du Hainaut",
+    "de l'Opale",
+    "du Vermandois",
+    "de Picardie",
+    "du Littoral",
+    "de la Deûle",
+    "de l'Escaut",
+    "du Valois",
+    "de la Thiérache",
+    "du Ternois",
+    "du Marquenterre",
+    "de la Lys",
+    "des Deux Caps",
 )
 ACTIVITY_WORDS = {
     "A": ("Ferme", "Pépinières", "Horticulture", "Domaine"),
@@ -123,9 +243,7 @@ def seed_demo(*, companies: int, seed: int, replace: bool = False) -> dict:
     the same ones for the same seed and reference data. Refuses to add to an existing demo
     unless `replace`, which deletes it first (in the same transaction). Returns counts."""
     if not 1 <= companies <= MAX_COMPANIES:
-        raise DemoDataError(
-            f"Le nombre d'entreprises doit être compris entre 1 et {MAX_COMPANIES}."
-        )
+        raise DemoDataError(f"Le nombre d'entreprises doit être compris entre 1 et {MAX_COMPANIES}.")
     rng = np.random.default_rng(seed)
     reference = _load_reference()
     with transaction.atomic():
@@ -133,8 +251,7 @@ def seed_demo(*, companies: int, seed: int, replace: bool = False) -> dict:
         if demo_companies().exists():
             if not replace:
                 raise DemoDataError(
-                    "La base contient déjà des entreprises de démonstration : "
-                    "utilisez --replace pour les remplacer."
+                    "La base contient déjà des entreprises de démonstration : utilisez --replace pour les remplacer."
                 )
             deleted = demo_companies().count()
             demo_companies().delete()
@@ -156,8 +273,7 @@ def _load_reference() -> dict:
     )
     if not communes:
         raise DemoDataError(
-            "Aucune commune des Hauts-de-France : chargez d'abord les référentiels "
-            "(manage.py load_reference)."
+            "Aucune commune des Hauts-de-France : chargez d'abord les référentiels (manage.py load_reference)."
         )
     # Sous-classes are what establishments carry; a database with only the divisions loaded
     # still gives a usable demo.

@@ -43,6 +43,9 @@ class Territory(models.Model):
     population = models.PositiveIntegerField(_("population municipale"), null=True, blank=True)
     epci_type = models.CharField(_("type d'EPCI"), max_length=8, blank=True)  # CC, CA, CU, METRO
     geometry = models.TextField(_("contour (GeoJSON)"), blank=True)
+    # Centre of the contour (WGS 84 degrees), for distances between communes.
+    latitude = models.FloatField(_("latitude"), null=True, blank=True)
+    longitude = models.FloatField(_("longitude"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("territoire")
@@ -249,16 +252,12 @@ class JobPosition(models.Model):
         ordering = ["establishment", "occupation"]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(
-                    rc__lte=100, rm__lte=100, nra__lte=100, nri__lte=100, nrm__lte=100
-                ),
+                condition=models.Q(rc__lte=100, rm__lte=100, nra__lte=100, nri__lte=100, nrm__lte=100),
                 name="job_position_shares_at_most_100",
             ),
             models.CheckConstraint(
                 # Written as one column against the others so that every backend can check it.
-                condition=models.Q(
-                    rc=100 - models.F("rm") - models.F("nra") - models.F("nri") - models.F("nrm")
-                ),
+                condition=models.Q(rc=100 - models.F("rm") - models.F("nra") - models.F("nri") - models.F("nrm")),
                 name="job_position_shares_sum_to_100",
             ),
             models.CheckConstraint(condition=models.Q(headcount__gte=1), name="job_position_headcount_positive"),
@@ -271,8 +270,7 @@ class JobPosition(models.Model):
         shares = [getattr(self, f) for f in TASK_FIELDS]
         if None not in shares and sum(shares) != 100:
             raise ValidationError(
-                _("La somme des parts de tâches doit faire 100 %% (elle fait %(total)s %%).")
-                % {"total": sum(shares)}
+                _("La somme des parts de tâches doit faire 100 %% (elle fait %(total)s %%).") % {"total": sum(shares)}
             )
 
     @property
@@ -443,9 +441,7 @@ class DiagnosticJob(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["diagnostic", "occupation"], name="diagnostic_job_unique_occupation"),
             models.CheckConstraint(
-                condition=models.Q(
-                    rc=100 - models.F("rm") - models.F("nra") - models.F("nri") - models.F("nrm")
-                ),
+                condition=models.Q(rc=100 - models.F("rm") - models.F("nra") - models.F("nri") - models.F("nrm")),
                 name="diagnostic_job_shares_sum_to_100",
             ),
             models.CheckConstraint(condition=models.Q(headcount__gte=1), name="diagnostic_job_headcount_positive"),

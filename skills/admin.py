@@ -17,12 +17,8 @@ from .models import (
 
 @admin.register(Occupation)
 class OccupationAdmin(admin.ModelAdmin):
-    list_display = [
-        "code", "label", "level", "parent", "rome_v3_parent", "transition_eco", "transition_num"
-    ]
-    list_filter = [
-        "level", "transition_eco", "transition_num", "transition_demo", "regulated", "managerial"
-    ]
+    list_display = ["code", "label", "level", "parent", "rome_v3_parent", "transition_eco", "transition_num"]
+    list_filter = ["level", "transition_eco", "transition_num", "transition_demo", "regulated", "managerial"]
     search_fields = ["code", "label", "appellations__label"]
     raw_id_fields = ["parent", "rome_v3_parent"]
     list_select_related = ["parent", "rome_v3_parent"]

@@ -108,9 +108,7 @@ class Mobility(models.Model):
         on_delete=models.CASCADE,
         related_name="mobilities",
     )
-    target = models.ForeignKey(
-        Occupation, verbose_name=_("fiche cible"), on_delete=models.CASCADE, related_name="+"
-    )
+    target = models.ForeignKey(Occupation, verbose_name=_("fiche cible"), on_delete=models.CASCADE, related_name="+")
     rank = models.PositiveSmallIntegerField(_("ordre"))
 
     class Meta:
@@ -165,6 +163,9 @@ class Certification(models.Model):
     level = models.PositiveSmallIntegerField(_("niveau européen"), null=True, blank=True)
     active = models.BooleanField(_("active"), default=True)
     end_date = models.DateField(_("fin d'enregistrement"), null=True, blank=True)
+    certifiers = models.CharField(_("certificateurs"), max_length=1000, blank=True)
+    formacodes = models.JSONField(_("codes Formacode"), default=list, blank=True)
+    nsf_codes = models.JSONField(_("codes NSF"), default=list, blank=True)
     occupations = models.ManyToManyField(
         Occupation, verbose_name=_("métiers ROME visés"), blank=True, related_name="certifications"
     )
@@ -192,6 +193,9 @@ class SkillBlock(models.Model):
     occupations = models.ManyToManyField(
         Occupation, verbose_name=_("métiers ROME"), blank=True, related_name="skill_blocks"
     )
+    # Set by the AI-skills rule set (trainings/tagging.py) unless a curator decided.
+    ai_related = models.BooleanField(_("en lien avec l'IA et les données"), default=False)
+    ai_related_by_curator = models.BooleanField(_("lien IA fixé par un curateur"), default=False)
 
     class Meta:
         verbose_name = _("bloc de compétences")
@@ -223,9 +227,7 @@ class NafDivisionOccupation(models.Model):
         verbose_name_plural = _("liens secteur NAF – métier")
         ordering = ["naf_division", "occupation"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["naf_division", "occupation"], name="naf_division_occupation_unique_pair"
-            ),
+            models.UniqueConstraint(fields=["naf_division", "occupation"], name="naf_division_occupation_unique_pair"),
         ]
 
     def __str__(self):
@@ -325,9 +327,7 @@ class OccupationCrosswalk(models.Model):
         ISCO08 = "isco08", _("CITP / ISCO-08")
         SOC2010 = "soc2010", _("SOC 2010 (États-Unis)")
 
-    source_system = models.CharField(
-        _("nomenclature d'origine"), max_length=8, choices=System.choices
-    )
+    source_system = models.CharField(_("nomenclature d'origine"), max_length=8, choices=System.choices)
     source_code = models.CharField(_("code d'origine"), max_length=16)
     target_system = models.CharField(_("nomenclature cible"), max_length=8, choices=System.choices)
     target_code = models.CharField(_("code cible"), max_length=16)

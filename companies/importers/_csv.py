@@ -22,9 +22,7 @@ LINE = "line"  # physical line where the record starts, the header being line 1
 FIELD_COUNT = "field_count"  # fields found on the record, to spot shifted rows in `clean`
 
 
-def read_csv_with_lines(
-    path: Path, *, source: str, delimiter: str = ";", encoding: str = "utf-8-sig"
-) -> pd.DataFrame:
+def read_csv_with_lines(path: Path, *, source: str, delimiter: str = ";", encoding: str = "utf-8-sig") -> pd.DataFrame:
     """Return the records of a CSV file as strings under the header's own column names, plus
     `line` and `field_count`. Blank lines are skipped. Short records are padded with None;
     empty trailing fields beyond the header (a stray final `;`) are not counted.
@@ -81,9 +79,7 @@ def _next_record(reader, start: int, source: str) -> list[str] | None:
         raise ImportFailed([RowError(start, f"CSV illisible : {exc}", source)], source) from exc
 
 
-def read_json_with_lines(
-    path: Path, *, source: str, array_key: str | None = None
-) -> tuple[Any, list[int]]:
+def read_json_with_lines(path: Path, *, source: str, array_key: str | None = None) -> tuple[Any, list[int]]:
     """Decode a JSON file and give the line where each element of its array starts: the
     document itself, or the member `array_key` of a top-level object (a GeoJSON
     FeatureCollection's `features`). Raises ImportFailed, with the line, if it does not parse."""

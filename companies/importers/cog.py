@@ -111,19 +111,13 @@ def clean_cog(
         **(sources or {}),
     }
     regions, errors = clean_regions(frames["regions"], region_code, sources["regions"])
-    departements, more = clean_departements(
-        frames["departements"], region_code, sources["departements"]
-    )
+    departements, more = clean_departements(frames["departements"], region_code, sources["departements"])
     errors += more
-    communes, more = clean_communes(
-        frames["communes"], region_code, set(departements["code"]), sources["communes"]
-    )
+    communes, more = clean_communes(frames["communes"], region_code, set(departements["code"]), sources["communes"])
     errors += more
     epci, more = clean_epci(frames["epci"], set(communes["code"]), sources["epci"])
     errors += more
-    membership = {
-        commune: row["code"] for row in epci.to_dict("records") for commune in row["members"]
-    }
+    membership = {commune: row["code"] for row in epci.to_dict("records") for commune in row["members"]}
     # object dtype keeps None for the communes of no EPCI (pandas would turn it into NaN).
     communes["epci_code"] = pd.Series(
         [membership.get(code) for code in communes["code"]], index=communes.index, dtype=object
@@ -167,9 +161,7 @@ def clean_departements(
             continue
         code, name = check.code("code", DEPARTEMENT_CODE), check.text("nom")
         if check.unique(code, seen) and name:
-            rows.append(
-                {"code": code, "name": name, "parent_code": region_code, LINE: record[LINE]}
-            )
+            rows.append({"code": code, "name": name, "parent_code": region_code, LINE: record[LINE]})
     if not errors and not rows:
         errors.append(RowError(1, f"aucun département dans la région « {region_code} »", source))
     return _frame(rows, ["code", "name", "parent_code"]), errors
@@ -207,9 +199,7 @@ def clean_communes(
     return _frame(rows, columns), errors
 
 
-def clean_epci(
-    frame: pd.DataFrame, commune_codes: set[str], source: str
-) -> tuple[pd.DataFrame, list[RowError]]:
+def clean_epci(frame: pd.DataFrame, commune_codes: set[str], source: str) -> tuple[pd.DataFrame, list[RowError]]:
     """The EPCI with at least one member among `commune_codes`: `code` (SIREN), `name`,
     `epci_type`, `population` (populationMunicipale), `members` (their member communes within
     `commune_codes`), `line`. The members are checked on every EPCI since they decide which

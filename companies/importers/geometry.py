@@ -126,8 +126,7 @@ def load_geometry(frame: pd.DataFrame, level: str) -> GeometryReport:
     written; codes without a territory end in `report.unmatched`."""
     report = GeometryReport(f"Contours GeoJSON ({Territory.Level(level).label})")
     territories = {
-        territory.code: territory
-        for territory in Territory.objects.filter(level=level).only("id", "code", "geometry")
+        territory.code: territory for territory in Territory.objects.filter(level=level).only("id", "code", "geometry")
     }
     to_update = []
     for code, geometry in zip(frame["code"], frame["geometry"], strict=True):

@@ -109,14 +109,12 @@ def import_positions(path: Path) -> PositionsReport:
         ).values_list("code", "pk")
     )
     communes = dict(
-        Territory.objects.filter(
-            level=Territory.Level.COMMUNE, code__in=set(frame["commune"])
-        ).values_list("code", "pk")
+        Territory.objects.filter(level=Territory.Level.COMMUNE, code__in=set(frame["commune"])).values_list(
+            "code", "pk"
+        )
     )
     fiches = set(
-        Occupation.objects.fiches()
-        .filter(code__in=set(frame["rome"].str.upper()))
-        .values_list("code", flat=True)
+        Occupation.objects.fiches().filter(code__in=set(frame["rome"].str.upper())).values_list("code", flat=True)
     )
     frame, errors = clean_positions(
         frame, known_sectors=set(sectors), known_communes=set(communes), known_fiches=fiches
@@ -137,10 +135,7 @@ def read_positions(path: Path) -> pd.DataFrame:
         first_line = file.readline().decode("utf-8-sig", errors="replace")
     header = [name.strip() for name in first_line.rstrip("\r\n").split(";")]
     if header != HEADER:
-        message = (
-            f"en-tête inattendu « {first_line.strip()} » (attendu : « {';'.join(HEADER)} », "
-            "séparateur « ; »)"
-        )
+        message = f"en-tête inattendu « {first_line.strip()} » (attendu : « {';'.join(HEADER)} », séparateur « ; »)"
         raise ImportFailed([RowError(1, message, path.name)], path.name)
     return read_csv(path, HEADER, delimiter=";")
 
@@ -179,8 +174,9 @@ def clean_positions(
     siren_ok = siret.str[:9].map(is_valid_siren)
     check.flag(
         siret_shape & luhn & ~siren_ok,
-        lambda row: f"SIRET « {row['siret']} » invalide : son SIREN « {row['siret'][:9]} » "
-        "a une clé de contrôle fausse",
+        lambda row: (
+            f"SIRET « {row['siret']} » invalide : son SIREN « {row['siret'][:9]} » a une clé de contrôle fausse"
+        ),
     )
     siret_ok = siret_shape & luhn & siren_ok
 
@@ -252,8 +248,7 @@ def clean_positions(
         need=kept["_need"].map(TRAINING_NEED),
         **{column: shares.loc[kept.index, column].astype(int) for column in TASK_FIELDS},
     )
-    return kept[["siret", "raison_sociale", "naf", "commune", "rome", "effectif", *TASK_FIELDS,
-                 "need"]], errors
+    return kept[["siret", "raison_sociale", "naf", "commune", "rome", "effectif", *TASK_FIELDS, "need"]], errors
 
 
 def _integers(values: pd.Series, pattern: str) -> pd.Series:
@@ -292,8 +287,10 @@ def _check_unique_pairs(check: RowChecker, valid: pd.Series) -> None:
     mask[repeated[repeated].index] = True
     check.flag(
         mask,
-        lambda row: f"poste {row['_rome']} du SIRET {row['siret']} en double "
-        f"(déjà ligne {first_line[row['siret'], row['_rome']]})",
+        lambda row: (
+            f"poste {row['_rome']} du SIRET {row['siret']} en double "
+            f"(déjà ligne {first_line[row['siret'], row['_rome']]})"
+        ),
     )
 
 
@@ -332,9 +329,7 @@ def load_positions(
     # Establishments: company_id is filled in once new companies have their keys.
     existing_establishments = {
         establishment.siret: establishment
-        for establishment in _in_batches(
-            Establishment.objects.all(), "siret", list(establishments.index)
-        )
+        for establishment in _in_batches(Establishment.objects.all(), "siret", list(establishments.index))
     }
     new_establishments, changed_establishments, fields = [], [], set()
     for siret, row in establishments.iterrows():
@@ -391,16 +386,12 @@ def load_positions(
         if new_establishments:
             # Keys read back rather than trusted from bulk_create (not every backend returns
             # them).
-            company_ids = dict(
-                _in_batches(Company.objects.values_list("siren", "pk"), "siren", list(sirens))
-            )
+            company_ids = dict(_in_batches(Company.objects.values_list("siren", "pk"), "siren", list(sirens)))
             for establishment in new_establishments:
                 establishment.company_id = company_ids[establishment.siret[:9]]
             Establishment.objects.bulk_create(new_establishments, batch_size=BATCH_SIZE)
         if changed_establishments:
-            Establishment.objects.bulk_update(
-                changed_establishments, sorted(fields), batch_size=BATCH_SIZE
-            )
+            Establishment.objects.bulk_update(changed_establishments, sorted(fields), batch_size=BATCH_SIZE)
         if new_positions:
             establishment_ids = dict(
                 _in_batches(
@@ -412,9 +403,7 @@ def load_positions(
             for siret, position in new_positions:
                 position.establishment_id = establishment_ids[siret]
                 position.source = JobPosition.Source.SURVEY
-            JobPosition.objects.bulk_create(
-                [position for _siret, position in new_positions], batch_size=BATCH_SIZE
-            )
+            JobPosition.objects.bulk_create([position for _siret, position in new_positions], batch_size=BATCH_SIZE)
         JobPosition.objects.bulk_update(
             changed_positions,
             ["headcount", *TASK_FIELDS, "training_need", "updated_at"],

@@ -72,9 +72,7 @@ def import_crosswalks(directory: Path) -> list[ImportReport]:
         raise ImportFailed(errors, source)
 
     with transaction.atomic():
-        return [
-            load_crosswalk(frame, *FILES[name][2], source=name) for name, frame in pairs.items()
-        ]
+        return [load_crosswalk(frame, *FILES[name][2], source=name) for name, frame in pairs.items()]
 
 
 class NoCrosswalkFile(ImportFailed):
@@ -155,14 +153,10 @@ FILES = {
 # Load.
 
 
-def load_crosswalk(
-    frame: pd.DataFrame, source_system: str, target_system: str, *, source: str
-) -> SyncReport:
+def load_crosswalk(frame: pd.DataFrame, source_system: str, target_system: str, *, source: str) -> SyncReport:
     """Make the pairs from `source_system` to `target_system` exactly those of `frame`."""
     wanted = set(zip(frame["source_code"], frame["target_code"], strict=True))
-    table = OccupationCrosswalk.objects.filter(
-        source_system=source_system, target_system=target_system
-    )
+    table = OccupationCrosswalk.objects.filter(source_system=source_system, target_system=target_system)
     rows = table.values_list("pk", "source_code", "target_code")
     existing = {(code, target): pk for pk, code, target in rows}
     to_create = [

@@ -66,10 +66,7 @@ class IndexReport(ImportReport):
     def coverage_text(self) -> str:
         """« Couverture : 87,3 % des fiches ROME (1 383 / 1 584) »."""
         percent = f"{100 * self.coverage:.1f}".replace(".", ",")
-        return (
-            f"Couverture : {percent} % des fiches ROME "
-            f"({_thousands(self.covered)} / {_thousands(self.fiches)})"
-        )
+        return f"Couverture : {percent} % des fiches ROME ({_thousands(self.covered)} / {_thousands(self.fiches)})"
 
     def as_dict(self) -> dict:
         return {
@@ -119,9 +116,7 @@ def import_index(
     crosswalks = read_crosswalks(code_system, source)
 
     frame = read_index(path, code_column=code_column, score_column=score_column)
-    scores, errors = clean_index(
-        frame, code_system=code_system, code_column=code_column, score_column=score_column
-    )
+    scores, errors = clean_index(frame, code_system=code_system, code_column=code_column, score_column=score_column)
     if errors:
         raise ImportFailed(errors, source)
     scores, rescaled = rescale(scores)
@@ -176,9 +171,7 @@ def read_crosswalks(code_system: str, source: str = "") -> dict[str, pd.DataFram
         pairs = OccupationCrosswalk.objects.filter(
             source_system=source_system, target_system=target_system
         ).values_list("source_code", "target_code")
-        frames[key] = pd.DataFrame(
-            list(pairs), columns=["source_code", "target_code"], dtype=object
-        )
+        frames[key] = pd.DataFrame(list(pairs), columns=["source_code", "target_code"], dtype=object)
         if frames[key].empty:
             raise MissingCrosswalk(
                 f"Aucune table de correspondance {System(source_system).label} → "
@@ -271,18 +264,14 @@ def map_to_fiches(
         parents = fiches[~fiches["code"].isin(own["code"])].merge(
             scores.rename(columns={"code": "matched"}), left_on="v3", right_on="matched"
         )
-        links = pd.concat(
-            [own.assign(matched=own["code"]), parents], ignore_index=True
-        )[["code", "matched"]]
+        links = pd.concat([own.assign(matched=own["code"]), parents], ignore_index=True)[["code", "matched"]]
     else:
         links = fiches.merge(rome_to_isco, left_on="v3", right_on="source_code")
         links = links[["code", "target_code"]].rename(columns={"target_code": "matched"})
         if code_system == CodeSystem.SOC2010:
             links = links.merge(isco_to_soc, left_on="matched", right_on="source_code")
             links = links[["code", "target_code"]].rename(columns={"target_code": "matched"})
-    links = links.drop_duplicates().merge(
-        scores.rename(columns={"code": "matched"}), on="matched"
-    )
+    links = links.drop_duplicates().merge(scores.rename(columns={"code": "matched"}), on="matched")
     by_fiche = (
         links.sort_values(["code", "matched"])
         .groupby("code", as_index=False)
@@ -315,9 +304,7 @@ def load_index(
     fiches: int,
 ) -> IndexReport:
     """Create or update the index `name` and make its scores exactly those of `by_fiche`."""
-    report = IndexReport(
-        source=f"{name} ({source_file})", covered=len(by_fiche), fiches=fiches, rescaled=rescaled
-    )
+    report = IndexReport(source=f"{name} ({source_file})", covered=len(by_fiche), fiches=fiches, rescaled=rescaled)
     values = {
         "code_system": code_system,
         "description": description,
@@ -356,9 +343,7 @@ def load_index(
     with transaction.atomic():
         if index is None:
             index = ExposureIndex.objects.create(name=name, **values)
-        elif to_create or to_update or gone or any(
-            getattr(index, field) != value for field, value in values.items()
-        ):
+        elif to_create or to_update or gone or any(getattr(index, field) != value for field, value in values.items()):
             for field, value in values.items():
                 setattr(index, field, value)
             index.save()  # also stamps imported_at

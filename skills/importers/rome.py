@@ -128,17 +128,14 @@ def clean_grand_domaines(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[RowErr
     return check.result()
 
 
-def clean_domaines(
-    frame: pd.DataFrame, *, known_grand_domaines: set[str]
-) -> tuple[pd.DataFrame, list[RowError]]:
+def clean_domaines(frame: pd.DataFrame, *, known_grand_domaines: set[str]) -> tuple[pd.DataFrame, list[RowError]]:
     check = RowChecker(frame)
     code = frame["code_domaine_professionnel"]
     check.required("code_domaine_professionnel", "code du domaine professionnel")
     check.matches(
         "code_domaine_professionnel",
         DOMAINE_CODE,
-        "code de domaine « {code_domaine_professionnel} » invalide "
-        "(attendu : une lettre de A à N et 2 chiffres)",
+        "code de domaine « {code_domaine_professionnel} » invalide (attendu : une lettre de A à N et 2 chiffres)",
     )
     _check_label(check, "libelle_domaine_professionnel")
     check.known(
@@ -158,9 +155,7 @@ def clean_fiches(
     check = RowChecker(frame)
     code = frame["code_rome"]
     check.required("code_rome", "code ROME")
-    check.matches(
-        "code_rome", FICHE_CODE, f"code ROME « {{code_rome}} » invalide (attendu : {FICHE_SHAPE})"
-    )
+    check.matches("code_rome", FICHE_CODE, f"code ROME « {{code_rome}} » invalide (attendu : {FICHE_SHAPE})")
     _check_label(check, "libelle_rome")
     check.matches("code_ogr", OGR_CODE, "code OGR « {code_ogr} » invalide (attendu : des chiffres)")
     check.one_of("transition_eco", TRANSITION_ECO, "transition écologique")
@@ -185,9 +180,7 @@ def clean_fiches(
     return check.result()
 
 
-def clean_appellations(
-    frame: pd.DataFrame, *, known_fiches: set[str]
-) -> tuple[pd.DataFrame, list[RowError]]:
+def clean_appellations(frame: pd.DataFrame, *, known_fiches: set[str]) -> tuple[pd.DataFrame, list[RowError]]:
     check = RowChecker(frame)
     check.required("code_ogr", "code OGR")
     check.matches("code_ogr", OGR_CODE, "code OGR « {code_ogr} » invalide (attendu : des chiffres)")
@@ -199,26 +192,20 @@ def clean_appellations(
     return check.result()
 
 
-def clean_mobilities(
-    frame: pd.DataFrame, *, known_fiches: set[str]
-) -> tuple[pd.DataFrame, list[RowError]]:
+def clean_mobilities(frame: pd.DataFrame, *, known_fiches: set[str]) -> tuple[pd.DataFrame, list[RowError]]:
     """A mobility from a fiche to itself says nothing: it is dropped, not an error (v460 has
     none)."""
     check = RowChecker(frame)
     _check_fiche(check, "code_rome", known_fiches)
     _check_fiche(check, "code_rome_cible", known_fiches, what="code ROME cible")
     check.required("numero_ordre", "numéro d'ordre")
-    check.matches(
-        "numero_ordre", RANK, "numéro d'ordre « {numero_ordre} » invalide (attendu : 1 à 9999)"
-    )
+    check.matches("numero_ordre", RANK, "numéro d'ordre « {numero_ordre} » invalide (attendu : 1 à 9999)")
     check.unique(["code_rome", "code_rome_cible"], "mobilité {code_rome} → {code_rome_cible}")
     frame, errors = check.result()
     return frame[frame["code_rome"] != frame["code_rome_cible"]], errors
 
 
-def clean_naf_links(
-    frame: pd.DataFrame, *, known_fiches: set[str]
-) -> tuple[pd.DataFrame, list[RowError]]:
+def clean_naf_links(frame: pd.DataFrame, *, known_fiches: set[str]) -> tuple[pd.DataFrame, list[RowError]]:
     """Adds `naf_division`, the two-digit NAF code of `code_secteur_naf`."""
     frame = frame.assign(naf_division=frame["code_secteur_naf"].str.zfill(2))
     check = RowChecker(frame)
@@ -226,8 +213,7 @@ def clean_naf_links(
     check.matches(
         "code_secteur_naf",
         NAF_DIVISION,
-        "code de secteur NAF « {code_secteur_naf} » invalide "
-        "(attendu : une division NAF, 1 ou 2 chiffres)",
+        "code de secteur NAF « {code_secteur_naf} » invalide (attendu : une division NAF, 1 ou 2 chiffres)",
     )
     _check_fiche(check, "code_rome", known_fiches)
     check.unique(["naf_division", "code_rome"], "lien {naf_division} → {code_rome}")
@@ -249,9 +235,7 @@ def _check_fiche(check: RowChecker, column: str, known: set[str], what: str = "c
 # transaction.
 
 
-def load_occupations(
-    grand_domaines: pd.DataFrame, domaines: pd.DataFrame, fiches: pd.DataFrame
-) -> list[ImportReport]:
+def load_occupations(grand_domaines: pd.DataFrame, domaines: pd.DataFrame, fiches: pd.DataFrame) -> list[ImportReport]:
     """Upsert the three levels of the tree; occupations gone from the export are kept, as job
     positions and certifications may still point to them."""
     Level = Occupation.Level
@@ -304,9 +288,7 @@ def load_occupations(
         for obj in to_create:
             obj.rome_v3_parent_id = v3_parents.get(obj.pk)
         _bulk_update(Occupation, to_update, fields)
-        _bulk_update(
-            Occupation, [obj for obj in to_create if obj.pk in v3_parents], {"rome_v3_parent"}
-        )
+        _bulk_update(Occupation, [obj for obj in to_create if obj.pk in v3_parents], {"rome_v3_parent"})
     return list(reports.values())
 
 
@@ -332,14 +314,10 @@ def load_appellations(frame: pd.DataFrame) -> ImportReport:
 
 def load_mobilities(frame: pd.DataFrame) -> SyncReport:
     """Make the table hold exactly the file's mobilities: the file is the whole list."""
-    wanted = {
-        (row.code_rome, row.code_rome_cible): int(row.numero_ordre) for row in frame.itertuples()
-    }
+    wanted = {(row.code_rome, row.code_rome_cible): int(row.numero_ordre) for row in frame.itertuples()}
     existing = {
         (source, target): (pk, rank)
-        for pk, source, target, rank in Mobility.objects.values_list(
-            "pk", "source_id", "target_id", "rank"
-        )
+        for pk, source, target, rank in Mobility.objects.values_list("pk", "source_id", "target_id", "rank")
     }
     report = SyncReport(MOBILITY_FILE)
     to_create, to_update = [], []
@@ -363,9 +341,7 @@ def load_naf_links(frame: pd.DataFrame) -> SyncReport:
     wanted = set(zip(frame["naf_division"], frame["code_rome"], strict=True))
     existing = {
         (division, code): pk
-        for pk, division, code in NafDivisionOccupation.objects.values_list(
-            "pk", "naf_division", "occupation_id"
-        )
+        for pk, division, code in NafDivisionOccupation.objects.values_list("pk", "naf_division", "occupation_id")
     }
     to_create = [
         NafDivisionOccupation(naf_division=division, occupation_id=code)
@@ -450,9 +426,7 @@ def import_rome(directory: Path) -> list[ImportReport]:
         raise ImportFailed(errors, source)
 
     with transaction.atomic():
-        reports = load_occupations(
-            frames[GRAND_DOMAINE_FILE], frames[DOMAINE_FILE], frames[FICHE_FILE]
-        )
+        reports = load_occupations(frames[GRAND_DOMAINE_FILE], frames[DOMAINE_FILE], frames[FICHE_FILE])
         if APPELLATION_FILE in frames:
             reports.append(load_appellations(frames[APPELLATION_FILE]))
         if MOBILITY_FILE in frames:
@@ -469,9 +443,7 @@ def clean_rome(frames: dict[str, pd.DataFrame]) -> tuple[dict[str, pd.DataFrame]
     for code, level in Occupation.objects.values_list("code", "level"):
         in_db[level].add(code)
     Level = Occupation.Level
-    grand_domaines = in_db[Level.GRAND_DOMAINE] | set(
-        frames[GRAND_DOMAINE_FILE]["code_grand_domaine"]
-    )
+    grand_domaines = in_db[Level.GRAND_DOMAINE] | set(frames[GRAND_DOMAINE_FILE]["code_grand_domaine"])
     domaines = in_db[Level.DOMAINE] | set(frames[DOMAINE_FILE]["code_domaine_professionnel"])
     fiches = in_db[Level.FICHE] | set(frames[FICHE_FILE]["code_rome"])
 

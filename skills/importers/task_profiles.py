@@ -52,21 +52,15 @@ def read_task_profiles(path: Path) -> pd.DataFrame:
     return read_csv(path, COLUMNS, delimiter=sniff_delimiter(path, (",", ";")))
 
 
-def clean_task_profiles(
-    frame: pd.DataFrame, *, known_fiches: set[str]
-) -> tuple[pd.DataFrame, list[RowError]]:
+def clean_task_profiles(frame: pd.DataFrame, *, known_fiches: set[str]) -> tuple[pd.DataFrame, list[RowError]]:
     """Check every row; the rows that pass come back with their shares as floats (percent)
     and their code in capitals."""
     shares = pd.DataFrame({column: parse_numbers(frame[column]) for column in SHARES})
     total = shares.sum(axis=1, min_count=len(SHARES))
-    frame = frame.assign(
-        **{CODE: frame[CODE].str.upper()}, _total=total.map(_french, na_action="ignore")
-    )
+    frame = frame.assign(**{CODE: frame[CODE].str.upper()}, _total=total.map(_french, na_action="ignore"))
     check = RowChecker(frame)
     check.required(CODE, "code ROME")
-    check.matches(
-        CODE, FICHE_CODE, "code ROME « {code_rome} » invalide (attendu : une lettre et 4 chiffres)"
-    )
+    check.matches(CODE, FICHE_CODE, "code ROME « {code_rome} » invalide (attendu : une lettre et 4 chiffres)")
     check.known(frame[CODE], known_fiches, "fiche ROME « {code_rome} » inconnue")
     for column in SHARES:
         check.required(column, f"part {column}")
@@ -80,14 +74,11 @@ def clean_task_profiles(
         )
     check.flag(
         ~check.bad & ((total - 100).abs() > SUM_TOLERANCE),
-        "la somme des parts fait {_total} % "
-        f"(attendu : 100 %, à {_french(SUM_TOLERANCE)} point près)",
+        f"la somme des parts fait {{_total}} % (attendu : 100 %, à {_french(SUM_TOLERANCE)} point près)",
     )
     check.unique([CODE], "fiche « {code_rome} »")
     kept, errors = check.result()
-    kept = kept.drop(columns="_total").assign(
-        **{column: shares.loc[kept.index, column] for column in SHARES}
-    )
+    kept = kept.drop(columns="_total").assign(**{column: shares.loc[kept.index, column] for column in SHARES})
     return kept, errors
 
 
@@ -114,9 +105,7 @@ def load_task_profiles(frame: pd.DataFrame, *, source: str) -> ImportReport:
     report.created, report.updated = len(to_create), len(to_update)
     with transaction.atomic():
         OccupationTaskProfile.objects.bulk_create(to_create, batch_size=BATCH_SIZE)
-        OccupationTaskProfile.objects.bulk_update(
-            to_update, [*SHARES, "source", "updated_at"], batch_size=BATCH_SIZE
-        )
+        OccupationTaskProfile.objects.bulk_update(to_update, [*SHARES, "source", "updated_at"], batch_size=BATCH_SIZE)
     return report
 
 

@@ -20,9 +20,7 @@ class Command(ImportCommand):
             "communes-hauts-de-france.json (ou communes.json) et "
             "epci-hauts-de-france.json (ou epci.json)",
         )
-        parser.add_argument(
-            "--region", default="32", help="code INSEE de la région (défaut : 32, Hauts-de-France)"
-        )
+        parser.add_argument("--region", default="32", help="code INSEE de la région (défaut : 32, Hauts-de-France)")
 
     def handle(self, *args, directory, region, **options):
         self.run_import(import_cog, directory, region_code=region)

@@ -15,9 +15,7 @@ class Command(ImportCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument(
-            "path", type=Path, help="fichier GeoJSON (FeatureCollection ou Feature)"
-        )
+        parser.add_argument("path", type=Path, help="fichier GeoJSON (FeatureCollection ou Feature)")
         parser.add_argument(
             "--level",
             required=True,
@@ -32,7 +30,6 @@ class Command(ImportCommand):
             more = " …" if len(report.unmatched) > SHOWN_CODES else ""
             self.stdout.write(
                 self.style.WARNING(
-                    f"{len(report.unmatched)} entité(s) sans territoire correspondant, "
-                    f"ignorée(s) : {shown}{more}"
+                    f"{len(report.unmatched)} entité(s) sans territoire correspondant, ignorée(s) : {shown}{more}"
                 )
             )

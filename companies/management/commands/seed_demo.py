@@ -13,7 +13,8 @@ class Command(BaseCommand):
         parser.add_argument("--companies", type=int, default=2000, help="nombre d'entreprises")
         parser.add_argument("--seed", type=int, default=42, help="graine du tirage")
         parser.add_argument(
-            "--replace", action="store_true",
+            "--replace",
+            action="store_true",
             help="supprime d'abord les entreprises de démonstration existantes",
         )
 

@@ -45,6 +45,4 @@ class Command(ImportCommand):
         )
         self.stdout.write(report.coverage_text())
         if report.rescaled:
-            self.stdout.write(
-                "Scores hors de [0, 1] : ramenés à [0, 1] par rang centile (score publié conservé)."
-            )
+            self.stdout.write("Scores hors de [0, 1] : ramenés à [0, 1] par rang centile (score publié conservé).")

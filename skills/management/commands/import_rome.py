@@ -13,9 +13,7 @@ class Command(ImportCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument(
-            "directory", type=Path, help="dossier contenant les fichiers unix_*_v460_utf8.csv"
-        )
+        parser.add_argument("directory", type=Path, help="dossier contenant les fichiers unix_*_v460_utf8.csv")
 
     def handle(self, *args, directory, **options):
         self.run_import(import_rome, directory)
