@@ -12,6 +12,7 @@ urlpatterns = [
     path("api/v1/", include("observatory.api_urls")),
     path("diagnostic/<int:pk>/rapport/", report.report, name="diagnostic_report"),
     path("diagnostic/", include("companies.urls_diagnostic")),
+    path("formations/", include("trainings.urls")),
     path("comptes/", include("companies.urls_accounts")),
     path("comptes/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),

@@ -1,6 +1,6 @@
 import factory
 
-from skills.models import Occupation
+from skills.models import Certification, Occupation, SkillBlock
 
 
 class GrandDomaineFactory(factory.django.DjangoModelFactory):
@@ -35,3 +35,24 @@ class OccupationFactory(factory.django.DjangoModelFactory):
     level = Occupation.Level.FICHE
     label = factory.Sequence(lambda n: f"Métier {n}")
     parent = factory.SubFactory(DomaineFactory, code=factory.LazyAttribute(lambda o: o.factory_parent.code[:3]))
+
+
+class CertificationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Certification
+        django_get_or_create = ["code"]
+
+    code = factory.Sequence(lambda n: f"RNCP{35000 + n}")
+    register = Certification.Register.RNCP
+    title = factory.Sequence(lambda n: f"Certification {n}")
+    level = 5
+
+
+class SkillBlockFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SkillBlock
+        django_get_or_create = ["code"]
+
+    certification = factory.SubFactory(CertificationFactory)
+    code = factory.LazyAttributeSequence(lambda o, n: f"{o.certification.code}BC{n % 100:02d}")
+    label = factory.Sequence(lambda n: f"Bloc de compétences {n}")

@@ -1,0 +1,3 @@
+"""Routes of the catalogue's curation (curators only)."""
+
+urlpatterns = []

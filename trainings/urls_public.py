@@ -1,0 +1,3 @@
+"""Routes of the public catalogue (no login needed)."""
+
+urlpatterns = []
