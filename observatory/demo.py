@@ -13,6 +13,7 @@ from django.utils import timezone
 from companies import roles
 from companies.demo import seed_demo
 from companies.models import Campaign, Company, CompanyMembership, Territory
+from trainings.demo import seed_catalogue
 
 from .models import GridRun, Lens
 from .reference import load_reference
@@ -105,6 +106,7 @@ def bootstrap(*, companies: int, seed: int, stdout) -> None:
         counts = seed_demo(companies=companies, seed=seed)
         stdout.write(", ".join(f"{k} : {v}" for k, v in counts.items()))
     ensure_current_campaign(stdout)
+    seed_catalogue(seed=seed, stdout=stdout)  # before the grids: their training coverage reads it
     compute_missing_grids(stdout)
     accounts = ensure_demo_accounts()
     stdout.write("\nComptes de démonstration (http://127.0.0.1:8000/comptes/login/) :")

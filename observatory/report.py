@@ -4,17 +4,26 @@ rest of the site applies: secret cells give their reason and never a value, the 
 blended profiles of a fiche reported by one or two companies are not shown, and the sector's
 maturity average needs at least `PEER_MIN_COMPANIES` other companies.
 
-A fixed number of queries whatever the number of jobs (about ten).
+For each exposed job it recommends skills blocks (linked to the fiche, or blocks of a
+certification that targets the fiche) and the published training offers leading there,
+nearest to the company first.
+
+A fixed number of queries whatever the number of jobs (about twenty with the training offers).
 """
 
-from dataclasses import dataclass, field
+import datetime
+import math
+from dataclasses import dataclass, field, replace
 
 import plotly.graph_objects as go
-from django.db.models import Q
+from django.db.models import Prefetch, Q
+from django.urls import reverse
+from django.utils import timezone
 
 from companies import maturity
-from companies.models import Diagnostic, DiagnosticJob, Sector
-from skills.models import Mobility, SkillBlock, TaskCategory
+from companies.models import Diagnostic, DiagnosticJob, Sector, Territory
+from skills.models import Certification, Mobility, Occupation, SkillBlock, TaskCategory
+from trainings.models import CurationStatus, Session, TrainingOffer
 
 from .charts.common import CLASS_LABELS, base_layout, figure_json, format_percent
 from .charts.grid import SECRET_REASONS
@@ -25,6 +34,13 @@ from .models import CATEGORIES, GridCell, GridRun, Lens, OccupationScore
 # giving one company's answers back.
 PEER_MIN_COMPANIES = 3
 MOBILITIES_PER_JOB = 3
+BLOCKS_PER_JOB = 6
+BLOCKS_PER_MOBILITY = 3
+OFFERS_PER_JOB = 5
+# The public page of an offer (trainings/urls_public.py), linked from the HTML and PDF reports.
+OFFER_ROUTE = "trainings:offer"
+# Mean Earth radius (IUGG), for great-circle distances between commune centres.
+EARTH_RADIUS_KM = 6371.0
 EXPOSED_CLASSES = ("high", "medium")
 CATEGORY_LABELS = {code.lower(): str(label) for code, label in TaskCategory.Code.choices}
 SERIES = {
@@ -32,6 +48,59 @@ SERIES = {
     "reference": ("Référence du métier", "#a9b4c2"),
     "blended": ("Profil retenu par l'observatoire", "#6f9bd1"),
 }
+
+
+@dataclass(frozen=True)
+class BlockRecommendation:
+    """A skills block recommended for a fiche, linked to it directly or reached through a
+    certification that targets it (`certification` is then set)."""
+
+    block: SkillBlock
+    certification: Certification | None = None
+
+    @property
+    def code(self) -> str:
+        return self.block.code
+
+    @property
+    def label(self) -> str:
+        return self.block.label
+
+    @property
+    def ai_related(self) -> bool:
+        return self.block.ai_related
+
+
+@dataclass(frozen=True)
+class NearbyOffer:
+    """A published offer and where it is given nearest to the company: the commune of one of
+    its coming sessions (of the provider when no session names one)."""
+
+    offer: TrainingOffer
+    commune: Territory | None
+    distance_km: float | None
+    same_commune: bool
+    same_departement: bool
+    next_session: datetime.date | None
+    reason: str = ""  # why it is recommended for a given fiche, e.g. « prépare au bloc RNCP…BC01 »
+
+    @property
+    def url(self) -> str:
+        return reverse(OFFER_ROUTE, args=[self.offer.pk])
+
+    @property
+    def sort_key(self) -> tuple:
+        """Nearest first; without coordinates, the same département before the rest of the
+        region; then the sooner session, then the title."""
+        if self.same_commune:
+            place = (0, 0.0)
+        elif self.distance_km is not None:
+            place = (0, self.distance_km)
+        elif self.same_departement:
+            place = (1, 0.0)
+        else:
+            place = (2 if self.commune is not None else 3, 0.0)
+        return (*place, self.next_session or datetime.date.max, self.offer.title, self.offer.pk)
 
 
 @dataclass
@@ -42,7 +111,10 @@ class JobReport:
     show_blended: bool
     figure: str | None
     class_label: str | None
-    skill_blocks: list[SkillBlock] = field(default_factory=list)
+    skill_blocks: list[BlockRecommendation] = field(default_factory=list)
+    skill_blocks_total: int = 0
+    offers: list[NearbyOffer] = field(default_factory=list)
+    offers_total: int = 0
     mobilities: list[dict] = field(default_factory=list)
 
     @property
@@ -193,16 +265,113 @@ def _maturity(diagnostic: Diagnostic) -> dict:
     }
 
 
-def _next_steps(run: GridRun | None, jobs: list[JobReport]) -> None:
-    """Skills blocks and mobilités of the exposed jobs (two to three queries)."""
+def distance_km(a: Territory, b: Territory) -> float | None:
+    """Great-circle (haversine) distance between two communes' centres, in km; None when
+    either has no coordinates."""
+    if None in (a.latitude, a.longitude, b.latitude, b.longitude):
+        return None
+    lat1, lon1, lat2, lon2 = map(math.radians, (a.latitude, a.longitude, b.latitude, b.longitude))
+    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(h))
+
+
+def _blocks_by_fiche(codes: set[str]) -> tuple[dict[str, list[BlockRecommendation]], dict[str, set[int]]]:
+    """The skills blocks leading to each fiche and the certifications that target it (three
+    queries). A block linked to the fiche and also reached through a certification counts
+    once, as linked. Blocks of certifications no longer registered (`active` false) are left
+    out: nobody can obtain them any more. Order: AI-related first, then the blocks linked to
+    the fiche, then by code."""
+    found: dict[str, dict[int, BlockRecommendation]] = {code: {} for code in codes}
+    links = SkillBlock.occupations.through.objects.filter(
+        occupation_id__in=codes, skillblock__certification__active=True
+    ).select_related("skillblock")
+    for link in links:
+        found[link.occupation_id].setdefault(link.skillblock_id, BlockRecommendation(link.skillblock))
+    certifications: dict[str, set[int]] = {code: set() for code in codes}
+    fiches_of: dict[int, list[str]] = {}
+    targets = Certification.occupations.through.objects.filter(occupation_id__in=codes, certification__active=True)
+    for link in targets:
+        certifications[link.occupation_id].add(link.certification_id)
+        fiches_of.setdefault(link.certification_id, []).append(link.occupation_id)
+    for block in SkillBlock.objects.filter(certification_id__in=fiches_of).select_related("certification"):
+        for code in fiches_of[block.certification_id]:
+            found[code].setdefault(block.pk, BlockRecommendation(block, block.certification))
+    blocks = {
+        code: sorted(by_pk.values(), key=lambda r: (not r.ai_related, r.certification is not None, r.code))
+        for code, by_pk in found.items()
+    }
+    return blocks, certifications
+
+
+def _offer_place(offer: TrainingOffer, commune: Territory | None) -> NearbyOffer:
+    """Where `offer` is given nearest to `commune`: its coming sessions' communes, or its
+    provider's commune when no session names one."""
+    places = [session.commune for session in offer.coming_sessions if session.commune is not None]
+    places = places or [offer.provider.commune]
+    next_session = min((s.start for s in offer.coming_sessions if s.start is not None), default=None)
+
+    def at(place: Territory | None) -> NearbyOffer:
+        located = commune is not None and place is not None
+        return NearbyOffer(
+            offer=offer,
+            commune=place,
+            distance_km=distance_km(commune, place) if located else None,
+            same_commune=located and place.pk == commune.pk,
+            same_departement=located and place.parent_id == commune.parent_id,
+            next_session=next_session,
+        )
+
+    return min((at(place) for place in places), key=lambda nearby: nearby.sort_key)
+
+
+def _offers_by_fiche(
+    commune: Territory | None, blocks: dict[str, list[BlockRecommendation]], certifications: dict[str, set[int]]
+) -> dict[str, list[NearbyOffer]]:
+    """The published offers (offer and provider published) leading to one of a fiche's skills
+    blocks, to a certification that targets it, or naming the fiche; nearest first (four
+    queries, then Python over the candidates)."""
+    codes = set(blocks)
+    block_ids = {r.block.pk for recommendations in blocks.values() for r in recommendations}
+    certification_ids = set().union(*certifications.values())
+    wanted_blocks = SkillBlock.objects.filter(pk__in=block_ids).order_by("code")
+    coming_sessions = Session.objects.filter(Q(start__gte=timezone.localdate()) | Q(start__isnull=True))
+    offers = (
+        TrainingOffer.objects.filter(status=CurationStatus.PUBLISHED, provider__status=CurationStatus.PUBLISHED)
+        .filter(Q(skill_blocks__in=block_ids) | Q(certification__in=certification_ids) | Q(occupations__in=codes))
+        .distinct()
+        .select_related("provider__commune", "certification")
+        .prefetch_related(
+            Prefetch("skill_blocks", wanted_blocks, to_attr="wanted_blocks"),
+            Prefetch("occupations", Occupation.objects.filter(code__in=codes), to_attr="wanted_fiches"),
+            Prefetch("sessions", coming_sessions.select_related("commune"), to_attr="coming_sessions"),
+        )
+    )
+    ranked = sorted((_offer_place(offer, commune) for offer in offers), key=lambda nearby: nearby.sort_key)
+    found: dict[str, list[NearbyOffer]] = {code: [] for code in codes}
+    for code in codes:
+        fiche_blocks = {r.block.pk for r in blocks[code]}
+        for nearby in ranked:
+            offer = nearby.offer
+            block = next((b for b in offer.wanted_blocks if b.pk in fiche_blocks), None)
+            if block is not None:
+                reason = f"prépare au bloc {block.code}"
+            elif offer.certification_id in certifications[code]:
+                reason = f"prépare à la certification {offer.certification.code}"
+            elif any(fiche.code == code for fiche in offer.wanted_fiches):
+                reason = f"vise le métier {code}"
+            else:
+                continue
+            found[code].append(replace(nearby, reason=reason))
+    return found
+
+
+def _next_steps(run: GridRun | None, jobs: list[JobReport], commune: Territory | None) -> None:
+    """Skills blocks, offers nearby and mobilités of the exposed jobs (a fixed number of
+    queries: two for the mobilités, three for the blocks, four for the offers)."""
     exposed = [report for report in jobs if report.is_exposed]
     codes = {report.job.occupation_id for report in exposed}
     if not codes:
         return
-    links = SkillBlock.occupations.through.objects.filter(occupation_id__in=codes).select_related("skillblock")
-    blocks: dict[str, list[SkillBlock]] = {}
-    for link in links.order_by("skillblock__code"):
-        blocks.setdefault(link.occupation_id, []).append(link.skillblock)
     mobilities = list(
         Mobility.objects.filter(source_id__in=codes).select_related("target").order_by("source_id", "rank")
     )
@@ -213,7 +382,6 @@ def _next_steps(run: GridRun | None, jobs: list[JobReport]) -> None:
         )
     }
     for report in exposed:
-        report.skill_blocks = blocks.get(report.job.occupation_id, [])
         source = report.score.exposure
         for mobility in mobilities:
             if mobility.source_id != report.job.occupation_id or source is None:
@@ -231,11 +399,27 @@ def _next_steps(run: GridRun | None, jobs: list[JobReport]) -> None:
             )
             if len(report.mobilities) == MOBILITIES_PER_JOB:
                 break
+    # The blocks leading to the less exposed jobs shown come with the same three queries.
+    targets = {mobility["target"].code for report in exposed for mobility in report.mobilities}
+    blocks, certifications = _blocks_by_fiche(codes | targets)
+    offers = _offers_by_fiche(
+        commune,
+        {code: blocks[code] for code in codes},
+        {code: certifications[code] for code in codes},
+    )
+    for report in exposed:
+        code = report.job.occupation_id
+        report.skill_blocks = blocks[code][:BLOCKS_PER_JOB]
+        report.skill_blocks_total = len(blocks[code])
+        report.offers = offers[code][:OFFERS_PER_JOB]
+        report.offers_total = len(offers[code])
+        for mobility in report.mobilities:
+            mobility["skill_blocks"] = blocks[mobility["target"].code][:BLOCKS_PER_MOBILITY]
 
 
-def company_report(diagnostic: Diagnostic) -> dict:
+def company_report(diagnostic: Diagnostic, *, with_figures: bool = True) -> dict:
     """Everything the report page shows about `diagnostic` (fetched with its commune's
-    département, sector and campaign)."""
+    département, sector and campaign); the PDF leaves the plotly figures out."""
     run = GridRun.objects.current(lens=Lens.DEFAULT)
     jobs = list(diagnostic.jobs.select_related("occupation").order_by("pk"))
     scores = {}
@@ -255,11 +439,11 @@ def company_report(diagnostic: Diagnostic) -> dict:
                 score=score,
                 profile_rows=rows,
                 show_blended=show_blended,
-                figure=_profile_figure(rows),
+                figure=_profile_figure(rows) if with_figures else None,
                 class_label=CLASS_LABELS.get(score.exposure_class) if score else None,
             )
         )
-    _next_steps(run, reports)
+    _next_steps(run, reports, diagnostic.commune)
     return {
         "run": run,
         "jobs": reports,

@@ -11,6 +11,7 @@ urlpatterns = [
     path("observatoire/", include("observatory.urls_observatory")),
     path("api/v1/", include("observatory.api_urls")),
     path("diagnostic/<int:pk>/rapport/", report.report, name="diagnostic_report"),
+    path("diagnostic/<int:pk>/rapport.pdf", report.report_pdf, name="diagnostic_report_pdf"),
     path("diagnostic/", include("companies.urls_diagnostic")),
     path("formations/", include("trainings.urls")),
     path("comptes/", include("companies.urls_accounts")),

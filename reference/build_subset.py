@@ -4,8 +4,8 @@
 
 Every row written here is a row of the official file, serialised the way that file is
 (same encoding, separators, quoting and line endings), so the project's importers read the
-subset and the full files alike. Only the département outlines are derived: their vertices
-are thinned to keep the file small.
+subset and the full files alike. Only the outlines are derived: the départements' vertices
+are thinned, the communes' coordinates rounded, to keep the files small.
 """
 
 import csv
@@ -63,6 +63,9 @@ SOUS_CLASSES = _codes("""
 
 GEOMETRY_STEP = 5  # keep one vertex in five
 GEOMETRY_MIN_RING = 40  # smaller rings (enclaves, islands) are kept whole
+# Commune outlines: 4 decimals of a degree is about 10 m, far below what a map or a centre
+# used for distances in kilometres needs.
+COMMUNE_DECIMALS = 4
 
 
 def compact_json_lines(items):
@@ -127,6 +130,38 @@ def build_geometry(src: Path, dst: Path):
         else:
             geometry["coordinates"] = [[thin_ring(r) for r in p] for p in geometry["coordinates"]]
     (dst / name).write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), "utf-8")
+
+
+def round_ring(ring):
+    """Coordinates rounded to COMMUNE_DECIMALS, the vertices that then repeat dropped; the
+    ring stays closed and keeps at least four positions."""
+    rounded = []
+    for lon, lat in ((round(x, COMMUNE_DECIMALS), round(y, COMMUNE_DECIMALS)) for x, y, *_ in ring):
+        if not rounded or rounded[-1] != [lon, lat]:
+            rounded.append([lon, lat])
+    if rounded[0] != rounded[-1]:
+        rounded.append(rounded[0])
+    return rounded if len(rounded) >= 4 else [[round(x, 6), round(y, 6)] for x, y, *_ in ring]
+
+
+def build_communes_geometry(src: Path, dst: Path, cog: Path):
+    """The outlines of the subset's communes (those of `cog`'s communes file), rounded."""
+    dst.mkdir(parents=True, exist_ok=True)
+    name = "communes-hauts-de-france.geojson"
+    kept = {c["code"] for c in json.loads((cog / "communes-hauts-de-france.json").read_text("utf-8"))}
+    data = json.loads((src / name).read_text("utf-8"))
+    features = [f for f in data["features"] if f["properties"]["code"] in kept]
+    for feature in features:
+        geometry = feature["geometry"]
+        if geometry["type"] == "Polygon":
+            geometry["coordinates"] = [round_ring(r) for r in geometry["coordinates"]]
+        else:
+            geometry["coordinates"] = [[round_ring(r) for r in p] for p in geometry["coordinates"]]
+    missing = kept - {f["properties"]["code"] for f in features}
+    (dst / name).write_text(
+        json.dumps({**data, "features": features}, ensure_ascii=False, separators=(",", ":")), "utf-8"
+    )
+    return len(features), sorted(missing)
 
 
 def build_naf(src: Path, dst: Path):
@@ -211,10 +246,14 @@ def main(shared: Path):
     communes, epcis = build_cog(shared / "cog-decoupage-administratif",
                                 HERE / "cog-decoupage-administratif")
     build_geometry(shared / "france-geojson", HERE / "france-geojson")
+    outlines, without = build_communes_geometry(
+        shared / "france-geojson", HERE / "france-geojson", HERE / "cog-decoupage-administratif"
+    )
     build_naf(shared / "naf-rev2", HERE / "naf-rev2")
     build_rome(shared / "rome4-francetravail", HERE / "rome4-francetravail")
     print(f"{communes} communes, {epcis} EPCI, {len(SOUS_CLASSES)} sous-classes, "
-          f"{len(FICHES)} fiches")
+          f"{len(FICHES)} fiches, {outlines} contours de communes"
+          + (f" (sans contour : {', '.join(without)})" if without else ""))
 
 
 if __name__ == "__main__":

@@ -108,3 +108,34 @@ def test_worker_computes_a_grid_run(transactional_db, migration_data, broker_url
             run=run, territory_level="all", sector_level="all", occupation_level="all", size_band="all"
         )
         assert total.employees == 65 and total.companies == 4
+
+
+def test_worker_runs_an_lheo_import_job(transactional_db, migration_data, broker_url, tmp_path, settings):
+    """A curator's upload as the worker sees it: the job row and its file are read from the
+    database, the offers imported there, and the report comes back through the broker."""
+    from tests.trainings.test_import_jobs import TWO_OFFERS
+    from trainings.models import ImportJob, TrainingOffer
+
+    settings.OBSERVATORY_AUTO_RECOMPUTE = False
+    # Created directly: services.import_job_create would run it eagerly here on commit.
+    job = ImportJob.objects.create(kind=ImportJob.Kind.LHEO, filename="offres.xml", payload=TWO_OFFERS)
+    database_url = worker_database_url(tmp_path)
+
+    with (
+        start_worker(broker_url, database_url=database_url) as worker,
+        celery_client(broker_url) as app,
+    ):
+        result = app.send_task("trainings.run_import_job", args=[job.pk], queue=worker.queue)
+        outcome = result.get(timeout=60)
+        assert result.worker == worker.nodename
+        result.forget()
+
+    assert outcome["job"] == job.pk and outcome["state"] == ImportJob.State.DONE, outcome
+    reports = [
+        (r["source"], r["created"], r["updated"], r["unchanged"], r["rejected"]) for r in outcome["report"]["reports"]
+    ]
+    assert reports == [("offres.xml", 2, 0, 0, 0), ("offres.xml (organismes)", 1, 0, 0, 0)]
+    if connection.vendor == "postgresql":
+        job.refresh_from_db()
+        assert (job.state, job.progress) == (ImportJob.State.DONE, 100)
+        assert TrainingOffer.objects.count() == 2

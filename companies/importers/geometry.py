@@ -6,12 +6,18 @@ A boundary file carries the COG of its own year (2018 for the stored ones), the 
 the COG of theirs: a commune merged since then has a shape but no territory. Such features are
 counted and listed in the report, never a reason to refuse the file. The territories must be
 loaded first (`import_cog`); this importer creates none.
+
+Each territory also gets the centre of its outline (`latitude`, `longitude`), which the
+training catalogue uses to measure distances between communes: the area-weighted centroid of
+the outer rings of its polygon(s), holes ignored. It is computed on the lon/lat degrees as a
+plane: over a commune or a département the distortion this brings is far below a kilometre.
 """
 
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from django.db import transaction
 
@@ -26,6 +32,8 @@ GEOMETRY_TYPES = {"Polygon", "MultiPolygon", "Point", "MultiPoint", "LineString"
 GEOMETRY_TYPES |= {"MultiLineString", "GeometryCollection"}
 # A département's outline runs to some 50 kB: keep each UPDATE statement of a sane size.
 BATCH_SIZE = 100
+# Centres are stored to 1e-6 degree (about 0.1 m): enough, and stable from one run to the next.
+CENTRE_DECIMALS = 6
 
 
 @dataclass
@@ -122,24 +130,97 @@ def _problem(code, geometry) -> str | None:
 
 
 def load_geometry(frame: pd.DataFrame, level: str) -> GeometryReport:
-    """Store each geometry on the territory of `level` with its code. Only real changes are
-    written; codes without a territory end in `report.unmatched`."""
+    """Store each geometry, and its centre, on the territory of `level` with its code. Only
+    real changes are written (a territory whose outline was loaded before centres existed gets
+    its centre); codes without a territory end in `report.unmatched`."""
     report = GeometryReport(f"Contours GeoJSON ({Territory.Level(level).label})")
     territories = {
-        territory.code: territory for territory in Territory.objects.filter(level=level).only("id", "code", "geometry")
+        territory.code: territory
+        for territory in Territory.objects.filter(level=level).only("id", "code", "geometry", "latitude", "longitude")
     }
     to_update = []
     for code, geometry in zip(frame["code"], frame["geometry"], strict=True):
         territory = territories.get(code)
         if territory is None:
             report.unmatched.append(code)
-        elif territory.geometry == geometry:
+            continue
+        centre = geometry_centre(json.loads(geometry))
+        longitude, latitude = centre if centre else (None, None)
+        if (territory.geometry, territory.latitude, territory.longitude) == (geometry, latitude, longitude):
             report.unchanged += 1
         else:
-            territory.geometry = geometry
+            territory.geometry, territory.latitude, territory.longitude = geometry, latitude, longitude
             to_update.append(territory)
     with transaction.atomic():
-        Territory.objects.bulk_update(to_update, ["geometry"], batch_size=BATCH_SIZE)
+        Territory.objects.bulk_update(to_update, ["geometry", "latitude", "longitude"], batch_size=BATCH_SIZE)
     report.updated = len(to_update)
     report.unmatched.sort()
     return report
+
+
+# --- Centres -------------------------------------------------------------------------------
+
+
+def geometry_centre(geometry: dict) -> tuple[float, float] | None:
+    """(longitude, latitude) of the centre of a GeoJSON geometry, rounded to CENTRE_DECIMALS;
+    None when it has no coordinates.
+
+    Polygons: the centroid of their outer rings, each weighted by its area (a commune made of
+    a large part and a small enclave leans towards the large part). Points: their mean. Lines,
+    and polygons of no area: the mean of their vertices. A collection: the centre of its
+    polygons if it has any, else of all its vertices.
+    """
+    rings = _outer_rings(geometry)
+    centre = _rings_centroid(rings) if rings else None
+    if centre is None:
+        vertices = [np.asarray(point, dtype=float)[:2] for point in _vertices(geometry)]
+        if not vertices:
+            return None
+        centre = np.mean(vertices, axis=0)
+    longitude, latitude = (round(float(value), CENTRE_DECIMALS) for value in centre)
+    return longitude, latitude
+
+
+def _outer_rings(geometry: dict) -> list:
+    kind, coordinates = geometry.get("type"), geometry.get("coordinates") or []
+    if kind == "Polygon":
+        return coordinates[:1]
+    if kind == "MultiPolygon":
+        return [polygon[0] for polygon in coordinates if polygon]
+    if kind == "GeometryCollection":
+        return [ring for part in geometry.get("geometries") or [] for ring in _outer_rings(part)]
+    return []
+
+
+def _vertices(geometry: dict) -> list:
+    kind = geometry.get("type")
+    if kind == "GeometryCollection":
+        return [point for part in geometry.get("geometries") or [] for point in _vertices(part)]
+    depth = {"Point": 0, "MultiPoint": 1, "LineString": 1, "MultiLineString": 2, "Polygon": 2, "MultiPolygon": 3}
+    points = [geometry.get("coordinates")] if geometry.get("coordinates") else []
+    for _ in range(depth.get(kind, 0)):
+        points = [point for part in points for point in part]
+    return [point for point in points if isinstance(point, list | tuple) and len(point) >= 2]
+
+
+def _rings_centroid(rings: list) -> np.ndarray | None:
+    """Area-weighted centroid of closed rings (shoelace formula), None if their area is nil."""
+    total_area, weighted = 0.0, np.zeros(2)
+    for ring in rings:
+        points = np.asarray(ring, dtype=float)
+        if points.ndim != 2 or len(points) < 3:
+            continue
+        points = points[:, :2]
+        # Shifted to the ring's first vertex: the cross products of small differences keep
+        # their precision where those of raw degrees (3.05 × 50.63) would not.
+        origin = points[0]
+        x, y = (points - origin).T
+        x_next, y_next = np.roll(x, -1), np.roll(y, -1)
+        cross = x * y_next - x_next * y
+        area = cross.sum() / 2
+        if area == 0:
+            continue
+        centroid = np.array([((x + x_next) * cross).sum(), ((y + y_next) * cross).sum()]) / (6 * area) + origin
+        total_area += abs(area)
+        weighted += abs(area) * centroid
+    return weighted / total_area if total_area else None

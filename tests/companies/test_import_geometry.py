@@ -5,7 +5,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from companies.importers.cog import import_cog
-from companies.importers.geometry import import_geometry
+from companies.importers.geometry import geometry_centre, import_geometry
 from companies.models import Territory
 from skills.importers.base import ImportFailed
 
@@ -36,9 +36,7 @@ def test_geometry_is_stored_as_compact_geojson(geojson_dir):
 
     assert (report.created, report.updated, report.unchanged, report.unmatched) == (0, 2, 0, [])
     features = json.loads(path.read_text(encoding="utf-8"))["features"]
-    expected = {
-        f["properties"]["code"]: json.dumps(f["geometry"], separators=(",", ":")) for f in features
-    }
+    expected = {f["properties"]["code"]: json.dumps(f["geometry"], separators=(",", ":")) for f in features}
     assert geometries(Level.DEPARTEMENT) == expected
     nord = Territory.objects.get(level=Level.DEPARTEMENT, code="59")
     assert nord.has_geometry
@@ -93,9 +91,7 @@ def test_feature_without_code_refuses_the_file(geojson_dir):
         import_geometry(geojson_dir / "bad-missing-code.geojson", Level.DEPARTEMENT)
 
     (error,) = failure.value.errors
-    assert str(error) == (
-        "bad-missing-code.geojson, ligne 3 : entité n°2 : propriété « code » manquante ou vide"
-    )
+    assert str(error) == ("bad-missing-code.geojson, ligne 3 : entité n°2 : propriété « code » manquante ou vide")
     # The first feature was fine, yet nothing was written.
     assert not any(geometries(Level.DEPARTEMENT).values())
 
@@ -160,14 +156,76 @@ def test_command_exits_non_zero_on_a_refused_file(geojson_dir):
         call_command("import_geometry", str(path), "--level", "canton", stdout=StringIO())
 
 
+# --- Centres ---------------------------------------------------------------------------------
+
+
+def polygon(*rings):
+    return {"type": "Polygon", "coordinates": [list(map(list, ring)) for ring in rings]}
+
+
+def test_centre_of_a_square_is_its_middle():
+    square = [(3.0, 50.0), (3.2, 50.0), (3.2, 50.2), (3.0, 50.2), (3.0, 50.0)]
+
+    assert geometry_centre(polygon(square)) == pytest.approx((3.1, 50.1))
+
+
+def test_centre_of_an_l_shape_by_hand():
+    # The L is a 2 × 1 rectangle (area 2, centre (1, 0.5)) under a 1 × 1 square on its left
+    # (area 1, centre (0.5, 1.5)): x = (2 × 1 + 1 × 0.5) / 3 = 5/6, y = (2 × 0.5 + 1 × 1.5) / 3
+    # = 5/6. The bounding box's middle, (1, 1), would be wrong. Clockwise on purpose.
+    l_shape = [(0, 0), (0, 2), (1, 2), (1, 1), (2, 1), (2, 0), (0, 0)]
+
+    assert geometry_centre(polygon(l_shape)) == pytest.approx((5 / 6, 5 / 6), abs=1e-6)
+
+
+def test_centre_ignores_holes_and_weights_the_parts_of_a_multipolygon_by_area():
+    big = [(0, 0), (2, 0), (2, 2), (0, 2), (0, 0)]  # area 4, centre (1, 1)
+    hole = [(0.1, 0.1), (0.5, 0.1), (0.5, 0.5), (0.1, 0.5), (0.1, 0.1)]
+    small = [(10, 0), (11, 0), (11, 1), (10, 1), (10, 0)]  # area 1, centre (10.5, 0.5)
+    geometry = {"type": "MultiPolygon", "coordinates": [[big, hole], [small]]}
+
+    # x = (4 × 1 + 1 × 10.5) / 5 = 2.9 ; y = (4 × 1 + 1 × 0.5) / 5 = 0.9
+    assert geometry_centre(geometry) == pytest.approx((2.9, 0.9))
+
+
+def test_centre_of_points_and_of_nothing():
+    assert geometry_centre({"type": "Point", "coordinates": [3.06, 50.63]}) == (3.06, 50.63)
+    assert geometry_centre({"type": "MultiPoint", "coordinates": [[0, 0], [2, 4]]}) == (1.0, 2.0)
+    assert geometry_centre({"type": "Polygon", "coordinates": []}) is None
+
+
+@pytest.mark.usefixtures("territories")
+def test_centres_are_set_by_the_import(geojson_dir):
+    import_geometry(geojson_dir / "communes-hauts-de-france.geojson", Level.COMMUNE)
+
+    lille = Territory.objects.get(level=Level.COMMUNE, code="59350")
+    # The fixture's outline of Lille: its centre lies in the city, inside the outline's box.
+    assert (lille.longitude, lille.latitude) == pytest.approx((3.05827, 50.633814), abs=1e-6)
+    assert 2.97225 < lille.longitude < 3.11681 and 50.61792 < lille.latitude < 50.65155
+    arras = Territory.objects.get(level=Level.COMMUNE, code="62041")
+    assert (arras.longitude, arras.latitude) == pytest.approx((2.764319, 50.290995), abs=1e-6)
+    # A commune without outline has no centre.
+    assert not Territory.objects.filter(level=Level.COMMUNE, geometry="", latitude__isnull=False).exists()
+
+
+@pytest.mark.usefixtures("territories")
+def test_an_outline_loaded_before_centres_existed_gets_its_centre(geojson_dir):
+    path = geojson_dir / "communes-hauts-de-france.geojson"
+    import_geometry(path, Level.COMMUNE)
+    Territory.objects.update(latitude=None, longitude=None)
+
+    report = import_geometry(path, Level.COMMUNE)
+
+    assert (report.updated, report.unchanged) == (2, 0)
+    assert Territory.objects.get(level=Level.COMMUNE, code="59350").latitude == pytest.approx(50.633814)
+
+
 @pytest.mark.realdata
 def test_real_boundaries(shared_data):
     import_cog(shared_data / "cog-decoupage-administratif")
     boundaries = shared_data / "france-geojson"
 
-    departements = import_geometry(
-        boundaries / "departements-hauts-de-france.geojson", Level.DEPARTEMENT
-    )
+    departements = import_geometry(boundaries / "departements-hauts-de-france.geojson", Level.DEPARTEMENT)
     region = import_geometry(boundaries / "region-hauts-de-france.geojson", Level.REGION)
     communes = import_geometry(boundaries / "communes-hauts-de-france.geojson", Level.COMMUNE)
 
@@ -179,6 +237,10 @@ def test_real_boundaries(shared_data):
     assert (communes.updated, len(communes.unmatched)) == (3782, 26)
     assert "59070" in communes.unmatched
     assert all(geometries(Level.COMMUNE).values())
+    assert not Territory.objects.exclude(geometry="").filter(latitude__isnull=True).exists()
+    # Amiens' centre, from the real outline: in the city (the cathedral is at 49.894 N, 2.302 E).
+    amiens = Territory.objects.get(level=Level.COMMUNE, code="80021")
+    assert amiens.latitude == pytest.approx(49.90, abs=0.03) and amiens.longitude == pytest.approx(2.29, abs=0.04)
 
     again = import_geometry(boundaries / "departements-hauts-de-france.geojson", Level.DEPARTEMENT)
 

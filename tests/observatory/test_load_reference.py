@@ -41,19 +41,22 @@ def test_the_built_in_set_loads_every_nomenclature_and_reloads_as_a_no_op():
     assert total(again, "updated") == 0
 
 
-def test_the_command_prints_each_report_and_skips_missing_geometry(settings):
+def test_the_command_prints_each_report_with_the_communes_outlines(settings):
     settings.REFERENCE_DATA = ""
     out = StringIO()
     call_command("load_reference", stdout=out)
     text = out.getvalue()
     assert str(BUILTIN_REFERENCE_DIR) in text
     assert "NAF sections" in text
-    assert "communes-hauts-de-france.geojson absent" in text
+    assert "Contours GeoJSON (Commune)" in text
+    assert not Territory.objects.filter(level="commune", geometry="").exists()
+    assert not Territory.objects.filter(level="commune", latitude__isnull=True).exists()
 
 
 def test_the_command_reads_the_folder_named_by_reference_data(settings, tmp_path):
     shutil.copytree(BUILTIN_REFERENCE_DIR, tmp_path / "ref")
-    (tmp_path / "ref/france-geojson/departements-hauts-de-france.geojson").unlink()
+    for name in ("departements", "communes"):
+        (tmp_path / f"ref/france-geojson/{name}-hauts-de-france.geojson").unlink()
     settings.REFERENCE_DATA = str(tmp_path / "ref")
     out = StringIO()
     call_command("load_reference", stdout=out)
