@@ -1,7 +1,6 @@
 """The public training catalogue: search, offer and provider pages, and the suggestions of its
 commune and occupation fields. No login: only what is published is ever read (selectors)."""
 
-from decimal import Decimal
 
 from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
@@ -12,31 +11,13 @@ from django.views.decorators.http import require_GET
 from companies.selectors_diagnostics import commune_suggestions, occupation_suggestions
 
 from . import selectors
+from .templatetags.catalogue import format_euros, format_hours, format_km
 
 PAGE_SIZE = 20
 MAX_QUERY_LENGTH = 100
 SUGGEST_MIN_LENGTH = 2
 # The optional criteria, folded under « Plus de critères » unless one of them is used.
 MORE_FIELDS = ("modalite", "niveau", "bloc", "metier", "debut", "ia", "cpf")
-
-
-def format_euros(amount: Decimal | None) -> str:
-    """Decimal('1250') → « 1 250,00 € » (narrow no-break space between thousands, no-break
-    space before the sign, as French typography wants)."""
-    if amount is None:
-        return ""
-    return f"{amount:,.2f}".replace(",", "\u202f").replace(".", ",") + "\u00a0€"
-
-
-def format_hours(hours: int | None) -> str:
-    return f"{hours:,}".replace(",", "\u202f") + "\u00a0h" if hours else ""
-
-
-def format_km(distance: float | None) -> str:
-    """12.34 → « 12 km », 0.4 → « moins de 1 km » (commune centres: no false precision)."""
-    if distance is None:
-        return ""
-    return "moins de 1\u00a0km" if distance < 1 else f"{round(distance)}\u00a0km"
 
 
 def _decorate(offer) -> None:

@@ -307,7 +307,7 @@ def test_offer_page_shows_the_offer_its_sessions_blocks_rule_and_history(curator
         "Lycée Baggio",
         "HDF-0001",
         "140 heures",
-        "2100,00 € TTC",
+        "2\u202f100,00\u00a0€ TTC",
         "Maîtriser l'analyse de données.",
         "RNCP37827",
         "RNCP37827BC01",

@@ -121,7 +121,7 @@ def test_lheo_job_imports_the_offers_and_reports_the_counts(curator, django_capt
 
     assert (job.state, job.progress) == (ImportJob.State.DONE, 100)
     assert job.finished_at is not None
-    assert counts(job) == [("offres.xml", 2, 0, 0, 0), ("offres.xml (organismes)", 1, 0, 0, 0)]
+    assert counts(job) == [("offres.xml (offres)", 2, 0, 0, 0), ("offres.xml (organismes)", 1, 0, 0, 0)]
     assert services.import_job_totals(job) == {"created": 3, "updated": 0, "unchanged": 0, "rejected": 0}
     provider = Provider.objects.get()
     assert (provider.siret, provider.name, provider.status) == (
@@ -146,7 +146,7 @@ def test_the_same_file_twice_updates_nothing(curator, django_capture_on_commit_c
     again = run_job(ImportJob.Kind.LHEO, TWO_OFFERS, curator, django_capture_on_commit_callbacks)
 
     assert again.state == ImportJob.State.DONE
-    assert counts(again) == [("offres.xml", 0, 0, 2, 0), ("offres.xml (organismes)", 0, 0, 1, 0)]
+    assert counts(again) == [("offres.xml (offres)", 0, 0, 2, 0), ("offres.xml (organismes)", 0, 0, 1, 0)]
     assert TrainingOffer.objects.count() == 2 and Provider.objects.count() == 1
 
 
@@ -396,7 +396,7 @@ def test_wrong_kind_of_file_is_refused_with_the_choice_kept(client_of, kind, nam
 def test_oversize_file_is_refused_with_a_clear_message(client_of, monkeypatch):
     monkeypatch.setattr(forms, "MAX_UPLOAD_BYTES", 1024 * 1024)
     content = b"<" + b"x" * (3 * 512 * 1024 - 1)  # 1.5 Mo
-    response = client_of.post(IMPORTS, {"kind": "lheo", "file": upload("offres.xml", content)})
+    response = client_of.post(IMPORTS, {"kind": "lheo", "file": upload("offres.xml (offres)", content)})
 
     assert response.status_code == 400
     assert "Ce fichier pèse 1,5 Mo : la limite est de 1 Mo. Découpez-le ou compressez-le." in unescape(
@@ -407,7 +407,7 @@ def test_oversize_file_is_refused_with_a_clear_message(client_of, monkeypatch):
 
 
 def test_the_real_limit_is_twenty_megabytes():
-    big = SimpleUploadedFile("offres.xml", b"<", content_type="application/xml")
+    big = SimpleUploadedFile("offres.xml (offres)", b"<", content_type="application/xml")
     big.size = 20 * 1024 * 1024 + 1
     form = forms.ImportUploadForm({"kind": "lheo"}, {"file": big})
     assert not form.is_valid()

@@ -89,7 +89,7 @@ def test_import_creates_providers_offers_and_sessions(catalogue_refs, fixture_fi
     assert offers_report.unknown_certifications == 1  # RS5678 is not in the database
     assert offers_report.unknown_rome_codes == 1  # M1805
     assert offers_report.unknown_communes == 0
-    assert offers_report.source == "offres-hdf.xml"
+    assert offers_report.source == "offres-hdf.xml (offres)"
 
     first = TrainingOffer.objects.get(lheo_number="HDF-2026-001")
     assert first.title == "Analyste de données et intelligence artificielle"
@@ -274,7 +274,7 @@ def test_progress_is_reported_up_to_one(catalogue_refs, fixture_file):
 def test_a_binary_file_object_is_accepted(catalogue_refs, fixture_file):
     offers_report, _ = import_lheo(io.BytesIO(fixture_file.read_bytes()))
     assert offers_report.created == 3
-    assert offers_report.source == "flux LHEO"
+    assert offers_report.source == "flux LHEO (offres)"
 
 
 def test_html_to_text_is_stable():
@@ -418,7 +418,7 @@ def test_command_prints_both_reports(catalogue_refs, fixture_file):
     out = io.StringIO()
     call_command("import_lheo", str(fixture_file), stdout=out)
     lines = out.getvalue().splitlines()
-    assert lines[0].startswith("offres-hdf.xml : 3 créé(s), 0 mis à jour, 0 inchangé(s), 0 rejeté(s)")
+    assert lines[0].startswith("offres-hdf.xml (offres) : 3 créé(s), 0 mis à jour, 0 inchangé(s), 0 rejeté(s)")
     assert lines[1] == "offres-hdf.xml (organismes) : 2 créé(s), 0 mis à jour, 0 inchangé(s), 0 rejeté(s)"
 
 

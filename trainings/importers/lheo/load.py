@@ -95,7 +95,7 @@ def load_lheo(
     """Upsert the providers and offers of cleaned records in one transaction, then tag the offers.
     Returns the offers' report and the providers'."""
     report_progress = progress or (lambda fraction: None)
-    offers_report = LheoReport(source)
+    offers_report = LheoReport(f"{source} (offres)")
     providers_report = ImportReport(f"{source} (organismes)")
     user_id = getattr(user, "pk", None)
     with transaction.atomic():
