@@ -88,6 +88,19 @@ class SignUpForm(NewPasswordMixin, forms.Form):
         return cleaned
 
 
+class ResendConfirmationForm(forms.Form):
+    """« Resend the link »: the address of an account that is not confirmed yet."""
+
+    email = forms.EmailField(
+        label=_("Adresse e-mail de votre inscription"),
+        max_length=150,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+
+    def clean_email(self):
+        return normalize_email(self.cleaned_data["email"])
+
+
 class InvitationSignUpForm(NewPasswordMixin, forms.Form):
     """Sign-up from an invitation link: the address is the invited one."""
 

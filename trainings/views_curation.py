@@ -18,7 +18,7 @@ from companies.models import CompanyMembership
 from companies.views_curation import curator_required
 from skills.models import SkillBlock
 
-from . import services
+from . import selectors_curation, services
 from .forms import AiFlagForm, BulkDecisionForm, DecisionForm, ImportUploadForm, ProviderFilterForm, QueueFilterForm
 from .models import CurationStatus, ImportJob, TrainingOffer
 from .tagging import matched_expression
@@ -33,7 +33,7 @@ def _common(tab: str) -> dict:
     return {
         "tab": "catalogue",
         "subtab": tab,
-        "counts": services.queue_counts(),
+        "counts": selectors_curation.queue_counts(),
         "pending_count": CompanyMembership.objects.filter(status=CompanyMembership.Status.PENDING).count(),
     }
 
@@ -68,7 +68,9 @@ def queue(request):
                 _bulk_messages(request, outcome, bulk.cleaned_data["action"])
                 return redirect(request.get_full_path())
         status = 400
-    page = Paginator(services.offer_queue(**filters.queue_filters()), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(selectors_curation.offer_queue(**filters.queue_filters()), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     ticked = set(bulk.cleaned_data.get("offers", [])) if bulk.is_bound and hasattr(bulk, "cleaned_data") else set()
     return render(
         request,
@@ -107,7 +109,7 @@ def _bulk_messages(request, outcome: services.BulkOutcome, action: str) -> None:
 def providers(request):
     filters = ProviderFilterForm(request.GET or None)
     search = filters.cleaned_data.get("q", "") if filters.is_valid() else ""
-    page = Paginator(services.provider_queue(search=search), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(selectors_curation.provider_queue(search=search), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "trainings/curation/providers.html",
@@ -126,7 +128,7 @@ def providers(request):
 
 @curator_required
 def offer(request, pk):
-    entry = services.offer_for_curation(pk)
+    entry = selectors_curation.offer_for_curation(pk)
     if entry is None:
         raise Http404(_("Offre inconnue."))
     form = DecisionForm(request.POST if request.method == "POST" else None)
@@ -159,7 +161,7 @@ def offer(request, pk):
 
 @curator_required
 def provider(request, pk):
-    entry = services.provider_for_curation(pk)
+    entry = selectors_curation.provider_for_curation(pk)
     if entry is None:
         raise Http404(_("Organisme inconnu."))
     form = DecisionForm(request.POST if request.method == "POST" else None)
@@ -171,7 +173,7 @@ def provider(request, pk):
         else:
             messages.success(request, _decided_message(entry.name, form.cleaned_data["action"]))
             return redirect("trainings:curation_provider", pk=entry.pk)
-    offers = services.provider_offers(entry)
+    offers = selectors_curation.provider_offers(entry)
     return render(
         request,
         "trainings/curation/provider.html",
@@ -255,9 +257,9 @@ def imports(request):
             user=request.user,
         )
         return redirect("trainings:curation_import_job", pk=job.pk)
-    jobs = list(services.import_jobs()[:JOBS_SHOWN])
+    jobs = list(selectors_curation.import_jobs()[:JOBS_SHOWN])
     for job in jobs:
-        job.totals = services.import_job_totals(job)
+        job.totals = selectors_curation.import_job_totals(job)
     return render(
         request,
         "trainings/curation/imports.html",
@@ -272,15 +274,15 @@ def imports(request):
 
 @curator_required
 def import_job(request, pk):
-    job = get_object_or_404(services.import_jobs(), pk=pk)
+    job = get_object_or_404(selectors_curation.import_jobs(), pk=pk)
     return render(
         request,
         "trainings/curation/import_job.html",
         {
             **_common("imports"),
             "job": job,
-            "progress": services.import_job_progress(job.pk),
-            "totals": services.import_job_totals(job),
+            "progress": selectors_curation.import_job_progress(job.pk),
+            "totals": selectors_curation.import_job_totals(job),
             "reports": (job.report or {}).get("reports", []),
             "errors": (job.report or {}).get("errors", []),
             "finished": job.state in (ImportJob.State.DONE, ImportJob.State.FAILED),
@@ -293,7 +295,7 @@ def import_job(request, pk):
 @require_GET
 def import_job_progress(request, pk):
     """What the progress bar polls every second."""
-    progress = services.import_job_progress(pk)
+    progress = selectors_curation.import_job_progress(pk)
     if progress is None:
         raise Http404(_("Import inconnu."))
     return JsonResponse(progress, json_dumps_params={"ensure_ascii": False})

@@ -16,7 +16,7 @@ from companies.signals import field_data_changed
 from skills.importers.base import ImportFailed, ImportReport, RowError
 from skills.models import Certification, Occupation, SkillBlock
 from tests.skills.factories import OccupationFactory
-from trainings import forms, services
+from trainings import forms, selectors_curation, services
 from trainings.models import CurationEvent, CurationStatus, ImportJob, Provider, Session, TrainingOffer
 
 pytestmark = pytest.mark.django_db
@@ -122,7 +122,7 @@ def test_lheo_job_imports_the_offers_and_reports_the_counts(curator, django_capt
     assert (job.state, job.progress) == (ImportJob.State.DONE, 100)
     assert job.finished_at is not None
     assert counts(job) == [("offres.xml (offres)", 2, 0, 0, 0), ("offres.xml (organismes)", 1, 0, 0, 0)]
-    assert services.import_job_totals(job) == {"created": 3, "updated": 0, "unchanged": 0, "rejected": 0}
+    assert selectors_curation.import_job_totals(job) == {"created": 3, "updated": 0, "unchanged": 0, "rejected": 0}
     provider = Provider.objects.get()
     assert (provider.siret, provider.name, provider.status) == (
         SIRET,
@@ -179,9 +179,9 @@ def test_progress_is_saved_while_the_importer_runs(curator, monkeypatch, django_
     def fake_import_lheo(source, *, user=None, progress=None):
         progress(0.25)
         job = ImportJob.objects.get()
-        seen.append((job.state, job.progress, services.import_job_progress(job.pk)["progress"]))
+        seen.append((job.state, job.progress, selectors_curation.import_job_progress(job.pk)["progress"]))
         progress(0.8)
-        seen.append(services.import_job_progress(job.pk)["progress"])
+        seen.append(selectors_curation.import_job_progress(job.pk)["progress"])
         return [ImportReport("flux", created=1)]
 
     monkeypatch.setattr("trainings.importers.lheo.import_lheo", fake_import_lheo)
