@@ -7,11 +7,11 @@ a commune the way they know it — a code, a label, an appellation — with or w
 """
 
 import re
-import unicodedata
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from skills.models import Appellation, Occupation, SkillBlock
+from skills.text import accent_insensitive_pattern, fold
 
 from .models import Campaign, Company, CompanyMembership, Diagnostic, DiagnosticJob, Sector, Territory
 
@@ -115,44 +115,6 @@ def skill_blocks_for_occupation(code: str | None) -> list[SkillBlock]:
     )
 
 
-# --- Text matching ---------------------------------------------------------------------
-
-_ACCENT_CLASSES = {
-    "a": "aàâäAÀÂÄ",
-    "c": "cçCÇ",
-    "e": "eéèêëEÉÈÊË",
-    "i": "iîïIÎÏ",
-    "o": "oôöœOÔÖŒ",
-    "u": "uùûüUÙÛÜ",
-    "y": "yÿYŸ",
-}
-
-
-def fold(text: str) -> str:
-    """Lower case without accents, ligatures spelt out, hyphens and apostrophes as spaces:
-    « Saint-Omer », « saint omer » and « SAINT OMER » fold alike."""
-    text = text.replace("œ", "oe").replace("Œ", "oe").replace("æ", "ae")
-    decomposed = unicodedata.normalize("NFKD", text)
-    plain = "".join(char for char in decomposed if not unicodedata.combining(char)).casefold()
-    return " ".join(re.sub(r"[-'’]", " ", plain).split())
-
-
-def _pattern(query: str) -> str:
-    """A regular expression, valid for Python (SQLite) and PostgreSQL alike, matching `query`
-    whatever its accents, case, hyphens or apostrophes (SQLite has no `unaccent`)."""
-    parts = []
-    for char in fold(query):
-        if char in _ACCENT_CLASSES:
-            parts.append(f"[{_ACCENT_CLASSES[char]}]")
-        elif char == " ":
-            parts.append("[-'’ ]+")
-        elif char.isalnum():
-            parts.append(char)
-        else:
-            parts.append(re.escape(char))
-    return "".join(parts)
-
-
 def _rank(query: str, label: str) -> tuple[int, str]:
     """Labels equal to the query first, then starting with it, then containing it."""
     folded, folded_label = fold(query), fold(label)
@@ -177,7 +139,7 @@ def occupation_suggestions(query: str, limit: int = SUGGESTION_LIMIT) -> list[di
     query = query.strip()
     if not query:
         return []
-    pattern = _pattern(query)
+    pattern = accent_insensitive_pattern(query)
     code_match = Q(code__istartswith=query) if re.fullmatch(r"[A-Na-n]\d{0,4}", query) else Q(pk__in=[])
     fiches = list(
         Occupation.objects.fiches()
@@ -224,7 +186,7 @@ def resolve_occupation(text: str) -> tuple[Occupation | None, list[Occupation]]:
         text = ROME_CODE.sub("", text).strip(" ()—-")
         if not text:
             return None, []
-    pattern = _pattern(text)
+    pattern = accent_insensitive_pattern(text)
     if not pattern:
         return None, []
     matches = list(
@@ -277,7 +239,11 @@ def sector_suggestions(query: str, limit: int = SUGGESTION_LIMIT) -> list[dict]:
     code_match = Q(pk__in=[])
     if re.fullmatch(r"\d{1,4}[A-Z]?", compact):
         code_match = Q(code__istartswith=_dotted(compact))
-    rows = list(sous_classes().filter(code_match | Q(label__iregex=_pattern(query))).order_by("code")[: limit * 3])
+    rows = list(
+        sous_classes()
+        .filter(code_match | Q(label__iregex=accent_insensitive_pattern(query)))
+        .order_by("code")[: limit * 3]
+    )
     rows.sort(key=lambda sector: (not sector.code.replace(".", "").startswith(compact), _rank(query, sector.label)))
     return [{"code": s.code, "label": s.label, "value": sector_value(s)} for s in rows[:limit]]
 
@@ -301,7 +267,7 @@ def resolve_sector(text: str) -> tuple[Sector | None, list[Sector]]:
         # The start of a code (« 10.71 »): the sous-classes under it.
         matches = list(sous_classes().filter(code__startswith=_dotted(compact)).order_by("code")[:200])
     else:
-        matches = list(sous_classes().filter(label__iregex=_pattern(text)).order_by("code")[:200])
+        matches = list(sous_classes().filter(label__iregex=accent_insensitive_pattern(text)).order_by("code")[:200])
     if len(matches) == 1:
         return matches[0], []
     exact = [sector for sector in matches if fold(sector.label) == fold(text)]
@@ -334,7 +300,7 @@ def commune_suggestions(query: str, limit: int = SUGGESTION_LIMIT) -> list[dict]
     query = query.strip()
     if not query:
         return []
-    match = Q(code__startswith=query) if query.isdigit() else Q(name__iregex=_pattern(query))
+    match = Q(code__startswith=query) if query.isdigit() else Q(name__iregex=accent_insensitive_pattern(query))
     rows = list(region_communes().filter(match).select_related("parent").order_by("-population", "name")[: limit * 5])
     if not query.isdigit():
         rows.sort(key=lambda commune: _rank(query, commune.name)[0])
@@ -365,7 +331,9 @@ def resolve_commune(text: str) -> tuple[Territory | None, list[Territory]]:
         text = INSEE_CODE.sub("", text).strip(" ()—-")
         if not text:
             return None, []
-    matches = list(communes.filter(name__iregex=_pattern(text)).order_by("-population", "name")[:200])
+    matches = list(
+        communes.filter(name__iregex=accent_insensitive_pattern(text)).order_by("-population", "name")[:200]
+    )
     exact = [commune for commune in matches if fold(commune.name) == fold(text)]
     if len(exact) == 1:
         return exact[0], []

@@ -10,7 +10,6 @@ the « à partir du » date, or today, and undated sessions) and its provider's 
 
 import datetime
 import re
-import unicodedata
 
 import django_filters
 from django import forms
@@ -20,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from companies.models import Territory
 from companies.selectors_diagnostics import commune_value, resolve_commune
 from skills.models import Certification, Occupation, SkillBlock
+from skills.text import accent_insensitive_pattern
 
 from .models import TrainingOffer
 from .selectors import Circle, upcoming_sessions, within
@@ -39,35 +39,6 @@ LEVEL_CHOICES = [
 ]
 ROME_CODE = re.compile(r"\b([A-N]\d{4})\b", re.IGNORECASE)
 MAX_TEXT = 100
-
-_ACCENT_CLASSES = {
-    "a": "aàâäAÀÂÄ",
-    "c": "cçCÇ",
-    "e": "eéèêëEÉÈÊË",
-    "i": "iîïIÎÏ",
-    "o": "oôöœOÔÖŒ",
-    "u": "uùûüUÙÛÜ",
-    "y": "yÿYŸ",
-}
-
-
-def text_pattern(text: str) -> str:
-    """A regular expression, valid for SQLite (Python's re) and PostgreSQL alike, matching
-    `text` whatever its accents, case, hyphens or apostrophes (SQLite has no `unaccent`)."""
-    decomposed = unicodedata.normalize("NFKD", text.replace("œ", "oe").replace("Œ", "oe"))
-    folded = "".join(char for char in decomposed if not unicodedata.combining(char)).casefold()
-    folded = " ".join(re.sub(r"[-'’]", " ", folded).split())
-    parts = []
-    for char in folded:
-        if char in _ACCENT_CLASSES:
-            parts.append(f"[{_ACCENT_CLASSES[char]}]")
-        elif char == " ":
-            parts.append("[-'’ ]+")
-        elif char.isalnum():
-            parts.append(char)
-        else:
-            parts.append(re.escape(char))
-    return "".join(parts)
 
 
 class CatalogueForm(forms.Form):
@@ -184,7 +155,7 @@ class CatalogueFilter(django_filters.FilterSet):
 
     def filter_keywords(self, queryset, name, value):
         for word in value.split()[:8]:
-            pattern = text_pattern(word)
+            pattern = accent_insensitive_pattern(word)
             queryset = queryset.filter(Q(title__iregex=pattern) | Q(objectives__iregex=pattern))
         return queryset
 
@@ -208,7 +179,7 @@ class CatalogueFilter(django_filters.FilterSet):
         else:
             blocks = SkillBlock.objects.all()
             for word in value.split()[:8]:
-                blocks = blocks.filter(Q(label__iregex=text_pattern(word)) | Q(code__iexact=word))
+                blocks = blocks.filter(Q(label__iregex=accent_insensitive_pattern(word)) | Q(code__iexact=word))
         return queryset.filter(
             Exists(blocks.filter(training_offers=OuterRef("pk")))
             | Exists(blocks.filter(certification__training_offers=OuterRef("pk")))
@@ -223,7 +194,7 @@ class CatalogueFilter(django_filters.FilterSet):
         if code:
             fiches = fiches.filter(code=code.group(1).upper())
         else:
-            pattern = text_pattern(value)
+            pattern = accent_insensitive_pattern(value)
             fiches = fiches.filter(Q(label__iregex=pattern) | Q(appellations__label__iregex=pattern))
         codes = fiches.values("code")
         offer_fiches = TrainingOffer.occupations.through.objects.filter(

@@ -1,0 +1,46 @@
+"""Accent-, case- and punctuation-insensitive matching of French labels, shared by every search
+of the project (fiches, appellations, communes, skills blocks, offers).
+
+SQLite has no `unaccent`, so a search is a regular expression valid for Python's `re` (SQLite's
+REGEXP) and PostgreSQL alike, in which each folded letter stands for its accented forms.
+"""
+
+import re
+import unicodedata
+
+# Both cases spelt out: PostgreSQL's `~*` folds the case of non-ASCII letters only under some
+# collations.
+_ACCENT_CLASSES = {
+    "a": "aàâäAÀÂÄ",
+    "c": "cçCÇ",
+    "e": "eéèêëEÉÈÊË",
+    "i": "iîïIÎÏ",
+    "o": "oôöœOÔÖŒ",
+    "u": "uùûüUÙÛÜ",
+    "y": "yÿYŸ",
+}
+
+
+def fold(text: str) -> str:
+    """Lower case without accents, ligatures spelt out, hyphens and apostrophes as spaces:
+    « Saint-Omer », « saint omer » and « SAINT OMER » fold alike."""
+    text = text.replace("œ", "oe").replace("Œ", "oe").replace("æ", "ae")
+    decomposed = unicodedata.normalize("NFKD", text)
+    plain = "".join(char for char in decomposed if not unicodedata.combining(char)).casefold()
+    return " ".join(re.sub(r"[-'’]", " ", plain).split())
+
+
+def accent_insensitive_pattern(query: str) -> str:
+    """A regular expression matching `query` whatever its accents, case, hyphens or
+    apostrophes: « secretaire » finds « Secrétaire », « saint omer » finds « Saint-Omer »."""
+    parts = []
+    for char in fold(query):
+        if char in _ACCENT_CLASSES:
+            parts.append(f"[{_ACCENT_CLASSES[char]}]")
+        elif char == " ":
+            parts.append("[-'’ ]+")
+        elif char.isalnum():
+            parts.append(char)
+        else:
+            parts.append(re.escape(char))
+    return "".join(parts)
