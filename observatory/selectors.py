@@ -1,17 +1,26 @@
 """Reads for the observatory pages."""
 
+import functools
 import io
+import logging
+import uuid
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 import pandas as pd
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import Coalesce, Substr
+from django.db.models.signals import post_delete, post_save
 
 from companies.models import Company, JobPosition, Sector, Territory
 from skills.models import ExposureIndexScore, Occupation, OccupationTaskProfile
 from skills.profiles import default_profile
 
 from .models import CATEGORIES, CELL_COORDINATES, CELL_FIGURES, GridCell, OccupationScore
+
+logger = logging.getLogger(__name__)
 
 
 def reference_counts() -> dict:
@@ -215,12 +224,14 @@ def training_coverage_frame() -> pd.DataFrame:
     """
     from trainings.models import TrainingOffer
 
-    published = TrainingOffer.objects.filter(status=TrainingOffer.Status.PUBLISHED, provider__commune__isnull=False)
+    published = TrainingOffer.objects.filter(
+        status=TrainingOffer.Status.PUBLISHED,
+        provider__status=TrainingOffer.Status.PUBLISHED,
+        provider__commune__isnull=False,
+    )
     by_block = published.values_list("provider__commune__parent__code", "skill_blocks__occupations__code")
     by_certification = published.values_list("provider__commune__parent__code", "certification__occupations__code")
-    frame = pd.DataFrame.from_records(
-        [*by_block, *by_certification], columns=["departement", "occupation"]
-    ).dropna()
+    frame = pd.DataFrame.from_records([*by_block, *by_certification], columns=["departement", "occupation"]).dropna()
     frame = frame.drop_duplicates().reset_index(drop=True)
     frame["covered"] = True
     return frame
@@ -512,23 +523,37 @@ _ACCENT_CLASSES = {
 }
 
 
+OUTLINE_COUNTS_CACHE_KEY = "observatory:outline-counts:v1"
+
+
 def territory_geometry_counts() -> dict[str, int]:
-    """Number of territories whose outline is loaded, per map level, in one query."""
-    with_outline = ~Q(geometry="")
-    return Territory.objects.aggregate(
-        **{level: Count("pk", filter=Q(level=level) & with_outline) for level in MAP_TERRITORY_LEVELS}
-    )
+    """Number of territories whose outline is loaded, per map level: one query, cached with
+    the reference data (GRID_REFERENCE_TIMEOUT), since outlines change only when a GeoJSON
+    file is imported. The map's cache keys carry these counts, so loading outlines redraws
+    the map once this entry expires."""
+    counts = cache.get(OUTLINE_COUNTS_CACHE_KEY)
+    if counts is None:
+        with_outline = ~Q(geometry="")
+        counts = Territory.objects.aggregate(
+            **{level: Count("pk", filter=Q(level=level) & with_outline) for level in MAP_TERRITORY_LEVELS}
+        )
+        cache.set(OUTLINE_COUNTS_CACHE_KEY, counts, GRID_REFERENCE_TIMEOUT)
+    return counts
 
 
-def territory_geometries(level: str) -> dict[str, str]:
-    """The GeoJSON text of each territory of `level` that has an outline, by INSEE code.
-    Some 50 kB per département: read only when a map figure is not in the cache."""
-    return dict(Territory.objects.filter(level=level).exclude(geometry="").values_list("code", "geometry"))
+def map_territories(level: str, *, with_outlines: bool) -> pd.DataFrame:
+    """The territories of `level`, in one query: code, name, has_geometry and, when asked
+    (some 50 kB per département), their GeoJSON text in `geometry` ("" without outline)."""
+    columns = ["code", "name", "has_geometry"] + (["geometry"] if with_outlines else [])
+    territories = Territory.objects.filter(level=level).annotate(has_outline=~Q(geometry=""))
+    fields = ["code", "name", "has_outline"] + (["geometry"] if with_outlines else [])
+    return pd.DataFrame.from_records(territories.values_list(*fields).order_by(), columns=columns)
 
 
-def map_cells_frame(run, level: str) -> pd.DataFrame:
+def map_cells_frame(run, level: str, territories: pd.DataFrame | None = None) -> pd.DataFrame:
     """The run's cells of every territory of `level` (all sectors, occupations and sizes),
-    one row per territory, in two queries.
+    one row per territory, in two queries (one when `territories`, from `map_territories`,
+    is given).
 
     Columns: code, name, has_geometry (bool), has_data (bool: a cell exists), secret (bool),
     secret_reason, and MAP_VALUE_COLUMNS (NaN when secret or without data). Territories appear
@@ -550,14 +575,9 @@ def map_cells_frame(run, level: str) -> pd.DataFrame:
     frame = secrecy.mask_values(frame)
     frame["has_data"] = True
 
-    territories = pd.DataFrame.from_records(
-        Territory.objects.filter(level=level)
-        .annotate(has_outline=~Q(geometry=""))
-        .values_list("code", "name", "has_outline")
-        .order_by(),
-        columns=["code", "name", "has_geometry"],
-    )
-    merged = territories.merge(frame, on="code", how="outer")
+    if territories is None:
+        territories = map_territories(level, with_outlines=False)
+    merged = territories[["code", "name", "has_geometry"]].merge(frame, on="code", how="outer")
     merged["has_data"] = merged["has_data"].astype("boolean").fillna(False).astype(bool)
     merged["has_geometry"] = merged["has_geometry"].astype("boolean").fillna(False).astype(bool)
     merged["secret"] = merged["secret"].astype("boolean").fillna(False).astype(bool)
@@ -896,13 +916,32 @@ def grid_reference() -> dict:
     [(code, label)]; domaines [(code, label)]; territory_names {(level, code): name};
     sector_labels and occupation_labels {code: label}.
     """
-    from django.core.cache import cache
-
+    scope = _reference_scope.get()
+    if scope is not None and "reference" in scope:
+        return scope["reference"]
     reference = cache.get(GRID_REFERENCE_CACHE_KEY)
     if reference is None:
         reference = _grid_reference()
         cache.set(GRID_REFERENCE_CACHE_KEY, reference, GRID_REFERENCE_TIMEOUT)
+    if scope is not None:
+        scope["reference"] = reference
     return reference
+
+
+# The grid page reads the reference from its filters' choices, their validation, the sector
+# filter, the heatmap and the table: within one request it is fetched (and unpickled) once.
+_reference_scope: ContextVar[dict | None] = ContextVar("observatory_grid_reference_scope", default=None)
+
+
+@contextmanager
+def grid_reference_scope():
+    """Within the block, `grid_reference()` reads the shared cache at most once; a request
+    wraps its view in it. Outside any block each call reads the cache, as before."""
+    token = _reference_scope.set({})
+    try:
+        yield
+    finally:
+        _reference_scope.reset(token)
 
 
 def _grid_reference() -> dict:
@@ -1134,6 +1173,80 @@ def overview_figures(run) -> dict:
     reference = grid_reference()
     shares.insert(1, "occupation_label", [occupation_label(c, reference) for c in shares["occupation_code"]])
     return {"total": total, "top_occupations": top, "class_shares": shares}
+
+
+# The state of the runs, for the pages that show one: a token drawn again whenever a run is
+# saved or deleted. It is short-lived, which bounds what its receivers cannot see: a change
+# made where they are not connected (a plain UPDATE, a shell that never imported this module),
+# or a page that read the runs while a run's transaction was committing (the receiver runs
+# before the commit; a callback after it would join the run's own on_commit tasks).
+GRID_RUNS_VERSION_KEY = "observatory:grid-runs-version"
+GRID_RUNS_TIMEOUT = 10
+_grid_run_summaries_seen: dict[int, tuple[str, list]] = {}  # limit -> (version, summaries)
+
+
+def grid_run_summaries(limit: int = 30) -> list[tuple]:
+    """The runs `grid_run_choices` offers, as the grid and map pages need them to pick their
+    run and to tell whether the run picker changed: (pk, methodology_id, lens, index_id,
+    is_current) of the newest `limit` finished runs (is_current may come as 0 / 1).
+
+    Read on every view of those pages, so kept per state of the runs: each call reads the
+    state's token from the shared cache (one round trip) and reuses what this process, or
+    else the shared cache, holds for it; only a new state reads the database, in one plain
+    query whose SQL the ORM builds once per process and database."""
+    version = _grid_runs_version()
+    seen = _grid_run_summaries_seen.get(limit)
+    if seen is not None and seen[0] == version:
+        return seen[1]
+    key = f"observatory:grid-runs:v1:{version}:{limit}"
+    summaries = cache.get(key)
+    if summaries is None:
+        sql, params = _grid_run_summaries_sql(connection.alias, limit)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            summaries = [tuple(row) for row in cursor.fetchall()]
+        cache.set(key, summaries, GRID_RUNS_TIMEOUT)
+    _grid_run_summaries_seen[limit] = (version, summaries)
+    return summaries
+
+
+@functools.cache
+def _grid_run_summaries_sql(alias: str, limit: int) -> tuple[str, tuple]:
+    from .models import GridRun
+
+    queryset = (
+        GridRun.objects.filter(status=GridRun.Status.READY)
+        .order_by("-created_at", "-pk")
+        .values_list("pk", "methodology_id", "methodology__lens", "index_id", "is_current")[:limit]
+    )
+    return queryset.query.get_compiler(using=alias).as_sql()
+
+
+def _grid_runs_version() -> str:
+    version = cache.get(GRID_RUNS_VERSION_KEY)
+    if version is None:
+        version = uuid.uuid4().hex
+        if not cache.add(GRID_RUNS_VERSION_KEY, version, GRID_RUNS_TIMEOUT):
+            version = cache.get(GRID_RUNS_VERSION_KEY) or version
+    return version
+
+
+def _new_grid_runs_version() -> None:
+    try:
+        cache.set(GRID_RUNS_VERSION_KEY, uuid.uuid4().hex, GRID_RUNS_TIMEOUT)
+    except Exception:  # the cache must never fail a run's transaction; the token expires anyway
+        logger.warning("could not renew the runs' cache token", exc_info=True)
+
+
+def _grid_runs_changed(sender, **kwargs) -> None:
+    """A run was saved or deleted: the next page reads the runs again."""
+    _new_grid_runs_version()
+
+
+# Here rather than in signals.py: the services that save runs import this module, in the web
+# processes as in the Celery workers, so the receivers are connected wherever runs change.
+post_save.connect(_grid_runs_changed, sender="observatory.GridRun", dispatch_uid="observatory_grid_runs_saved")
+post_delete.connect(_grid_runs_changed, sender="observatory.GridRun", dispatch_uid="observatory_grid_runs_deleted")
 
 
 def grid_run_choices(limit: int = 30) -> list:

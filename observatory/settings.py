@@ -98,6 +98,13 @@ if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Sessions are read on every page: from the cache when it is shared by every worker (Redis),
+# written through to the database so that they survive a flush. A per-process cache would
+# let another worker keep a session that a logout deleted, so it keeps the database alone.
+SESSION_ENGINE = env(
+    "DJANGO_SESSION_ENGINE",
+    default="django.contrib.sessions.backends.cached_db" if REDIS_URL else "django.contrib.sessions.backends.db",
+)
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",

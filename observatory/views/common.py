@@ -1,7 +1,10 @@
 """Helpers shared by the observatory's views."""
 
+from collections import namedtuple
+
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils.functional import SimpleLazyObject
 
 from ..models import GridRun, Lens
 
@@ -22,3 +25,56 @@ def requested_run(request) -> GridRun:
     if run is None:
         raise Http404("Aucune grille n'a encore été calculée.")
     return run
+
+
+def run_or_none(request) -> GridRun | None:
+    """The run of `requested_run`, or None when no run of the lens has been computed yet (the
+    page then says so); an unknown `?run=` is still a 404."""
+    try:
+        return requested_run(request)
+    except Http404:
+        if request.GET.get("run"):
+            raise
+        return None
+
+
+# The run a page shows, as `grid_run_summaries` gives it: enough to choose its cache keys.
+RunRef = namedtuple("RunRef", ["pk", "methodology_id", "lens", "index_id"])
+
+
+def chosen_run(request, summaries: list[tuple]) -> tuple[RunRef | None, GridRun | None]:
+    """The run `run_or_none` gives, found among `summaries` (`grid_run_summaries`: the newest
+    finished runs) without a query. One they do not hold (an older `?run=`, a current run
+    older than them) is loaded by `run_or_none`, and a wrong `?run=` is still a 404. Returns
+    the run's reference and its instance when it was loaded; (None, None) when the lens has
+    no run yet."""
+    run_id = request.GET.get("run")
+    if run_id and run_id.isdigit():
+        for pk, methodology_id, lens, index_id, _is_current in summaries:
+            if pk == int(run_id):
+                return RunRef(pk, methodology_id, lens, index_id), None
+    elif not run_id:
+        lens = request.GET.get("lens", Lens.DEFAULT)
+        lens = lens if lens in Lens.values else Lens.DEFAULT
+        # As GridRun.objects.current(lens): the current run of the lens, on the tasks.
+        for pk, methodology_id, run_lens, index_id, is_current in summaries:
+            if is_current and run_lens == lens and index_id is None:
+                return RunRef(pk, methodology_id, run_lens, index_id), None
+    run = run_or_none(request)
+    if run is None:
+        return None, None
+    return RunRef(run.pk, run.methodology_id, run.methodology.lens, run.index_id), run
+
+
+def lazy_run(ref: RunRef, candidates=()) -> GridRun:
+    """The run's instance, read only when something uses it (a fragment being rendered):
+    taken from `candidates` (runs already read, with their methodology and index) when they
+    hold it, else in one query."""
+
+    def load():
+        for run in candidates:
+            if run.pk == ref.pk:
+                return run
+        return GridRun.objects.select_related("methodology", "index").get(pk=ref.pk)
+
+    return SimpleLazyObject(load)

@@ -360,15 +360,18 @@ def test_the_page_runs_a_bounded_number_of_queries(client, analyst, many_cells, 
 
 def test_the_heatmap_is_cached_per_run_and_filters(client, analyst, many_cells):
     client.force_login(analyst)
-    client.get(URL, {"rows": "division"})
+    first = client.get(URL, {"rows": "division"})
     with CaptureQueriesContext(connection) as again:
         response = client.get(URL, {"rows": "division"})
-    # The cells of the heatmap are not read again: only the table's page and count are.
+    # Served from the cached fragments: no cell is read again, not even the table's page.
     heatmap_reads = [q for q in again.captured_queries if "observatory_gridcell" in q["sql"]]
-    assert len(heatmap_reads) == 2
+    assert len(heatmap_reads) == 0
+    assert len(again.captured_queries) <= 3  # session, user, groups
+    assert _figure(response) == _figure(first)
     assert response.context["heatmap"]["figure"]
     other = client.get(URL, {"rows": "section"})
     assert other.context["heatmap"]["figure"] != response.context["heatmap"]["figure"]
+    assert _figure(other) != _figure(response)
 
 
 def test_lens_and_run_choose_the_cells(client, analyst, hand_worked):  # noqa: F811
