@@ -134,7 +134,7 @@ def test_worker_runs_an_lheo_import_job(transactional_db, migration_data, broker
     reports = [
         (r["source"], r["created"], r["updated"], r["unchanged"], r["rejected"]) for r in outcome["report"]["reports"]
     ]
-    assert reports == [("offres.xml", 2, 0, 0, 0), ("offres.xml (organismes)", 1, 0, 0, 0)]
+    assert reports == [("offres.xml (offres)", 2, 0, 0, 0), ("offres.xml (organismes)", 1, 0, 0, 0)]
     if connection.vendor == "postgresql":
         job.refresh_from_db()
         assert (job.state, job.progress) == (ImportJob.State.DONE, 100)
