@@ -5,3 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class CompaniesConfig(AppConfig):
     name = "companies"
     verbose_name = _("Territoires, secteurs et entreprises")
+
+    def ready(self):
+        from .roles import connect_receivers
+
+        # Here, so that every process (web, Celery worker, shell) forgets cached role names.
+        connect_receivers()

@@ -12,7 +12,6 @@ from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import Coalesce, Substr
-from django.db.models.signals import post_delete, post_save
 
 from companies.models import Company, JobPosition, Sector, Territory
 from skills.models import ExposureIndexScore, Occupation, OccupationTaskProfile
@@ -1176,10 +1175,11 @@ def overview_figures(run) -> dict:
 
 
 # The state of the runs, for the pages that show one: a token drawn again whenever a run is
-# saved or deleted. It is short-lived, which bounds what its receivers cannot see: a change
-# made where they are not connected (a plain UPDATE, a shell that never imported this module),
-# or a page that read the runs while a run's transaction was committing (the receiver runs
-# before the commit; a callback after it would join the run's own on_commit tasks).
+# saved or deleted (receivers in observatory/signals.py, connected by the app in every process)
+# and once more when the transaction that made a run ready and current commits
+# (`grid_run_compute`): a page that read the runs while it was committing keeps the old state
+# under the first new token at most until then. It is short-lived, which bounds what nothing
+# sees: a plain UPDATE of the runs' table.
 GRID_RUNS_VERSION_KEY = "observatory:grid-runs-version"
 GRID_RUNS_TIMEOUT = 10
 _grid_run_summaries_seen: dict[int, tuple[str, list]] = {}  # limit -> (version, summaries)
@@ -1231,22 +1231,12 @@ def _grid_runs_version() -> str:
     return version
 
 
-def _new_grid_runs_version() -> None:
+def renew_grid_runs_token() -> None:
+    """The runs changed: the next page reads them again."""
     try:
         cache.set(GRID_RUNS_VERSION_KEY, uuid.uuid4().hex, GRID_RUNS_TIMEOUT)
     except Exception:  # the cache must never fail a run's transaction; the token expires anyway
         logger.warning("could not renew the runs' cache token", exc_info=True)
-
-
-def _grid_runs_changed(sender, **kwargs) -> None:
-    """A run was saved or deleted: the next page reads the runs again."""
-    _new_grid_runs_version()
-
-
-# Here rather than in signals.py: the services that save runs import this module, in the web
-# processes as in the Celery workers, so the receivers are connected wherever runs change.
-post_save.connect(_grid_runs_changed, sender="observatory.GridRun", dispatch_uid="observatory_grid_runs_saved")
-post_delete.connect(_grid_runs_changed, sender="observatory.GridRun", dispatch_uid="observatory_grid_runs_deleted")
 
 
 def grid_run_choices(limit: int = 30) -> list:

@@ -13,7 +13,13 @@ from django.utils import timezone
 
 from .analysis import cube, exposure, secrecy
 from .models import CATEGORIES, CELL_COORDINATES, CELL_FIGURES, GridCell, GridRun, Lens, Methodology, OccupationScore
-from .selectors import index_scores_frame, positions_frame, reference_profiles_frame, training_coverage_frame
+from .selectors import (
+    index_scores_frame,
+    positions_frame,
+    reference_profiles_frame,
+    renew_grid_runs_token,
+    training_coverage_frame,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -131,6 +137,9 @@ def grid_run_compute(run_id: int) -> GridRun:
                 "occupations": len(scores),
             }
             run.save()
+            # The run picker changes once this commits: pages that read the runs meanwhile
+            # stored the old state under the token the save renewed.
+            transaction.on_commit(renew_grid_runs_token)
         # The commit checks and flushes two million rows: part of the run's honest duration.
         timings["commit"] = time.perf_counter() - commit_clock
         run.finished_at = timezone.now()

@@ -87,7 +87,15 @@ DATABASES = {
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+# A kept connection is checked before a request reuses it (one round trip, not per query).
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = DATABASES["default"]["CONN_MAX_AGE"] != 0
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # The session starts in UTC (what Django asks for with USE_TZ and no TIME_ZONE of its own):
+    # Django then skips its `SET TIME ZONE` round trip on every new connection.
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    if "timezone" not in _options.get("options", ""):
+        _options["options"] = f"{_options.get('options', '')} -c timezone=UTC".strip()
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the dev server read while a computation writes.
     DATABASES["default"].setdefault("OPTIONS", {})["init_command"] = "PRAGMA journal_mode=WAL;"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -98,6 +106,9 @@ if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# The role names of each user (companies/roles.py) are cached only in a cache every process
+# shares: a role taken away in one process must not survive in another's memory.
+ROLE_NAMES_CACHE = bool(REDIS_URL)
 # Sessions are read on every page: from the cache when it is shared by every worker (Redis),
 # written through to the database so that they survive a flush. A per-process cache would
 # let another worker keep a session that a logout deleted, so it keeps the database alone.

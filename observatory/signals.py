@@ -1,6 +1,8 @@
 """Receivers the observatory registers on the lower apps' signals."""
 
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from companies.signals import field_data_changed
@@ -13,3 +15,21 @@ def recompute_after_field_data(sender, **kwargs):
     from .services import schedule_recomputation
 
     schedule_recomputation(delay_seconds=settings.OBSERVATORY_RECOMPUTE_DELAY)
+
+
+@receiver(post_save, sender="observatory.GridRun", dispatch_uid="observatory_grid_runs_saved")
+@receiver(post_delete, sender="observatory.GridRun", dispatch_uid="observatory_grid_runs_deleted")
+def grid_runs_changed(sender, **kwargs):
+    """A run was saved or deleted: the grid and map pages read the runs again (their picker)."""
+    from .selectors import renew_grid_runs_token
+
+    renew_grid_runs_token()
+
+
+@receiver(setting_changed, dispatch_uid="observatory_nav_urls_urlconf_changed")
+def forget_nav_urls(sender, setting, **kwargs):
+    """The navigation's links are reversed once per process: a new URLconf reverses them again."""
+    if setting == "ROOT_URLCONF":
+        from .context_processors import nav_urls
+
+        nav_urls.cache_clear()
