@@ -7,7 +7,10 @@ class CompaniesConfig(AppConfig):
     verbose_name = _("Territoires, secteurs et entreprises")
 
     def ready(self):
+        from .accounts import backends
         from .roles import connect_receivers
 
-        # Here, so that every process (web, Celery worker, shell) forgets cached role names.
+        # Here, so that every process (web, Celery worker, shell) forgets cached role names
+        # and cached users.
         connect_receivers()
+        backends.connect_receivers()

@@ -36,7 +36,7 @@ from .forms_accounts import (
 from .models import CompanyMembership
 
 # Accounts are created by these views, not by a backend: say which one logs them in.
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+MODEL_BACKEND = "companies.accounts.backends.CachedModelBackend"
 
 login_view = LoginView.as_view(authentication_form=EmailAuthenticationForm)
 

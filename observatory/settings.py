@@ -109,6 +109,8 @@ else:
 # The role names of each user (companies/roles.py) are cached only in a cache every process
 # shares: a role taken away in one process must not survive in another's memory.
 ROLE_NAMES_CACHE = bool(REDIS_URL)
+# The same for the signed-in user, read on every request (companies/accounts/backends.py).
+USER_CACHE = bool(REDIS_URL)
 # Sessions are read on every page: from the cache when it is shared by every worker (Redis),
 # written through to the database so that they survive a flush. A per-process cache would
 # let another worker keep a session that a logout deleted, so it keeps the database alone.
@@ -119,7 +121,8 @@ SESSION_ENGINE = env(
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's model backend, reading the signed-in user from the shared cache.
+    "companies.accounts.backends.CachedModelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
