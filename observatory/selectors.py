@@ -16,6 +16,7 @@ from django.db.models.functions import Coalesce, Substr
 from companies.models import Company, JobPosition, Sector, Territory
 from skills.models import ExposureIndexScore, Occupation, OccupationTaskProfile
 from skills.profiles import default_profile
+from skills.text import accent_insensitive_pattern, fold
 
 from .models import CATEGORIES, CELL_COORDINATES, CELL_FIGURES, GridCell, OccupationScore
 
@@ -509,17 +510,6 @@ MAP_VALUE_COLUMNS = [
     "training_coverage",
 ]
 _OCCUPATION_CELL_VALUES = ["companies", "employees", "training_need_share"]
-# The accented forms a folded letter may take in a ROME label, both cases spelt out because
-# PostgreSQL's `~*` folds case of non-ASCII letters only under some collations.
-_ACCENT_CLASSES = {
-    "a": "aàâäAÀÂÄ",
-    "c": "cçCÇ",
-    "e": "eéèêëEÉÈÊË",
-    "i": "iîïIÎÏ",
-    "o": "oôöœOÔÖŒ",
-    "u": "uùûüUÙÛÜ",
-    "y": "yÿYŸ",
-}
 
 
 OUTLINE_COUNTS_CACHE_KEY = "observatory:outline-counts:v1"
@@ -725,40 +715,10 @@ def occupation_index_scores_frame(code: str) -> pd.DataFrame:
     )
 
 
-def fold_text(text: str) -> str:
-    """Lower case without accents, ligatures spelt out: « Chœur Élève » → « choeur eleve »."""
-    import unicodedata
-
-    decomposed = unicodedata.normalize("NFKD", text.replace("œ", "oe").replace("Œ", "oe").replace("æ", "ae"))
-    return "".join(char for char in decomposed if not unicodedata.combining(char)).casefold()
-
-
-def accent_insensitive_pattern(query: str) -> str:
-    """A regular expression, valid for Python (SQLite) and PostgreSQL alike, that matches
-    `query` whatever its accents, case, hyphens or apostrophes: « secretaire » finds
-    « Secrétaire ». The database has no `unaccent` on SQLite, hence the pattern."""
-    import re
-
-    parts = []
-    for char in fold_text(query.strip()):
-        if char in _ACCENT_CLASSES:
-            parts.append(f"[{_ACCENT_CLASSES[char]}]")
-        elif char in " -":
-            if parts[-1:] != ["[- ]+"]:
-                parts.append("[- ]+")
-        elif char in "'’":
-            parts.append("['’]")
-        elif char.isalnum():
-            parts.append(char)
-        else:
-            parts.append(re.escape(char))
-    return "".join(parts)
-
-
 def _match_rank(query: str, code: str, label: str) -> int:
     """0 exact code, 1 code prefix, 2 label starting with the query, 3 label containing it,
     4 matched through an appellation only."""
-    folded, folded_label = fold_text(query.strip()), fold_text(label)
+    folded, folded_label = fold(query.strip()), fold(label)
     if code.upper() == query.strip().upper():
         return 0
     if code.upper().startswith(query.strip().upper()):
@@ -813,7 +773,7 @@ def occupation_search(query: str, run=None, limit: int = 50) -> tuple[list[dict]
         row.setdefault("exposure", None)
         row.setdefault("exposure_class", "")
         row["rank"] = _match_rank(query, row["code"], row["label"])
-    candidates.sort(key=lambda row: (row["rank"], fold_text(row["label"])))
+    candidates.sort(key=lambda row: (row["rank"], fold(row["label"])))
     more = len(candidates) > limit
     rows = candidates[:limit]
     through_appellation = [row["code"] for row in rows if row["rank"] == 4]
@@ -845,7 +805,7 @@ def occupation_suggestions(query: str, limit: int = 10) -> list[dict]:
         .values_list("code", "label")
         .order_by("label")[: limit * 3]
     )
-    fiches.sort(key=lambda pair: (_match_rank(query, *pair), fold_text(pair[1])))
+    fiches.sort(key=lambda pair: (_match_rank(query, *pair), fold(pair[1])))
     suggestions = [{"code": code, "label": label, "appellation": None} for code, label in fiches[:limit]]
     room = limit - len(suggestions)
     if room > 0:
@@ -854,11 +814,11 @@ def occupation_suggestions(query: str, limit: int = 10) -> list[dict]:
             .values_list("occupation_id", "occupation__label", "label")
             .order_by("rarely_used", "label")[: room * 3]
         )
-        folded = fold_text(query)
+        folded = fold(query)
         # An appellation spelt as its fiche (« Comptable » of M1203) would repeat a suggestion.
-        listed = {(item["code"], fold_text(item["label"])) for item in suggestions}
-        appellations = [row for row in appellations if (row[0], fold_text(row[2])) not in listed]
-        appellations.sort(key=lambda row: (not fold_text(row[2]).startswith(folded), fold_text(row[2])))
+        listed = {(item["code"], fold(item["label"])) for item in suggestions}
+        appellations = [row for row in appellations if (row[0], fold(row[2])) not in listed]
+        appellations.sort(key=lambda row: (not fold(row[2]).startswith(folded), fold(row[2])))
         suggestions += [
             {"code": code, "label": label, "appellation": appellation}
             for code, label, appellation in appellations[:room]
