@@ -7,13 +7,12 @@ receivers below (connected by `CompaniesConfig.ready`, so in every process: web,
 shell) whenever a group membership, a group or the user changes: a role taken away applies
 at the next request. Superusers hold every role."""
 
-import functools
 import logging
 from functools import partial
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connections, router, transaction
+from django.db import transaction
 
 logger = logging.getLogger(__name__)
 
@@ -78,33 +77,8 @@ def forget_role_names(user_ids) -> None:
 
 
 def _group_names(user) -> set[str]:
-    """The names of the user's groups, from the database, in one query. The ORM builds its SQL
-    once per process and database: building it costs several times more than running it."""
-    from django.contrib.auth.models import Group
-
-    alias = router.db_for_read(Group)
-    sql = _group_names_sql(alias)
-    if sql is None:
-        return set(user.groups.values_list("name", flat=True))
-    with connections[alias].cursor() as cursor:
-        cursor.execute(sql, [user.pk])
-        return {name for (name,) in cursor.fetchall()}
-
-
-_NO_USER = -1  # stands for the user's id while the SQL is built
-
-
-@functools.cache
-def _group_names_sql(alias: str) -> str | None:
-    """The SQL of `user.groups.values_list("name")` with the user's id as its one parameter,
-    or None when the ORM builds it otherwise (the caller then asks the ORM each time)."""
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.models import Group
-
-    relation = get_user_model()._meta.get_field("groups").related_query_name()
-    queryset = Group.objects.filter(**{f"{relation}__pk": _NO_USER}).values_list("name")
-    sql, params = queryset.query.get_compiler(using=alias).as_sql()
-    return sql if list(params) == [_NO_USER] else None
+    """The names of the user's groups, from the database, in one query."""
+    return set(user.groups.values_list("name", flat=True))
 
 
 # --- Receivers: what changes a user's roles forgets their cached names ----------------------------

@@ -1,6 +1,5 @@
 """Reads for the observatory pages."""
 
-import functools
 import io
 import logging
 import uuid
@@ -18,6 +17,7 @@ from skills.models import ExposureIndexScore, Occupation, OccupationTaskProfile
 from skills.profiles import default_profile
 from skills.text import accent_insensitive_pattern, fold
 
+from .analysis import secrecy
 from .models import CATEGORIES, CELL_COORDINATES, CELL_FIGURES, GridCell, OccupationScore
 
 logger = logging.getLogger(__name__)
@@ -985,17 +985,6 @@ def territory_name(level: str, code: str, reference: dict) -> str:
     return reference["territory_names"].get((level, code), code)
 
 
-def mask_secret_values(frame: pd.DataFrame) -> pd.DataFrame:
-    """The frame with every figure of its secret rows set to NaN (figures as floats)."""
-    figures = [c for c in CELL_FIGURES if c in frame.columns]
-    if frame.empty or not figures:
-        return frame
-    frame = frame.copy()
-    frame[figures] = frame[figures].astype(float)
-    frame.loc[frame["secret"].astype(bool), figures] = float("nan")
-    return frame
-
-
 def grid_cells_ordered(queryset, sort: str = ""):
     """`queryset` ordered by `sort` (a field of GRID_SORT_FIELDS, "-" for descending) and
     then by the cell's codes; an unknown `sort` gives the default order.
@@ -1033,7 +1022,7 @@ def grid_heatmap_frame(queryset, reference: dict) -> pd.DataFrame:
         "secret_reason",
     ]
     frame = pd.DataFrame.from_records(list(queryset.values_list(*columns).order_by()), columns=columns)
-    frame = mask_secret_values(frame)
+    frame = secrecy.mask_values(frame)
     frame.insert(2, "sector_label", [sector_label(c, reference) for c in frame["sector_code"]])
     frame.insert(3, "occupation_label", [occupation_label(c, reference) for c in frame["occupation_code"]])
     return frame
@@ -1128,7 +1117,7 @@ def overview_figures(run) -> dict:
         list(scope.filter(occupation_level="grand_domaine").values_list(*share_columns).order_by("occupation_code")),
         columns=share_columns,
     )
-    shares = mask_secret_values(shares)
+    shares = secrecy.mask_values(shares)
     reference = grid_reference()
     shares.insert(1, "occupation_label", [occupation_label(c, reference) for c in shares["occupation_code"]])
     return {"total": total, "top_occupations": top, "class_shares": shares}
@@ -1152,8 +1141,7 @@ def grid_run_summaries(limit: int = 30) -> list[tuple]:
 
     Read on every view of those pages, so kept per state of the runs: each call reads the
     state's token from the shared cache (one round trip) and reuses what this process, or
-    else the shared cache, holds for it; only a new state reads the database, in one plain
-    query whose SQL the ORM builds once per process and database."""
+    else the shared cache, holds for it; only a new state reads the database."""
     version = _grid_runs_version()
     seen = _grid_run_summaries_seen.get(limit)
     if seen is not None and seen[0] == version:
@@ -1161,25 +1149,16 @@ def grid_run_summaries(limit: int = 30) -> list[tuple]:
     key = f"observatory:grid-runs:v1:{version}:{limit}"
     summaries = cache.get(key)
     if summaries is None:
-        sql, params = _grid_run_summaries_sql(connection.alias, limit)
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            summaries = [tuple(row) for row in cursor.fetchall()]
+        from .models import GridRun
+
+        summaries = list(
+            GridRun.objects.filter(status=GridRun.Status.READY)
+            .order_by("-created_at", "-pk")
+            .values_list("pk", "methodology_id", "methodology__lens", "index_id", "is_current")[:limit]
+        )
         cache.set(key, summaries, GRID_RUNS_TIMEOUT)
     _grid_run_summaries_seen[limit] = (version, summaries)
     return summaries
-
-
-@functools.cache
-def _grid_run_summaries_sql(alias: str, limit: int) -> tuple[str, tuple]:
-    from .models import GridRun
-
-    queryset = (
-        GridRun.objects.filter(status=GridRun.Status.READY)
-        .order_by("-created_at", "-pk")
-        .values_list("pk", "methodology_id", "methodology__lens", "index_id", "is_current")[:limit]
-    )
-    return queryset.query.get_compiler(using=alias).as_sql()
 
 
 def _grid_runs_version() -> str:

@@ -15,7 +15,7 @@ _ACCENT_CLASSES = {
     "c": "cçCÇ",
     "e": "eéèêëEÉÈÊË",
     "i": "iîïIÎÏ",
-    "o": "oôöœOÔÖŒ",
+    "o": "oôöOÔÖ",
     "u": "uùûüUÙÛÜ",
     "y": "yÿYŸ",
 }
@@ -34,7 +34,15 @@ def accent_insensitive_pattern(query: str) -> str:
     """A regular expression matching `query` whatever its accents, case, hyphens or
     apostrophes: « secretaire » finds « Secrétaire », « saint omer » finds « Saint-Omer »."""
     parts = []
-    for char in fold(query):
+    folded = fold(query)
+    position = 0
+    while position < len(folded):
+        char = folded[position]
+        if folded.startswith("oe", position):
+            # « oe » was « œ » or « oe »: the label may hold either.
+            parts.append("(?:[oO][eEéÉ]|[œŒ])")
+            position += 2
+            continue
         if char in _ACCENT_CLASSES:
             parts.append(f"[{_ACCENT_CLASSES[char]}]")
         elif char == " ":
@@ -43,4 +51,5 @@ def accent_insensitive_pattern(query: str) -> str:
             parts.append(char)
         else:
             parts.append(re.escape(char))
+        position += 1
     return "".join(parts)

@@ -5,6 +5,7 @@ from django.core.cache import cache
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from skills.models import SkillBlock
+from skills.text import accent_insensitive_pattern
 
 from .models import CurationEvent, ImportJob, Provider, Session, TrainingOffer
 from .services import TO_REVIEW, _progress_key
@@ -20,7 +21,7 @@ def offer_queue(
     if ai_related is not None:
         offers = offers.filter(ai_related=ai_related)
     if search:
-        offers = offers.filter(title__icontains=search.strip())
+        offers = offers.filter(title__iregex=accent_insensitive_pattern(search))
     return (
         offers.select_related("provider", "certification")
         .annotate(session_count=Count("sessions", distinct=True))
@@ -45,7 +46,9 @@ def offer_queue(
 def provider_queue(*, statuses=TO_REVIEW, search: str = "") -> QuerySet[Provider]:
     providers = Provider.objects.filter(status__in=list(statuses))
     if search:
-        providers = providers.filter(Q(name__icontains=search.strip()) | Q(siret__startswith=search.strip()))
+        providers = providers.filter(
+            Q(name__iregex=accent_insensitive_pattern(search)) | Q(siret__startswith=search.strip())
+        )
     return (
         providers.select_related("commune")
         .annotate(

@@ -407,7 +407,7 @@ def _import_lheo(source, *, user, progress) -> dict:
 
     # import_lheo reports the fraction done (0 to 1).
     reports = import_lheo(source, user=user, progress=lambda fraction: progress(round(fraction * 100)))
-    return {"reports": [r.as_dict() for r in _as_list(reports)]}
+    return {"reports": [r.as_dict() for r in reports]}
 
 
 def _import_rncp(source, *, user, progress) -> dict:
@@ -420,14 +420,10 @@ def _import_rncp(source, *, user, progress) -> dict:
     reports = import_rncp(source, progress=lambda fraction: progress(round(fraction * 95)))
     progress(95)
     tagged = tag_skill_blocks(SkillBlock.objects.all())
-    return {"reports": [r.as_dict() for r in _as_list(reports)], "tagged_skill_blocks": tagged}
+    return {"reports": [r.as_dict() for r in reports], "tagged_skill_blocks": tagged}
 
 
 IMPORTERS = {ImportJob.Kind.LHEO: _import_lheo, ImportJob.Kind.RNCP: _import_rncp}
-
-
-def _as_list(reports) -> list:
-    return list(reports) if isinstance(reports, list | tuple) else [reports]
 
 
 def _progress_key(job_id: int) -> str:

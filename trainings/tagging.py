@@ -21,7 +21,8 @@ Texts read: a skills block's label; an offer's title, objectives and content.
 """
 
 import re
-import unicodedata
+
+from skills.text import fold
 
 AI_EXPRESSIONS = [
     r"intelligence artificielle",
@@ -60,22 +61,13 @@ DATA_EXPRESSIONS = [
     r"exploitation des donnees",
 ]
 # Longest first, so that « IA générative » is reported rather than « IA ».
-_PATTERN = re.compile(
-    r"\b(?:" + "|".join(sorted(AI_EXPRESSIONS + DATA_EXPRESSIONS, key=len, reverse=True)) + r")\b"
-)
-
-
-def normalise(text: str) -> str:
-    """Lower case, accents removed, typographic apostrophes and dashes made plain."""
-    decomposed = unicodedata.normalize("NFKD", text or "")
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return plain.lower().replace("’", "'").replace("-", " ")
+_PATTERN = re.compile(r"\b(?:" + "|".join(sorted(AI_EXPRESSIONS + DATA_EXPRESSIONS, key=len, reverse=True)) + r")\b")
 
 
 def matched_expression(*texts: str) -> str | None:
     """The first expression of the rule set found in the texts, or None."""
     for text in texts:
-        match = _PATTERN.search(normalise(text))
+        match = _PATTERN.search(fold(text))
         if match:
             return match.group(0)
     return None

@@ -17,6 +17,9 @@ def test_fold_removes_accents_case_ligatures_and_punctuation():
         ("saint omer", "Saint-Omer", True),
         ("VILLENEUVE D ASCQ", "Villeneuve-d'Ascq", True),
         ("ecole", "École", True),
+        ("oeuvre", "Main-d'œuvre", True),
+        ("œuvre", "Main-d'oeuvre", True),
+        ("coeur", "Cœur de métier", True),
         ("a.b", "axb", False),  # a dot is a dot, not any character
         ("comptable", "Secrétaire", False),
     ],

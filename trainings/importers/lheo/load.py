@@ -13,8 +13,9 @@ from django.db.models import Q
 from companies.models import Territory
 from skills.importers.base import ImportReport
 from skills.models import Certification, Occupation
+from skills.text import fold
 from trainings.models import CurationEvent, CurationStatus, Provider, Session, TrainingOffer
-from trainings.tagging import normalise, tag_offers
+from trainings.tagging import tag_offers
 
 from .records import INSEE, OWN_NUMBER, POSTCODE, UNKNOWN_POSTCODE, CleanOffer, LheoReport
 
@@ -63,7 +64,7 @@ def _departement_prefixes(postcode: str) -> list[str]:
 
 
 def _city_key(name: str) -> str:
-    key = normalise(name).replace("'", " ")
+    key = fold(name)
     key = re.sub(r"\bcedex\b.*$", "", key)
     key = re.sub(r"\bste\b", "sainte", re.sub(r"\bst\b", "saint", key))
     return " ".join(key.split())
