@@ -27,7 +27,7 @@ from companies.models import Sector, Territory
 from companies.roles import is_analyst
 from skills.models import Occupation
 
-from .charts.common import CLASS_LABELS
+from .charts.common import CLASS_LABELS, secret_reason_text
 from .filters import GridCellFilterSet
 from .models import CATEGORIES, CELL_COORDINATES, CELL_FIGURES, GridCell, GridRun, Lens, OccupationScore
 from .views.common import requested_run
@@ -40,18 +40,6 @@ SECRECY_RULE = _(
     "son motif (`secret_reason` : `companies`, `dominance` ou `secondary`), et toutes ses valeurs à "
     "`null`. Les seuils sont ceux de la version de la méthode du calcul."
 )
-
-
-def secret_label(reason: str, methodology=None) -> str | None:
-    """The French wording of a secrecy reason, with the thresholds of the run's method."""
-    min_companies = methodology.secrecy_min_companies if methodology else 3
-    dominance = round(methodology.secrecy_dominance * 100) if methodology else 85
-    labels = {
-        "companies": f"moins de {min_companies} entreprises",
-        "dominance": f"une entreprise dépasse {dominance} % des salariés",
-        "secondary": "secret secondaire",
-    }
-    return labels.get(reason) or None
 
 
 class IsAnalyst(permissions.BasePermission):
@@ -178,7 +166,7 @@ class GridCellSerializer(_PageDataMixin, serializers.ModelSerializer):
 
     def get_secret_label(self, cell) -> str | None:
         run = self.context.get("run")
-        return secret_label(cell.secret_reason, run.methodology if run else None) if cell.secret else None
+        return secret_reason_text(cell.secret_reason, run.methodology if run else None) if cell.secret else None
 
 
 class ProfileSerializer(serializers.Serializer):

@@ -25,8 +25,7 @@ from companies.models import Diagnostic, DiagnosticJob, Sector, Territory
 from skills.models import Certification, Mobility, Occupation, SkillBlock, TaskCategory
 from trainings.models import CurationStatus, Session, TrainingOffer
 
-from .charts.common import CLASS_LABELS, base_layout, figure_json, format_percent
-from .charts.grid import SECRET_REASONS
+from .charts.common import CLASS_LABELS, base_layout, figure_json, format_percent, secret_reason_text
 from .exports import FIELD_PROFILE_MIN_COMPANIES
 from .models import CATEGORIES, GridCell, GridRun, Lens, OccupationScore
 
@@ -196,7 +195,7 @@ def _cell_view(cell: GridCell | None) -> dict:
     if cell is None:
         return {"state": "empty"}
     if cell.secret:
-        return {"state": "secret", "reason": SECRET_REASONS.get(cell.secret_reason, "secret statistique")}
+        return {"state": "secret", "reason": secret_reason_text(cell.secret_reason)}
     return {
         "state": "value",
         "exposure": cell.exposure_mean,

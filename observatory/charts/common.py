@@ -13,6 +13,19 @@ EXPOSURE_SCALE = [[0.0, "#2e7d57"], [0.5, "#f2c14e"], [0.7, "#e07a1f"], [1.0, "#
 FONT = "system-ui, -apple-system, Segoe UI, Roboto, Noto Sans, DejaVu Sans, sans-serif"
 
 
+def secret_reason_text(reason: str, methodology=None, *, default: str = "secret statistique") -> str:
+    """How a secret cell is explained everywhere (GridCell.secret_reason), with the thresholds
+    of the run's methodology when it is given (else the default ones, 3 companies and 85 %)."""
+    min_companies = methodology.secrecy_min_companies if methodology else 3
+    dominance = round(methodology.secrecy_dominance * 100) if methodology else 85
+    labels = {
+        "companies": f"moins de {min_companies} entreprises",
+        "dominance": f"une entreprise dépasse {dominance} % des salariés",
+        "secondary": "secret secondaire",
+    }
+    return labels.get(reason, default)
+
+
 def base_layout(**overrides) -> dict:
     """French separators (decimal comma, thin space for thousands), the site's font."""
     layout = {

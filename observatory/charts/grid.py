@@ -17,19 +17,15 @@ from .common import (
     base_layout,
     format_number,
     format_percent,
+    secret_reason_text,
 )
 
-SECRET_REASONS = {
-    "companies": "moins de 3 entreprises",
-    "dominance": "une entreprise dépasse 85 % des salariés",
-    "secondary": "secret secondaire",
-}
 # Beyond this many columns the values no longer fit in the cells: they stay in the hover.
 MAX_COLUMNS_WITH_VALUES = 16
 
 
-def secret_reason_label(reason: str) -> str:
-    return SECRET_REASONS.get(reason, "cellule masquée")
+def secret_reason_label(reason: str, methodology=None) -> str:
+    return secret_reason_text(reason, methodology, default="cellule masquée")
 
 
 def _known(value) -> bool:

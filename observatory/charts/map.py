@@ -9,14 +9,8 @@ from dataclasses import dataclass
 import pandas as pd
 import plotly.graph_objects as go
 
-from .common import EXPOSURE_SCALE, SECRET_COLOUR, base_layout, format_number, format_percent
+from .common import EXPOSURE_SCALE, SECRET_COLOUR, base_layout, format_number, format_percent, secret_reason_text
 
-# How a secret cell is explained, wherever it is shown (GridCell.secret_reason).
-SECRET_REASON_LABELS = {
-    "companies": "moins de 3 entreprises",
-    "dominance": "une entreprise dépasse 85 % des salariés",
-    "secondary": "secret secondaire",
-}
 NO_DATA_COLOUR = "#e9edf2"
 # Every mode-bar button removed: these figures are read, not explored (the figures are also
 # in the tables), and a chart with role="img" must hold no focusable control. It also drops
@@ -126,8 +120,8 @@ INDICATORS = {
 DEFAULT_INDICATOR = "exposure_mean"
 
 
-def secret_label(reason: str) -> str:
-    return SECRET_REASON_LABELS.get(reason, "secret statistique")
+def secret_label(reason: str, methodology=None) -> str:
+    return secret_reason_text(reason, methodology)
 
 
 def format_indicator(value, indicator: str) -> str:

@@ -5,22 +5,17 @@ import math
 import pandas as pd
 import plotly.graph_objects as go
 
-from .common import SECRET_COLOUR, base_layout, format_number
+from .common import SECRET_COLOUR, base_layout, format_number, secret_reason_text
 
 # Diverging scale centred on 0: blue where run B reads a lower exposure than run A, red (the
 # colour of high exposure) where it reads a higher one, white where they agree.
 DIFFERENCE_SCALE = [[0.0, "#1f5fa8"], [0.25, "#8fb6e0"], [0.5, "#f7f7f7"], [0.75, "#ef9a8a"], [1.0, "#b42318"]]
 ABSENT_COLOUR = "#eceff3"
-SECRET_REASONS = {
-    "companies": "moins de 3 entreprises",
-    "dominance": "une entreprise dépasse 85 % des salariés",
-    "secondary": "secret secondaire",
-}
 
 
 def secret_label(reason: str) -> str:
     """« secret (moins de 3 entreprises) »: how a secret cell reads everywhere."""
-    detail = SECRET_REASONS.get(reason)
+    detail = secret_reason_text(reason, default="")
     return f"secret ({detail})" if detail else "secret"
 
 
@@ -41,7 +36,7 @@ def _short(text: str, length: int = 34) -> str:
 def _hover(row) -> str:
     head = f"<b>{row.sector_code} · {row.sector_label}</b><br>{row.occupation_code} · {row.occupation_label}<br>"
     if row.secret:
-        return head + f"Secret statistique : {SECRET_REASONS.get(row.secret_reason, 'cellule masquée')}"
+        return head + f"Secret statistique : {secret_reason_text(row.secret_reason, default='cellule masquée')}"
     if row.presence == "a":
         return head + "Absente du calcul B"
     if row.presence == "b":

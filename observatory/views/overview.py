@@ -22,9 +22,11 @@ def _overview(run) -> dict:
     total = figures["total"]
     data = {
         "total": total,
-        "total_secret_label": secret_reason_label(total["secret_reason"]) if total and total["secret"] else "",
-        "top": _records(top),
-        "shares": _records(shares),
+        "total_secret_label": secret_reason_label(total["secret_reason"], run.methodology)
+        if total and total["secret"]
+        else "",
+        "top": _records(top, run.methodology),
+        "shares": _records(shares, run.methodology),
         "top_figure": figure_json(top_occupations_bar(top)) if len(top) else None,
         "shares_figure": figure_json(class_shares_bar(shares)) if len(shares) else None,
         "top_summary": _top_summary(top),
@@ -34,12 +36,12 @@ def _overview(run) -> dict:
     return data
 
 
-def _records(frame) -> list[dict]:
+def _records(frame, methodology) -> list[dict]:
     """Rows for a template: NaN becomes None (shown « — »), secret rows get their reason."""
     records = frame.astype(object).where(frame.notna(), None).to_dict("records")
     for record in records:
         if record.get("secret"):
-            record["secret_label"] = secret_reason_label(record["secret_reason"])
+            record["secret_label"] = secret_reason_label(record["secret_reason"], methodology)
     return records
 
 

@@ -17,8 +17,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from .. import selectors, services
-from ..charts.common import figure_json, format_number
-from ..charts.runs import SECRET_REASONS, difference_heatmap, signed
+from ..charts.common import figure_json, format_number, secret_reason_text
+from ..charts.runs import difference_heatmap, signed
 from ..models import GridRun, Lens, Methodology
 from ..permissions import analyst_required
 from ..tasks import compute_grid_run
@@ -305,7 +305,7 @@ def _table_rows(frame, sort: str) -> list[dict]:
                 "occupation_code": row.occupation_code,
                 "occupation_label": row.occupation_label,
                 "secret": bool(row.secret),
-                "secret_text": SECRET_REASONS.get(row.secret_reason, "") if row.secret else "",
+                "secret_text": secret_reason_text(row.secret_reason, default="") if row.secret else "",
                 "presence": row.presence,
                 "employees_a": None if row.secret or row.employees_a != row.employees_a else row.employees_a,
                 "employees_b": None if row.secret or row.employees_b != row.employees_b else row.employees_b,
