@@ -16,7 +16,8 @@ import numpy as np
 from django.db import transaction
 
 from skills.models import NafDivisionOccupation, Occupation
-from skills.profiles import CATEGORIES, default_profile
+from skills.profiles import CATEGORIES
+from skills.selectors import reference_profiles_frame
 
 from .models import Company, Establishment, JobPosition, Sector, SizeBand, Territory
 from .validators import luhn_complete
@@ -306,7 +307,9 @@ def _load_reference() -> dict:
             for section, boost in zip(sections, boosts, strict=True)
         ]
     )
-    profiles = {code: np.array([default_profile(code)[c] for c in CATEGORIES]) for code in fiches}
+    # Companies answer around each fiche's reference profile (built from its ROME items).
+    reference = reference_profiles_frame()
+    profiles = {code: reference.loc[code, list(CATEGORIES)].to_numpy(dtype=float) for code in fiches}
     return {
         "communes": communes,
         "commune_p": populations / populations.sum(),

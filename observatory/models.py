@@ -48,6 +48,33 @@ class Methodology(models.Model):
         validators=[MinValueValidator(0.0)],
         help_text=_("Nombre d'entreprises que « vaut » le profil de référence dans le mélange."),
     )
+    # How a fiche's reference profile is built from its ROME items (skills/profiles.py): the
+    # weight of a core (« Principale »), an emerging and any other savoir-faire, the evidence
+    # (in weighted items) that counts as much as the domaine's profile, and how far one work
+    # context moves the shares.
+    core_item_weight = models.FloatField(
+        _("poids d'un savoir-faire cœur de métier"), default=2.0, validators=[MinValueValidator(0.0)]
+    )
+    emerging_item_weight = models.FloatField(
+        _("poids d'un savoir-faire émergent"), default=1.0, validators=[MinValueValidator(0.0)]
+    )
+    other_item_weight = models.FloatField(
+        _("poids d'un autre savoir-faire"), default=1.0, validators=[MinValueValidator(0.0)]
+    )
+    profile_shrinkage = models.FloatField(
+        _("force du profil du domaine (k)"),
+        default=8.0,
+        validators=[MinValueValidator(0.0)],
+        help_text=_("Nombre d'éléments pondérés que « vaut » le profil du domaine professionnel."),
+    )
+    context_shift = models.FloatField(
+        _("effet d'un contexte de travail"), default=0.04, validators=[MinValueValidator(0.0), MaxValueValidator(0.5)]
+    )
+    # A transition is suggested when its target is less exposed by at least this margin (or in
+    # a lower class).
+    transition_margin = models.FloatField(
+        _("écart d'exposition d'une mobilité suggérée"), default=0.05, validators=unit_interval
+    )
     # French statistical secrecy on company statistics.
     secrecy_min_companies = models.PositiveSmallIntegerField(_("secret : nombre minimal d'entreprises"), default=3)
     secrecy_dominance = models.FloatField(
@@ -110,6 +137,16 @@ class Methodology(models.Model):
             "dominance": self.secrecy_dominance,
         }
 
+    def profile_params(self) -> dict:
+        """The parameters of skills.profiles.reference_profiles."""
+        return {
+            "core_weight": self.core_item_weight,
+            "emerging_weight": self.emerging_item_weight,
+            "other_weight": self.other_item_weight,
+            "shrinkage": self.profile_shrinkage,
+            "context_shift": self.context_shift,
+        }
+
 
 class GridRunQuerySet(models.QuerySet):
     def current(self, lens=Lens.DEFAULT, index=None):
@@ -163,6 +200,9 @@ class GridRun(models.Model):
     stats = models.JSONField(_("statistiques"), default=dict, blank=True)
     error = models.TextField(_("erreur"), blank=True)
     task_id = models.CharField(_("tâche Celery"), max_length=64, blank=True)
+    # Where the reference profiles came from (skills.profiles.PROFILE_SOURCES), with the version
+    # of the method and a digest of the classification, so that runs stay comparable.
+    profile_source = models.CharField(_("source des profils de référence"), max_length=80, blank=True)
 
     objects = GridRunQuerySet.as_manager()
 

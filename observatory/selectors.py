@@ -13,8 +13,7 @@ from django.db.models import Count, Q, Sum
 from django.db.models.functions import Coalesce, Substr
 
 from companies.models import Company, JobPosition, Sector, Territory
-from skills.models import ExposureIndexScore, Occupation, OccupationTaskProfile
-from skills.profiles import default_profile
+from skills.models import ExposureIndexScore, Occupation
 from skills.text import accent_insensitive_pattern, fold
 
 from .analysis import secrecy
@@ -188,24 +187,6 @@ def section_of_division() -> dict[str, str]:
         if node:
             mapping.setdefault(code[:2], node)
     return mapping
-
-
-def reference_profiles_frame() -> pd.DataFrame:
-    """Reference task profile of every fiche, indexed by ROME code, rc..nrm as fractions of 1:
-    the imported profile where there is one, else the project's default for its domaine."""
-    fiches = list(Occupation.objects.fiches().values_list("code", flat=True))
-    defaults = pd.DataFrame.from_dict(
-        {code: default_profile(code) for code in fiches}, orient="index", columns=list(CATEGORIES)
-    )
-    imported = pd.DataFrame.from_records(
-        OccupationTaskProfile.objects.values_list("occupation_id", *CATEGORIES),
-        columns=["occupation", *CATEGORIES],
-    ).set_index("occupation")
-    frame = defaults.astype(float)
-    if not imported.empty:
-        frame.loc[imported.index.intersection(frame.index), list(CATEGORIES)] = imported
-    frame.index.name = "occupation"
-    return frame
 
 
 def index_scores_frame(index_id: int) -> pd.Series:

@@ -11,12 +11,13 @@ import pyarrow.csv as pacsv
 from django.db import connection, transaction
 from django.utils import timezone
 
+from skills.selectors import profile_source_tag, reference_profiles_frame
+
 from .analysis import cube, exposure, secrecy
 from .models import CATEGORIES, CELL_COORDINATES, CELL_FIGURES, GridCell, GridRun, Lens, Methodology, OccupationScore
 from .selectors import (
     index_scores_frame,
     positions_frame,
-    reference_profiles_frame,
     renew_grid_runs_token,
     training_coverage_frame,
 )
@@ -46,6 +47,12 @@ def methodology_create_version(*, lens: str, user=None, notes: str = "", **param
                 "prior_strength",
                 "secrecy_min_companies",
                 "secrecy_dominance",
+                "core_item_weight",
+                "emerging_item_weight",
+                "other_item_weight",
+                "profile_shrinkage",
+                "context_shift",
+                "transition_margin",
             ):
                 fields[name] = getattr(previous, name)
         fields.update(params)
@@ -86,7 +93,10 @@ def grid_run_compute(run_id: int) -> GridRun:
         clock = time.perf_counter()
         _progress(run, 5, "Lecture des postes")
         positions = positions_frame()
-        reference = reference_profiles_frame()
+        reference = reference_profiles_frame(run.methodology.profile_params())
+        run.profile_source = profile_source_tag(reference)
+        GridRun.objects.filter(pk=run.pk).update(profile_source=run.profile_source)
+        reference = reference[list(CATEGORIES)]
         coverage = training_coverage_frame()
         timings["load"] = time.perf_counter() - clock
 

@@ -1,5 +1,6 @@
 """ROME 4.0 occupations (France Travail), task categories, and RNCP / RS certifications."""
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -345,3 +346,107 @@ class OccupationCrosswalk(models.Model):
 
     def __str__(self):
         return f"{self.source_system} {self.source_code} → {self.target_system} {self.target_code}"
+
+
+class RomeItem(models.Model):
+    """One item of the ROME 4.0 description of fiches (`unix_item`, keyed by its OGR code): a
+    savoir-faire (« Saisir des documents »), a savoir-être, a savoir (knowledge) or a work
+    context (« Travail répétitif ou cadence imposée »).
+
+    `rc`…`nrm` and `rule` are what the lexicon (skills/classification) decided for a
+    savoir-faire: the item's shares of the five task categories, summing to 1, and the rule
+    that set them; all empty when no rule matched. For a work context, `rule` names the
+    context rule that shifts the profile of the fiches it describes. `classify_rome` rewrites
+    them; people correct them with an `ItemOverride`, which no re-import or re-classification
+    touches.
+    """
+
+    class Kind(models.TextChoices):
+        SKILL = "savoir_faire", _("Savoir-faire")
+        SOFT_SKILL = "savoir_etre", _("Savoir-être professionnel")
+        KNOWLEDGE = "savoir", _("Savoir")
+        CONTEXT = "contexte", _("Contexte de travail")
+
+    code = models.CharField(_("code OGR"), max_length=12, primary_key=True)
+    kind = models.CharField(_("nature"), max_length=16, choices=Kind.choices, db_index=True)
+    label = models.CharField(_("libellé"), max_length=500)
+    # For a work context: its type (« Conditions de travail et risques professionnels »…).
+    context_type = models.CharField(_("type de contexte"), max_length=255, blank=True)
+    rc = models.FloatField(_("routinier cognitif"), null=True, blank=True)
+    rm = models.FloatField(_("routinier manuel"), null=True, blank=True)
+    nra = models.FloatField(_("non routinier analytique"), null=True, blank=True)
+    nri = models.FloatField(_("non routinier interpersonnel"), null=True, blank=True)
+    nrm = models.FloatField(_("non routinier manuel"), null=True, blank=True)
+    rule = models.CharField(_("règle du lexique"), max_length=80, blank=True)
+
+    class Meta:
+        verbose_name = _("élément du ROME")
+        verbose_name_plural = _("éléments du ROME")
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.code} — {self.label}"
+
+
+class OccupationItem(models.Model):
+    """An item of a fiche (`unix_liens_rome_referentiels`), with how central it is to the job
+    (`coeur_metier` of `unix_coherence_item`: « Principale », « Émergente » or empty)."""
+
+    class Core(models.TextChoices):
+        MAIN = "principale", _("Cœur de métier")
+        EMERGING = "emergente", _("Émergente")
+        OTHER = "", _("Autre")
+
+    occupation = models.ForeignKey(
+        Occupation, verbose_name=_("fiche métier"), on_delete=models.CASCADE, related_name="item_links"
+    )
+    item = models.ForeignKey(
+        RomeItem, verbose_name=_("élément"), on_delete=models.CASCADE, related_name="occupation_links"
+    )
+    core = models.CharField(_("cœur de métier"), max_length=16, choices=Core.choices, blank=True)
+
+    class Meta:
+        verbose_name = _("élément d'une fiche")
+        verbose_name_plural = _("éléments des fiches")
+        ordering = ["occupation", "item"]
+        constraints = [
+            models.UniqueConstraint(fields=["occupation", "item"], name="occupation_item_unique_pair"),
+        ]
+
+    def __str__(self):
+        return f"{self.occupation_id} · {self.item_id}"
+
+
+class ItemOverride(models.Model):
+    """A curator's or an analyst's decision on the categories of one item. Rows are never
+    edited: each decision is a new row, and the newest row of an item applies, so the history
+    says who decided what and when. A row without shares hands the item back to the lexicon."""
+
+    item = models.ForeignKey(RomeItem, verbose_name=_("élément"), on_delete=models.CASCADE, related_name="overrides")
+    rc = models.FloatField(_("routinier cognitif"), null=True, blank=True)
+    rm = models.FloatField(_("routinier manuel"), null=True, blank=True)
+    nra = models.FloatField(_("non routinier analytique"), null=True, blank=True)
+    nri = models.FloatField(_("non routinier interpersonnel"), null=True, blank=True)
+    nrm = models.FloatField(_("non routinier manuel"), null=True, blank=True)
+    reason = models.TextField(_("motif"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("décidé par"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("décidé le"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("correction de classement")
+        verbose_name_plural = _("corrections de classement")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"Correction {self.item_id} ({self.created_at:%Y-%m-%d})"
+
+    @property
+    def clears(self) -> bool:
+        return self.rc is None

@@ -35,6 +35,11 @@ These are assumptions, to be refined by imported occupation-level profiles and b
 data of the company diagnostics (which the shrinkage of step 1 weighs against them).
 """
 
+import numpy as np
+import pandas as pd
+
+from skills.classification.contexts import CONTEXT_RULES
+
 CATEGORIES = ("rc", "rm", "nra", "nri", "nrm")
 
 # (rc, rm, nra, nri, nrm) for each of the 14 grands domaines of ROME 4.0.
@@ -238,3 +243,109 @@ def default_profile(code: str) -> dict[str, float]:
     total = sum(shares)
     # Renormalise so that float rounding in the table never shows up as a sum of 0.99999….
     return {category: share / total for category, share in zip(CATEGORIES, shares, strict=True)}
+
+
+# --- Reference profiles from ROME 4.0's own description of each fiche ---------------------
+
+# The source of a fiche's reference profile, recorded per fiche and (with the method's version
+# and a digest of the profiles) by each grid run.
+ROME_ITEMS = "rome_items"
+DOMAIN_DEFAULTS = "domain_defaults"
+IMPORTED = "imported"
+PROFILE_METHOD_VERSION = {ROME_ITEMS: "v1", DOMAIN_DEFAULTS: "v0", IMPORTED: "v1"}
+PROFILE_SOURCE_LABELS = {
+    ROME_ITEMS: "compétences de la fiche ROME 4.0",
+    DOMAIN_DEFAULTS: "profil par défaut du domaine",
+    IMPORTED: "profil importé",
+}
+
+DEFAULT_PROFILE_PARAMS = {
+    "core_weight": 2.0,
+    "emerging_weight": 1.0,
+    "other_weight": 1.0,
+    "shrinkage": 8.0,
+    "context_shift": 0.04,
+}
+
+
+def item_weights(core, params: dict):
+    """Weight of each link from its `core` flag ("principale", "emergente" or "")."""
+    core = np.asarray(core, dtype=object)
+    return np.select(
+        [core == "principale", core == "emergente"],
+        [params["core_weight"], params["emerging_weight"]],
+        default=params["other_weight"],
+    ).astype(float)
+
+
+def reference_profiles(skills, contexts, fiches, *, params: dict | None = None, context_rules=None):
+    """The reference task profile of every fiche, from its classified savoir-faire.
+
+    `skills`: one row per (fiche, savoir-faire) link with columns `occupation`, `core`
+    ("principale", "emergente" or "") and `rc`…`nrm` (the item's shares, NaN when no rule
+    and no person classified it: such a link is no evidence). `contexts`: one row per
+    (fiche, context rule) with columns `occupation`, `rule` (contexts without a rule
+    dropped beforehand or left with ""). `fiches`: every fiche code to profile.
+
+    For a fiche o with classified links i, each of weight w_i (core, emerging or other item,
+    methodology parameters) and shares s_i:
+
+        raw(o)      = Σ w_i s_i / Σ w_i          evidence e(o) = Σ w_i
+        prior(d)    = the same pooled over every link of the fiches of o's domaine d
+                      (its grand domaine when d has no evidence, the hand-set default of
+                      DOMAINE_PROFILES / GRAND_DOMAINE_PROFILES when neither has)
+        shrunk(o)   = (e(o)·raw(o) + k·prior(d)) / (e(o) + k)        k = `shrinkage`
+        profile(o)  = normalise(shrunk(o) + c · Σ_r δ_r)             c = `context_shift`
+
+    where δ_r are the category weights of each context rule the fiche matches (each rule
+    once). A fiche with little evidence thus stays near its domaine; one with thirty core
+    items is read from them.
+
+    Returns a frame indexed by `occupation` with `rc`…`nrm` (summing to 1), `evidence`,
+    `items` (classified links) and `source` (ROME_ITEMS, or DOMAIN_DEFAULTS for a fiche with
+    neither items nor domaine evidence).
+    """
+    params = {**DEFAULT_PROFILE_PARAMS, **(params or {})}
+    rules = CONTEXT_RULES if context_rules is None else context_rules
+    cats = list(CATEGORIES)
+    fiches = pd.Index(sorted(set(fiches)), name="occupation")
+
+    known = skills.dropna(subset=cats)
+    weights = item_weights(known["core"].to_numpy(), params)
+    weighted = pd.DataFrame(known[cats].to_numpy() * weights[:, None], columns=cats)
+    weighted["evidence"] = weights
+    weighted["items"] = 1
+    weighted["occupation"] = known["occupation"].to_numpy()
+    sums = weighted.groupby("occupation").sum().reindex(fiches, fill_value=0.0)
+
+    def pooled(keys: pd.Series) -> pd.DataFrame:
+        totals = sums.groupby(keys.to_numpy()).sum()
+        return totals[cats].div(totals["evidence"].where(totals["evidence"] > 0), axis=0)
+
+    codes = pd.Series(fiches, index=fiches)
+    by_domaine = pooled(codes.str[:3]).reindex(codes.str[:3]).set_axis(fiches)
+    by_grand = pooled(codes.str[:1]).reindex(codes.str[:1]).set_axis(fiches)
+    handset = pd.DataFrame([default_profile(code) for code in fiches], index=fiches, columns=cats)
+    prior = by_domaine.fillna(by_grand).fillna(handset)
+    no_evidence_anywhere = by_domaine.isna().all(axis=1) & by_grand.isna().all(axis=1) & (sums["evidence"] == 0)
+
+    evidence = sums["evidence"].to_numpy()[:, None]
+    shrunk = (sums[cats].to_numpy() + params["shrinkage"] * prior.to_numpy()) / (evidence + params["shrinkage"])
+    shrunk = np.where(evidence + params["shrinkage"] > 0, shrunk, prior.to_numpy())
+
+    shift = np.zeros_like(shrunk)
+    if not contexts.empty and params["context_shift"]:
+        matched = contexts[contexts["rule"].isin(list(rules))].drop_duplicates(["occupation", "rule"])
+        deltas = pd.DataFrame(
+            [[rules[rule][1].get(c, 0.0) for c in cats] for rule in matched["rule"]], columns=cats
+        )
+        deltas["occupation"] = matched["occupation"].to_numpy()
+        shift = deltas.groupby("occupation").sum().reindex(fiches, fill_value=0.0)[cats].to_numpy()
+    profile = shrunk + params["context_shift"] * shift
+    profile = profile / profile.sum(axis=1, keepdims=True)
+
+    frame = pd.DataFrame(profile, index=fiches, columns=cats)
+    frame["evidence"] = sums["evidence"].to_numpy()
+    frame["items"] = sums["items"].to_numpy().astype(int)
+    frame["source"] = np.where(no_evidence_anywhere, DOMAIN_DEFAULTS, ROME_ITEMS)
+    return frame

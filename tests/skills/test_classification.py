@@ -1,0 +1,109 @@
+"""The lexicon applied to ROME labels (skills/classification), without a database."""
+
+import pandas as pd
+import pytest
+
+from skills.classification import classify_items, classify_label, normalise
+from skills.classification.classify import classify_context
+from skills.classification.lexicon import LIGHT_VERBS, VERBS
+
+
+def test_normalise_folds_accents_ligatures_and_punctuation():
+    assert normalise("Mettre en œuvre l'Évaluation, vérifier…") == "mettre en oeuvre l evaluation verifier"
+
+
+def test_a_verb_alone_decides_its_categories():
+    shares, rule = classify_label("Saisir des informations")
+    assert rule == "verbe:saisir"
+    assert shares == {"rc": 1.0, "rm": 0.0, "nra": 0.0, "nri": 0.0, "nrm": 0.0}
+
+
+def test_a_mixed_item_is_partly_routine_cognitive_partly_manual():
+    # Verb « contrôler » (RC 0.7, NRA 0.3) counts twice; cues « conformité » (RC 0.7, NRA 0.3)
+    # and « produit » (RM 0.5, NRM 0.5) once each: RC (1.4 + 0.7) / 4, NRA (0.6 + 0.3) / 4,
+    # RM 0.5 / 4, NRM 0.5 / 4.
+    shares, rule = classify_label("Contrôler la conformité d'un produit")
+    assert rule == "verbe:controler+objet:conformite+objet:produit_physique"
+    assert shares == pytest.approx({"rc": 0.525, "rm": 0.125, "nra": 0.225, "nri": 0.0, "nrm": 0.125})
+
+
+def test_a_light_verb_leaves_the_object_to_decide():
+    assert "realiser" in LIGHT_VERBS and "realiser" not in VERBS
+    shares, rule = classify_label("Réaliser des opérations comptables")
+    assert rule == "objet:comptabilite"
+    assert shares["rc"] == pytest.approx(1.0)
+
+
+def test_a_light_verb_without_a_known_object_is_unmatched():
+    assert classify_label("Réaliser des percussions corporelles") == (None, "")
+
+
+def test_a_multi_word_verb_is_read_before_its_first_word():
+    shares, rule = classify_label("Mettre à jour un registre")
+    # « mettre à jour » (RC 0.9, NRA 0.1) twice, « registre » (RC 0.7, NRA 0.3) once.
+    assert rule == "verbe:mettre_a_jour+objet:documents"
+    assert shares["rc"] == pytest.approx((1.8 + 0.7) / 3)
+    assert shares["nra"] == pytest.approx((0.2 + 0.3) / 3)
+
+
+def test_rules_of_conduct_are_matched_but_are_no_task():
+    assert classify_label("Respecter les règles d'hygiène") == (None, "hors_tache:respecter")
+    assert classify_label("S'adapter aux évolutions") == (None, "hors_tache:adapter")
+    assert classify_label("Faire preuve de rigueur") == (None, "hors_tache:faire_preuve")
+
+
+def test_a_reflexive_verb_is_read_without_its_pronoun():
+    shares, rule = classify_label("Se déplacer sur un chantier")
+    assert rule == "verbe:deplacer+objet:chantier"
+    assert shares["nrm"] == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    ("label", "rule"),
+    [
+        ("Travail répétitif ou cadence imposée", "repetitif"),
+        ("Port et manipulation de charges lourdes ou encombrantes", "charges"),
+        ("En contact avec du public", "public"),
+        ("En extérieur", "exterieur"),
+        ("Travail le samedi", ""),
+        ("Salarié secteur privé (CDI, CDD)", ""),
+    ],
+)
+def test_work_contexts_match_their_rule_or_none(label, rule):
+    assert classify_context(label) == rule
+
+
+def test_classify_items_returns_one_row_per_item_and_classifies_only_skills_and_contexts():
+    items = pd.DataFrame(
+        {
+            "code": ["1", "2", "3", "4", "5"],
+            "kind": ["savoir_faire", "savoir_faire", "savoir", "contexte", "savoir_etre"],
+            "label": [
+                "Conseiller un client",
+                "Zzz inconnu",
+                "Techniques de vente",
+                "Travail répétitif ou cadence imposée",
+                "Sens de la communication",
+            ],
+        }
+    )
+    result = classify_items(items).set_index("code")
+    assert list(result.index) == ["1", "2", "3", "4", "5"]
+    assert result.loc["1", "rule"] == "verbe:conseiller+objet:client"
+    assert result.loc["1", ["rc", "rm", "nra", "nri", "nrm"]].sum() == pytest.approx(1.0)
+    # (NRI 0.7, NRA 0.3) twice and « client » (NRI 0.8, RC 0.2) once.
+    assert result.loc["1", "nri"] == pytest.approx((1.4 + 0.8) / 3)
+    assert result.loc["2", "rule"] == "" and result.loc["2"].drop("rule").isna().all()
+    assert result.loc["3", "rule"] == "" and pd.isna(result.loc["3", "rc"])
+    assert result.loc["4", "rule"] == "repetitif" and pd.isna(result.loc["4", "rc"])
+    assert result.loc["5", "rule"] == ""
+
+
+def test_every_rule_of_the_lexicon_sums_to_one():
+    from skills.classification.contexts import CONTEXT_RULES
+    from skills.classification.lexicon import OBJECT_CUES, VERB_PHRASES
+
+    for name, (weights, _why) in {**VERBS, **VERB_PHRASES}.items():
+        assert sum(weights.values()) == pytest.approx(1.0), name
+    for name, (_pattern, weights, _why) in {**OBJECT_CUES, **CONTEXT_RULES}.items():
+        assert sum(weights.values()) == pytest.approx(1.0), name
