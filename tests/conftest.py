@@ -70,6 +70,7 @@ DATA_MIGRATIONS = [
     ("skills.migrations.0002_task_categories", "create_categories"),
     ("companies.migrations.0002_role_groups", "create_groups"),
     ("observatory.migrations.0002_methodology_presets", "create_presets"),
+    ("observatory.migrations.0007_methodology_rome_thresholds", "new_versions"),
 ]
 
 

@@ -25,8 +25,8 @@ def new_versions(apps, schema_editor):
     Methodology = apps.get_model("observatory", "Methodology")
     for lens, (high, medium) in THRESHOLDS.items():
         previous = Methodology.objects.filter(lens=lens).order_by("-version").first()
-        if previous is None:
-            continue
+        if previous is None or previous.notes == NOTE:
+            continue  # no lens yet, or this migration's version already there
         Methodology.objects.create(
             lens=lens,
             version=previous.version + 1,

@@ -110,11 +110,11 @@ def test_xlsx_values_are_numbers_and_secret_cells_are_empty(client, analyst, run
     assert row["run_id"] == run.pk
     assert (row["companies"], row["establishments"], row["employees"]) == (4, 4, 65)
     assert row["exposure_mean"] == pytest.approx(5.6 / 9)
-    assert (row["share_high"], row["share_medium"], row["share_low"]) == pytest.approx((0, 1, 0))
+    assert (row["share_high"], row["share_medium"], row["share_low"]) == pytest.approx((1, 0, 0))  # E = 0.62 ≥ 0.48: high
     assert row["secret"] == "false" and row["secret_reason"] in ("", None)
     assert (row["sector_label"], row["territory_name"]) == ("Information et communication", "Ensemble")
     assert (
-        about["filtre territory"] == "all" and about["lecture"] == "Par défaut" and about["version de la méthode"] == 1
+        about["filtre territory"] == "all" and about["lecture"] == "Par défaut" and about["version de la méthode"] == 2
     )
 
     _header, rows, _about = _xlsx(

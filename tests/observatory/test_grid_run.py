@@ -31,7 +31,7 @@ def hand_worked():
       blended = (4·field + 5·ref) / 9
               = RC 5/9, RM .5/9, NRA 1.7/9, NRI 1.3/9, NRM .5/9.
     Exposure with the default α (.85 .55 .45 .20 .10):
-      E = (.85·5 + .55·.5 + .45·1.7 + .20·1.3 + .10·.5) / 9 = 5.6 / 9 = 0.6222… → medium.
+      E = (.85·5 + .55·.5 + .45·1.7 + .20·1.3 + .10·.5) / 9 = 5.6 / 9 = 0.6222… → high (the default lens's current thresholds: 0.48 and 0.44).
     RTI = ln(5.5/9) − ln(3/9) − ln(.5/9) = ln(5.5 / 3 / .5 · 9) = ln(33).
     """
     secretary = OccupationFactory(code="M1607", label="Secrétaire")
@@ -87,7 +87,7 @@ def test_occupation_scores_match_the_hand_worked_figures(hand_worked):
     assert score.nrm == pytest.approx(0.5 / 9)
     assert score.exposure == pytest.approx(5.6 / 9)
     assert score.rti == pytest.approx(math.log(33))
-    assert score.exposure_class == "medium"
+    assert score.exposure_class == "high"
 
 
 def test_cells_carry_the_indicators_and_secrecy(hand_worked):
@@ -97,7 +97,7 @@ def test_cells_carry_the_indicators_and_secrecy(hand_worked):
     total = _cell(run)
     assert (total.companies, total.establishments, total.employees) == (4, 4, 65)
     assert total.exposure_mean == pytest.approx(5.6 / 9)
-    assert (total.share_high, total.share_medium, total.share_low) == pytest.approx((0, 1, 0))
+    assert (total.share_high, total.share_medium, total.share_low) == pytest.approx((1, 0, 0))
     assert total.rti_mean == pytest.approx(math.log(33))
     assert total.training_need_share == pytest.approx(20 / 65)
     assert not total.secret
@@ -222,3 +222,25 @@ def test_the_nightly_schedule_recomputes_every_lens(hand_worked, settings, djang
     runs = GridRun.objects.filter(pk__in=run_ids)
     assert sorted(runs.values_list("methodology__lens", flat=True)) == sorted(Lens.values)
     assert all(run.status == GridRun.Status.READY and run.trigger == "nightly" for run in runs)
+
+
+def test_a_run_records_the_source_of_its_reference_profiles(hand_worked):
+    from skills.models import OccupationItem, RomeItem
+
+    before = _compute()
+    assert before.profile_source.startswith("domain_defaults:v0+1 importés:")
+
+    # The imported profile withdrawn and one classified ROME item linked: the next run's
+    # reference is that item (RC 1) shrunk towards M16's pool, which is the same item.
+    OccupationTaskProfile.objects.all().delete()
+    item = RomeItem.objects.create(
+        code="1", kind="savoir_faire", label="Saisir des documents", rc=1, rm=0, nra=0, nri=0, nrm=0, rule="verbe:saisir"
+    )
+    OccupationItem.objects.create(occupation=hand_worked, item=item, core="principale")
+    after = _compute()
+    assert after.profile_source.startswith("rome_items:v1:")
+    score = OccupationScore.objects.get(run=after, occupation=hand_worked)
+    assert [score.ref_rc, score.ref_rm, score.ref_nra, score.ref_nri, score.ref_nrm] == pytest.approx([1, 0, 0, 0, 0])
+    # The earlier run keeps what it was computed with, so both stay comparable.
+    before.refresh_from_db()
+    assert before.profile_source.startswith("domain_defaults:v0+1 importés:")

@@ -57,16 +57,16 @@ def test_key_figures_of_the_hand_worked_run(client, analyst, run):
     assert total["exposure_mean"] == pytest.approx(5.6 / 9)
     assert total["training_need_share"] == pytest.approx(20 / 65)
     content = response.content.decode()
-    # 0 % of the employees in high exposure, 100 % in significant change (E = 0,62), and a
-    # training need declared for 20 of the 65: 30,8 %.
+    # 100 % of the employees in high exposure (E = 0,62 ≥ 0,48, the default lens's threshold),
+    # none in significant change, and a training need declared for 20 of the 65: 30,8 %.
     assert '<p class="figure">65</p>' in content
     assert '<p class="figure">4</p>' in content
-    assert '<p class="figure">0,0\xa0%</p>' in content
-    assert "et 100,0\xa0% dans un métier en changement significatif" in content
+    assert '<p class="figure">100,0\xa0%</p>' in content
+    assert "et 0,0\xa0% dans un métier en changement significatif" in content
     assert '<p class="figure">30,8\xa0%</p>' in content
     assert "exposition moyenne 0,62 sur 1" in content
     # The run's date, method version and lens, and the link to the method.
-    assert f"Calcul n° {run.pk}" in content and "méthode v1" in content and "« Par défaut »" in content
+    assert f"Calcul n° {run.pk}" in content and "méthode v2" in content and "« Par défaut »" in content
     assert f"{reverse('observatory:methodology')}?lens=default" in content
 
 
@@ -80,12 +80,12 @@ def test_the_most_exposed_occupations(client, analyst, run):
     assert top[0]["exposure_mean"] == pytest.approx(5.6 / 9)
     bars = _figure(response, "top-data")["data"][0]
     assert bars["x"] == [65.0] and bars["y"] == ["M1607 · Secrétaire"]
-    assert bars["marker"]["color"] == ["#e07a1f"]  # significant change
+    assert bars["marker"]["color"] == ["#b42318"]  # high exposure (E = 0.62 ≥ 0.48)
     assert "Exposition moyenne : 0,62" in bars["customdata"][0]
 
     shares = _figure(response, "shares-data")["data"]
     assert [trace["name"] for trace in shares] == ["Forte", "Changement significatif", "Faible"]
-    assert [trace["x"] for trace in shares] == [[0.0], [1.0], [0.0]]
+    assert [trace["x"] for trace in shares] == [[1.0], [0.0], [0.0]]
 
 
 def test_top_ten_is_ranked_by_exposed_employees_among_published_fiches(client, analyst, many_cells):  # noqa: F811

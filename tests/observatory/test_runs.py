@@ -276,7 +276,7 @@ def test_history_shows_status_timings_counts_and_the_current_run(client, analyst
     assert 'value="45"' in text and 'aria-live="polite"' in text and "45 % — Agrégation du cube" in text
     assert "js/progress.js" in text
     # The finished run: method version, source, current, cells and secret cells, step timings.
-    assert "Par défaut v1" in text and "Tâches (méthode de l&#x27;observatoire)" in text
+    assert "Par défaut v2" in text and "Tâches (méthode de l&#x27;observatoire)" in text
     assert "en vigueur" in text
     row = text[text.index(f'id="run-{ready.pk}"') :]
     assert f"{ready.stats['cells']}" in row.replace("\u202f", "")
