@@ -213,7 +213,8 @@ VERBS: dict[str, tuple[dict[str, float], str]] = {
     "proposer": (_(nra=0.6, nri=0.4), "proposing"),
     "resoudre": (_(nra=0.8, nri=0.2), "solving"),
     "ameliorer": (NRA, "improving"),
-    "organiser": (_(nri=0.4, nra=0.4, rc=0.2), "organising work and people: interactive as much as analytical (Spitz-Oener 2006)"),
+    # Organising work and people is interactive as much as analytical (Spitz-Oener 2006).
+    "organiser": (_(nri=0.4, nra=0.4, rc=0.2), "organising"),
     "tester": (_(nra=0.6, rc=0.4), "testing"),
     "experimenter": (NRA, "experimenting"),
     "expertiser": (NRA, "appraising"),
@@ -451,12 +452,13 @@ OBJECT_CUES: dict[str, tuple[str, dict[str, float], str]] = {
     "veille": (r"\bveille\b", _(nra=0.7, rc=0.3), "monitoring a field"),
     "marche": (r"\b(marches?|marketing|concurrence|concurrentielle|tendances?)\b", _(nra=0.7, nri=0.3), "markets"),
     "finance": (r"\b(financ\w*|investiss\w*|tresorerie|fiscal\w*)\b", _(nra=0.6, rc=0.4), "finance"),
-    "informatique_dev": (r"\b(applications?|programmes? informatiques?|codes? source|algorithmes?|systemes? d information|"
-                         r"architectures?|cybersecurite)\b", _(nra=0.8, rc=0.2), "software"),
+    "informatique_dev": (r"\b(applications?|programmes? informatiques?|codes? source|algorithmes?|"
+                         r"systemes? d information|architectures?|cybersecurite)\b", _(nra=0.8, rc=0.2), "software"),
     "juridique": (r"\b(juridiques?|droit|contentieux|litiges?|legal\w*|reglementaires?)\b", _(nra=0.6, rc=0.4),
                   "law"),
     "creation": (
-        r"\b(creations?|artistiques?|graphiques?|visuels?|contenus? (editoriaux|numeriques|pedagogiques)|textes?|articles? de presse|scenarios?)\b",
+        r"\b(creations?|artistiques?|graphiques?|visuels?|contenus? (editoriaux|numeriques|pedagogiques)|"
+        r"textes?|articles? de presse|scenarios?)\b",
         _(nra=0.8, nrm=0.2),
         "creative work",
     ),
@@ -480,7 +482,8 @@ OBJECT_CUES: dict[str, tuple[str, dict[str, float], str]] = {
     "langues": (r"\b(langues? etrangeres?|anglais|oral|orale)\b", _(nri=0.7, nra=0.3), "languages"),
     "communication": (r"\b(communication|medias|relations presse|evenements?|manifestations?)\b", _(nri=0.7, nra=0.3),
                       "communication"),
-    "rh": (r"\b(ressources humaines|recrutements?|carrieres?|entretiens? (d embauche|individuels?|annuels?|professionnels?))\b", _(nri=0.6, nra=0.2, rc=0.2),
+    "rh": (r"\b(ressources humaines|recrutements?|carrieres?|"
+           r"entretiens? (d embauche|individuels?|annuels?|professionnels?))\b", _(nri=0.6, nra=0.2, rc=0.2),
            "human resources"),
     "urgence": (r"\b(urgences?|crises?|secours|sinistres?)\b", _(nra=0.4, nri=0.3, nrm=0.3), "emergencies"),
 }

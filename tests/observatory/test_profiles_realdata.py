@@ -45,10 +45,8 @@ def test_the_lexicon_covers_the_rome_profiles_every_fiche_and_ranks_as_published
     # whole ROME for both checks: it takes about a minute).
     out = StringIO()
     call_command("validate_profiles", "--from", str(full_rome), stdout=out)
-    figures = dict(
-        (name, float(value))
-        for name, value in (line.removeprefix("RESULT ").split("=") for line in out.getvalue().splitlines())
-    )
+    lines = (line.removeprefix("RESULT ").split("=") for line in out.getvalue().splitlines())
+    figures = {name: float(value) for name, value in lines}
     assert figures["n_genai_vs_ilo"] >= 280
     assert figures["genai_vs_ilo"] >= 0.75  # target 0.75
     assert figures["automation_vs_frey_osborne"] >= 0.56  # target 0.56
