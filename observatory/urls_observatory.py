@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import exports, grid, map, method, occupations, overview, runs
+from .views import classification, exports, grid, map, method, occupations, overview, runs
 
 app_name = "observatory"
 
@@ -20,4 +20,6 @@ urlpatterns = [
     path("runs/<int:run_id>/progression.json", runs.run_progress, name="run_progress"),
     path("methode/", method.methodology_page, name="methodology"),
     path("methode.json", method.methodology_json, name="methodology_json"),
+    path("classement/", classification.item_list, name="items"),
+    path("classement/<str:code>/", classification.item_detail, name="item"),
 ]

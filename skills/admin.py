@@ -5,14 +5,18 @@ from .models import (
     Certification,
     ExposureIndex,
     ExposureIndexScore,
+    ItemOverride,
     Mobility,
     NafDivisionOccupation,
     Occupation,
     OccupationCrosswalk,
     OccupationTaskProfile,
+    RomeItem,
     SkillBlock,
     TaskCategory,
 )
+from .profiles import CATEGORIES
+from .selectors import ITEM_STATUS_LABELS, with_item_status
 
 
 @admin.register(Occupation)
@@ -112,3 +116,82 @@ class OccupationCrosswalkAdmin(admin.ModelAdmin):
     list_display = ["source_system", "source_code", "target_system", "target_code"]
     list_filter = ["source_system", "target_system"]
     search_fields = ["source_code", "target_code"]
+
+
+class ItemStatusFilter(admin.SimpleListFilter):
+    title = "classement"
+    parameter_name = "statut"
+
+    def lookups(self, request, model_admin):
+        return list(ITEM_STATUS_LABELS.items())
+
+    def queryset(self, request, queryset):
+        if self.value() in ITEM_STATUS_LABELS:
+            return queryset.filter(status=self.value())
+        return queryset
+
+
+class ItemOverrideInline(admin.TabularInline):
+    model = ItemOverride
+    fields = ["created_at", "created_by", *CATEGORIES, "reason"]
+    readonly_fields = fields
+    ordering = ["-created_at", "-pk"]
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(RomeItem)
+class RomeItemAdmin(admin.ModelAdmin):
+    """Read-only: the items come from the ROME import, their shares and rule from the lexicon
+    (`classify_rome`), and corrections go through the classification pages of the observatory,
+    which validate them and keep who decided."""
+
+    list_display = ["code", "label", "kind", "rule", "status_label", "links", *CATEGORIES]
+    list_filter = ["kind", ItemStatusFilter]
+    search_fields = ["code", "label", "rule"]
+    readonly_fields = ["code", "kind", "label", "context_type", *CATEGORIES, "rule"]
+    inlines = [ItemOverrideInline]
+
+    def get_queryset(self, request):
+        return with_item_status(super().get_queryset(request))
+
+    @admin.display(description="classement", ordering="status")
+    def status_label(self, obj):
+        return ITEM_STATUS_LABELS[obj.status]
+
+    @admin.display(description="fiches", ordering="links")
+    def links(self, obj):
+        return obj.links
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ItemOverride)
+class ItemOverrideAdmin(admin.ModelAdmin):
+    """The history of the corrections: append-only, so nothing here can be added, edited or
+    deleted."""
+
+    list_display = ["item", "created_at", "created_by", *CATEGORIES, "reason"]
+    list_filter = ["created_at"]
+    search_fields = ["item__code", "item__label", "reason", "created_by__username"]
+    list_select_related = ["item", "created_by"]
+    readonly_fields = ["item", *CATEGORIES, "reason", "created_by", "created_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

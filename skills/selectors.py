@@ -5,6 +5,8 @@ import hashlib
 
 import numpy as np
 import pandas as pd
+from django.db.models import Case, CharField, Count, IntegerField, OuterRef, QuerySet, Subquery, Sum, Value, When
+from django.db.models.functions import Coalesce
 
 from skills.models import ItemOverride, Occupation, OccupationItem, OccupationTaskProfile, RomeItem
 from skills.profiles import (
@@ -16,6 +18,7 @@ from skills.profiles import (
     default_profile,
     reference_profiles,
 )
+from skills.text import accent_insensitive_pattern
 
 LINK_COLUMNS = ["occupation", "item", "kind", "core", "label", "rule", *CATEGORIES, "overridden"]
 
@@ -89,3 +92,87 @@ def profile_source_tag(frame: pd.DataFrame) -> str:
     shares = np.round(frame.sort_index()[list(CATEGORIES)].to_numpy(dtype=float), 6)
     digest = hashlib.sha256(shares.tobytes() + "|".join(frame.index.sort_values()).encode()).hexdigest()[:8]
     return f"{tag}:{digest}"
+
+
+# --- The classification of savoir-faire as people read it: the method page, the corrections ---
+
+# Where a savoir-faire stands: a person's shares in force win over the lexicon; otherwise the
+# lexicon either matched a task rule, matched a rule of conduct (no shares), or nothing.
+CLASSIFIED, OVERRIDDEN, NON_TASK, UNMATCHED = "classe", "corrige", "hors_tache", "non_classe"
+ITEM_STATUS_LABELS = {
+    CLASSIFIED: "Classé par le lexique",
+    OVERRIDDEN: "Corrigé par une personne",
+    NON_TASK: "Hors tâche",
+    UNMATCHED: "Non classé",
+}
+# The rule the lexicon writes for an item that opens with a verb of conduct (skills/classification).
+NON_TASK_RULE_PREFIX = "hors_tache:"
+
+
+def with_item_status(items: QuerySet) -> QuerySet:
+    """`items` (RomeItem) annotated with `status` (a key of ITEM_STATUS_LABELS) and `links`
+    (number of fiches the item is linked to). An item is corrected when its newest override
+    carries shares, as `item_links_frame` applies them; one handed back to the lexicon is read
+    from its rule again."""
+    newest = ItemOverride.objects.filter(item=OuterRef("pk")).order_by("-created_at", "-pk")
+    links = (
+        OccupationItem.objects.filter(item=OuterRef("pk"))
+        .order_by()
+        .values("item")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return items.annotate(
+        override_rc=Subquery(newest.values("rc")[:1]),
+        links=Coalesce(Subquery(links, output_field=IntegerField()), 0),
+        status=Case(
+            When(override_rc__isnull=False, then=Value(OVERRIDDEN)),
+            When(rule="", then=Value(UNMATCHED)),
+            When(rule__startswith=NON_TASK_RULE_PREFIX, then=Value(NON_TASK)),
+            default=Value(CLASSIFIED),
+            output_field=CharField(),
+        ),
+    )
+
+
+def skill_items(*, query: str = "", status: str = "") -> QuerySet:
+    """Savoir-faire items for the corrections page, most-linked first: `query` searches the
+    label whatever its accents and case, `status` keeps one ITEM_STATUS_LABELS key."""
+    items = with_item_status(RomeItem.objects.filter(kind=RomeItem.Kind.SKILL))
+    if query.strip():
+        items = items.filter(label__iregex=accent_insensitive_pattern(query.strip()))
+    if status in ITEM_STATUS_LABELS:
+        items = items.filter(status=status)
+    return items.order_by("-links", "label", "code")
+
+
+def item_classification_counts() -> pd.DataFrame:
+    """How the savoir-faire of the ROME are classified, in one query: indexed by status (every
+    key of ITEM_STATUS_LABELS, in its order), columns `items` (savoir-faire), `links` (their
+    fiche–item links) and `link_share` (fraction of all savoir-faire links, 0 when none)."""
+    rows = (
+        with_item_status(RomeItem.objects.filter(kind=RomeItem.Kind.SKILL))
+        .order_by()
+        .values("status")
+        .annotate(items=Count("pk"), total_links=Sum("links"))
+        .values_list("status", "items", "total_links")
+    )
+    frame = pd.DataFrame.from_records(list(rows), columns=["status", "items", "links"]).set_index("status")
+    frame = frame.reindex(list(ITEM_STATUS_LABELS), fill_value=0).fillna(0).astype(int)
+    total = frame["links"].sum()
+    frame["link_share"] = frame["links"] / total if total else 0.0
+    return frame
+
+
+def item_override_history(item: RomeItem) -> QuerySet:
+    """The decisions on one item, newest first (the first one applies), with who took them."""
+    return item.overrides.select_related("created_by").order_by("-created_at", "-pk")
+
+
+def item_fiches(item: RomeItem, limit: int = 50) -> QuerySet:
+    """The fiches an item describes (core items first), with their labels."""
+    return (
+        OccupationItem.objects.filter(item=item)
+        .select_related("occupation")
+        .order_by("-core", "occupation_id")[:limit]
+    )

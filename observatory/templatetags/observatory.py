@@ -24,5 +24,14 @@ def percent(share, decimals=1):
 
 
 @register.filter
+def plain_number(value, decimals=4):
+    """A parameter as typed, without trailing zeros: 8.0 → « 8 », 0.04 → « 0,04 », 0.035 → « 0,035 »."""
+    if value is None or value == "":
+        return "—"
+    text = format_number(float(value), int(decimals))
+    return text.rstrip("0").rstrip(",") if "," in text else text
+
+
+@register.filter
 def exposure_class_label(code):
     return CLASS_LABELS.get(code, "—")

@@ -27,26 +27,30 @@ def test_the_method_page_shows_the_current_parameters(client, analyst):
     response = client.get(URL)
     assert response.status_code == 200
     body = response.content.decode()
-    assert "Par défaut v1" in body
+    assert f"Par défaut v{Methodology.objects.current('default').version}" in body
     assert "0,85" in body and "0,55" in body  # French decimals
     assert "hypothèse" in body
     response = client.get(URL, {"lens": "genai"})
-    assert "IA générative v1" in response.content.decode()
+    assert f"IA générative v{Methodology.objects.current('genai').version}" in response.content.decode()
 
 
 def test_an_analyst_creates_a_new_version(client, analyst):
     client.force_login(analyst)
+    previous = Methodology.objects.current("default")
     response = client.post(URL, VALID)
     assert response.status_code == 302
     newest = Methodology.objects.current("default")
-    assert newest.version == 2 and newest.created_by == analyst
+    assert newest.version == previous.version + 1 and newest.created_by == analyst
     assert (newest.alpha_rc, newest.prior_strength) == (0.8, 8.0)
     assert newest.notes == VALID["notes"]
-    # Version 1 is untouched.
+    # The previous versions are untouched.
     assert Methodology.objects.get(lens="default", version=1).alpha_rc == 0.85
+    previous_values = Methodology.objects.get(pk=previous.pk)
+    assert (previous_values.alpha_rc, previous_values.notes) == (previous.alpha_rc, previous.notes)
 
 
 def test_invalid_parameters_come_back_with_the_answers_intact(client, analyst):
+    versions = Methodology.objects.filter(lens="default").count()
     client.force_login(analyst)
     data = VALID | {"alpha_rc": "1.5", "medium_threshold": "0.9", "secrecy_min_companies": "2"}
     response = client.post(URL, data)
@@ -56,16 +60,17 @@ def test_invalid_parameters_come_back_with_the_answers_intact(client, analyst):
     assert "medium_threshold" in form.errors  # above the high threshold
     body = response.content.decode()
     assert 'value="1.5"' in body and "RC revu d&#x27;après l&#x27;indice OIT 2025" in body
-    assert Methodology.objects.filter(lens="default").count() == 1
+    assert Methodology.objects.filter(lens="default").count() == versions
 
 
 def test_only_analysts_reach_the_method_page(client, plain_user, curator):
+    versions = Methodology.objects.filter(lens="default").count()
     assert client.get(URL).status_code == 302
     for user in (plain_user, curator):
         client.force_login(user)
         assert client.get(URL).status_code == 403
         assert client.post(URL, VALID).status_code == 403
-    assert Methodology.objects.filter(lens="default").count() == 1
+    assert Methodology.objects.filter(lens="default").count() == versions
 
 
 def test_a_refused_user_gets_a_french_page(client, plain_user):
