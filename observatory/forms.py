@@ -25,6 +25,12 @@ class MethodologyVersionForm(forms.ModelForm):
             "prior_strength",
             "secrecy_min_companies",
             "secrecy_dominance",
+            "core_item_weight",
+            "emerging_item_weight",
+            "other_item_weight",
+            "profile_shrinkage",
+            "context_shift",
+            "transition_margin",
             "notes",
         ]
         widgets = {
@@ -39,9 +45,20 @@ class MethodologyVersionForm(forms.ModelForm):
                     "high_threshold",
                     "medium_threshold",
                     "secrecy_dominance",
+                    "context_shift",
+                    "transition_margin",
                 )
             },
-            "prior_strength": forms.NumberInput(attrs={"step": "0.5", "min": "0"}),
+            **{
+                name: forms.NumberInput(attrs={"step": "0.5", "min": "0"})
+                for name in (
+                    "prior_strength",
+                    "core_item_weight",
+                    "emerging_item_weight",
+                    "other_item_weight",
+                    "profile_shrinkage",
+                )
+            },
             "notes": forms.Textarea(attrs={"rows": 3}),
         }
         help_texts = {"notes": _("Pourquoi cette version : la source ou l'hypothèse qui motive le changement.")}

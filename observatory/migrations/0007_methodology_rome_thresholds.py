@@ -17,7 +17,8 @@ NOTE = (
 )
 COPIED = (
     "alpha_rc", "alpha_rm", "alpha_nra", "alpha_nri", "alpha_nrm", "prior_strength",
-    "secrecy_min_companies", "secrecy_dominance",
+    "secrecy_min_companies", "secrecy_dominance", "core_item_weight", "emerging_item_weight",
+    "other_item_weight", "profile_shrinkage", "context_shift", "transition_margin",
 )
 
 

@@ -18,6 +18,12 @@ VALID = {
     "prior_strength": "8",
     "secrecy_min_companies": "3",
     "secrecy_dominance": "0.85",
+    "core_item_weight": "3",
+    "emerging_item_weight": "1.5",
+    "other_item_weight": "1",
+    "profile_shrinkage": "8",
+    "context_shift": "0.04",
+    "transition_margin": "0.05",
     "notes": "RC revu d'après l'indice OIT 2025",
 }
 
@@ -42,6 +48,14 @@ def test_an_analyst_creates_a_new_version(client, analyst):
     newest = Methodology.objects.current("default")
     assert newest.version == previous.version + 1 and newest.created_by == analyst
     assert (newest.alpha_rc, newest.prior_strength) == (0.8, 8.0)
+    # The profile's parameters are part of a version too.
+    assert newest.profile_params() == {
+        "core_weight": 3.0,
+        "emerging_weight": 1.5,
+        "other_weight": 1.0,
+        "shrinkage": 8.0,
+        "context_shift": 0.04,
+    }
     assert newest.notes == VALID["notes"]
     # The previous versions are untouched.
     assert Methodology.objects.get(lens="default", version=1).alpha_rc == 0.85
@@ -52,12 +66,19 @@ def test_an_analyst_creates_a_new_version(client, analyst):
 def test_invalid_parameters_come_back_with_the_answers_intact(client, analyst):
     versions = Methodology.objects.filter(lens="default").count()
     client.force_login(analyst)
-    data = VALID | {"alpha_rc": "1.5", "medium_threshold": "0.9", "secrecy_min_companies": "2"}
+    data = VALID | {
+        "alpha_rc": "1.5",
+        "medium_threshold": "0.9",
+        "secrecy_min_companies": "2",
+        "core_item_weight": "-1",
+        "context_shift": "0.9",
+    }
     response = client.post(URL, data)
     assert response.status_code == 200
     form = response.context["form"]
     assert "alpha_rc" in form.errors and "secrecy_min_companies" in form.errors
     assert "medium_threshold" in form.errors  # above the high threshold
+    assert "core_item_weight" in form.errors and "context_shift" in form.errors
     body = response.content.decode()
     assert 'value="1.5"' in body and "RC revu d&#x27;après l&#x27;indice OIT 2025" in body
     assert Methodology.objects.filter(lens="default").count() == versions
