@@ -6,6 +6,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from skills.profiles import PROFILE_SOURCE_LABELS
+
 CATEGORIES = ("rc", "rm", "nra", "nri", "nrm")
 
 unit_interval = [MinValueValidator(0.0), MaxValueValidator(1.0)]
@@ -224,6 +226,18 @@ class GridRun(models.Model):
     def source_label(self):
         return self.index.name if self.index_id else _("Tâches (méthode de l'observatoire)")
 
+    @property
+    def profile_source_label(self) -> str:
+        """The reference profiles a run used, in words: « profils : compétences de la fiche
+        ROME 4.0 (v1, empreinte 5f1c2a9b) »; empty before the run computed them."""
+        if not self.profile_source:
+            return ""
+        kind, _sep, rest = self.profile_source.partition(":")
+        version, _sep, digest = rest.partition(":")
+        label = PROFILE_SOURCE_LABELS.get(kind, kind)
+        details = version + (f", empreinte {digest}" if digest else "")
+        return f"profils : {label} ({details})"
+
 
 # The coordinates of a cell, and its figures: every view, export and API response empties
 # all the figures of a secret cell.
@@ -322,6 +336,11 @@ class OccupationScore(models.Model):
     ref_nra = models.FloatField(null=True)
     ref_nri = models.FloatField(null=True)
     ref_nrm = models.FloatField(null=True)
+    # Where the reference profile came from (skills.profiles: rome_items, domain_defaults or
+    # imported) and how many classified savoir-faire it rests on; blank for runs computed
+    # before reference profiles were built from ROME items (GridRun.profile_source says how).
+    ref_source = models.CharField(_("source du profil de référence"), max_length=16, blank=True)
+    ref_items = models.PositiveIntegerField(_("savoir-faire classés"), null=True, blank=True)
     field_rc = models.FloatField(null=True)
     field_rm = models.FloatField(null=True)
     field_nra = models.FloatField(null=True)

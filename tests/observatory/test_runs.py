@@ -278,6 +278,10 @@ def test_history_shows_status_timings_counts_and_the_current_run(client, analyst
     # The finished run: method version, source, current, cells and secret cells, step timings.
     assert "Par défaut v2" in text and "Tâches (méthode de l&#x27;observatoire)" in text
     assert "en vigueur" in text
+    # The reference profiles it used (hand_worked imports M1607's: the others keep their
+    # domaine's default, as no ROME item is loaded).
+    digest = ready.profile_source.rsplit(":", 1)[1]
+    assert f"profils : profil par défaut du domaine (v0+1 importés, empreinte {digest})" in text
     row = text[text.index(f'id="run-{ready.pk}"') :]
     assert f"{ready.stats['cells']}" in row.replace("\u202f", "")
     assert f"dont {ready.stats['secret_cells']} secrètes" in row
@@ -503,3 +507,15 @@ def test_the_comparison_runs_a_bounded_number_of_queries(client, analyst, django
     with django_assert_max_num_queries(5):
         response = client.get(COMPARE, params | {"tri": "metier", "page": 4})
     assert response.context["page"].number == 4
+
+
+def test_a_run_from_before_the_rome_profiles_stays_comparable(client, analyst, hand_worked):
+    old = _compute()
+    GridRun.objects.filter(pk=old.pk).update(profile_source="domain_defaults:v0")
+    new = _compute()
+    client.force_login(analyst)
+    response = client.get(reverse("observatory:run_compare"), {"a": old.pk, "b": new.pk})
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "profils : profil par défaut du domaine (v0)" in text
+    assert f"empreinte {new.profile_source.rsplit(':', 1)[1]}" in text
