@@ -48,6 +48,9 @@ M1203 M1301 M1302 M1501 M1507 M1601 M1602 M1604 M1605 M1607 M1705 M1801 M1802 M1
 N1101 N1103 N1105 N1110 N1301 N4101 N4103 N4105
 """)
 APPELLATIONS_PER_FICHE = 3
+# Blocs of a fiche whose links name items (unix_composition_bloc: 5 « Compétences »,
+# 6 « Contextes de travail »); blocs 1 and 2 name the fiche and its appellations.
+ITEM_BLOCS = ("5", "6")
 
 # Sous-classes frequent among the establishments of Hauts-de-France.
 SOUS_CLASSES = _codes("""
@@ -240,6 +243,38 @@ def build_rome(src: Path, dst: Path):
         dst / f"unix_arborescence_secteur_naf_{v}",
         lambda r: r["code_rome"] in fiches,
     )
+    return build_rome_items(src, dst, fiches)
+
+
+def build_rome_items(src: Path, dst: Path, fiches: set[str]):
+    """The items that describe the fiches: their links of blocs 5 (compétences) and 6
+    (contextes de travail), the coherence rows of those pairs, and the items and work
+    contexts they name. Returns the number of links and of items kept."""
+    v = "v460_utf8.csv"
+    pairs: set[tuple[str, str]] = set()
+
+    def item_link(row):
+        if row["code_rome"] in fiches and row["code_compo_bloc"] in ITEM_BLOCS:
+            pairs.add((row["code_rome"], row["code_ogr"]))
+            return True
+        return False
+
+    links = filter_lines(
+        src / f"unix_liens_rome_referentiels_{v}", dst / f"unix_liens_rome_referentiels_{v}", item_link
+    )
+    items = {item for _fiche, item in pairs}
+    filter_lines(
+        src / f"unix_coherence_item_{v}",
+        dst / f"unix_coherence_item_{v}",
+        lambda r: (r["code_rome"], r["code_ogr"]) in pairs,
+    )
+    filter_lines(src / f"unix_item_{v}", dst / f"unix_item_{v}", lambda r: r["code_ogr"] in items)
+    filter_lines(
+        src / f"unix_referentiel_contexte_travail_{v}",
+        dst / f"unix_referentiel_contexte_travail_{v}",
+        lambda r: r["code_ogr"] in items,
+    )
+    return links, len(items)
 
 
 def main(shared: Path):
@@ -250,9 +285,9 @@ def main(shared: Path):
         shared / "france-geojson", HERE / "france-geojson", HERE / "cog-decoupage-administratif"
     )
     build_naf(shared / "naf-rev2", HERE / "naf-rev2")
-    build_rome(shared / "rome4-francetravail", HERE / "rome4-francetravail")
+    links, items = build_rome(shared / "rome4-francetravail", HERE / "rome4-francetravail")
     print(f"{communes} communes, {epcis} EPCI, {len(SOUS_CLASSES)} sous-classes, "
-          f"{len(FICHES)} fiches, {outlines} contours de communes"
+          f"{len(FICHES)} fiches, {links} liens vers {items} éléments du ROME, {outlines} contours de communes"
           + (f" (sans contour : {', '.join(without)})" if without else ""))
 
 

@@ -1,24 +1,29 @@
-"""France Travail ROME 4.0 export (« RefRomeCsv » v460) → Occupation, Appellation, Mobility
-and NafDivisionOccupation.
+"""The occupation tree and what hangs on it directly: grands domaines, domaines
+professionnels and fiches (→ Occupation), appellations (→ Appellation), mobilités (→ Mobility)
+and NAF division links (→ NafDivisionOccupation)."""
 
-The export is a folder of CSV files (UTF-8, `,`, every field quoted, header row). The grand
-domaine, domaine and fiche files build the occupation tree and are required; the others add
-to it and may be left out of the folder. Every file is read and checked before anything is
-written, then everything is written in one transaction: a folder with one bad line changes
-nothing. Upserts compare with what the database holds, so a second run writes nothing.
-"""
-
-from collections import defaultdict
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-from django.db import models, transaction
+from django.db import transaction
 
 from skills.models import Appellation, Mobility, NafDivisionOccupation, Occupation
 
-from ._csv import RowChecker, read_csv
-from .base import ImportFailed, ImportReport, RowError
+from .._csv import RowChecker, read_csv
+from ..base import ImportReport, RowError
+from .common import (
+    BATCH_SIZE,
+    FICHE_CODE,
+    FICHE_SHAPE,
+    OGR_CODE,
+    SyncReport,
+    bulk_update,
+    check_fiche,
+    check_label,
+    delete_pks,
+    tally,
+    upsert,
+)
 
 GRAND_DOMAINE_FILE = "unix_grand_domaine_v460_utf8.csv"
 DOMAINE_FILE = "unix_domaine_professionnel_v460_utf8.csv"
@@ -28,17 +33,12 @@ MOBILITY_FILE = "unix_rubrique_mobilite_v460_utf8.csv"
 NAF_FILE = "unix_arborescence_secteur_naf_v460_utf8.csv"
 REQUIRED_FILES = (GRAND_DOMAINE_FILE, DOMAINE_FILE, FICHE_FILE)
 
-BATCH_SIZE = 1000
 LABEL_LENGTH = 255  # Occupation.label, Appellation.label and short_label
 
 GRAND_DOMAINE_CODE = r"[A-N]"
 DOMAINE_CODE = r"[A-N][0-9]{2}"
-FICHE_CODE = r"[A-N][0-9]{4}"
-OGR_CODE = r"[0-9]{1,12}"
 NAF_DIVISION = r"[0-9]{1,2}"  # written without its leading zero in the export: "1" is 01
 RANK = r"[1-9][0-9]{0,3}"
-
-FICHE_SHAPE = "une lettre de A à N et 4 chiffres"
 
 # Labels of the `transition_eco` column → Occupation.EcologicalTransition.
 TRANSITION_ECO = {
@@ -56,30 +56,6 @@ FICHE_FLAGS = {
     "emploi_reglemente": "regulated",
     "emploi_cadre": "managerial",
 }
-
-
-@dataclass
-class SyncReport(ImportReport):
-    """The report of a load where the file is the whole truth: pairs gone from it are deleted."""
-
-    deleted: int = 0
-
-    def as_dict(self) -> dict:
-        return {**super().as_dict(), "deleted": self.deleted}
-
-    def __str__(self):
-        return f"{super().__str__()}, {self.deleted} supprimé(s)"
-
-
-class MissingFiles(ImportFailed):
-    """The folder lacks a file the occupation tree cannot be built without."""
-
-    def __init__(self, directory: Path, names: list[str]):
-        super().__init__([], source=str(directory))
-        self.args = (
-            f"Export ROME refusé, rien n'a été écrit : fichier(s) obligatoire(s) absent(s) du "
-            f"dossier {directory} : {', '.join(names)}",
-        )
 
 
 # Read: one function per file, official column names, every value a string.
@@ -123,7 +99,7 @@ def clean_grand_domaines(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[RowErr
         GRAND_DOMAINE_CODE,
         "code de grand domaine « {code_grand_domaine} » invalide (attendu : une lettre de A à N)",
     )
-    _check_label(check, "libelle_grand_domaine")
+    check_label(check, "libelle_grand_domaine", LABEL_LENGTH)
     check.unique(["code_grand_domaine"], "grand domaine « {code_grand_domaine} »")
     return check.result()
 
@@ -137,7 +113,7 @@ def clean_domaines(frame: pd.DataFrame, *, known_grand_domaines: set[str]) -> tu
         DOMAINE_CODE,
         "code de domaine « {code_domaine_professionnel} » invalide (attendu : une lettre de A à N et 2 chiffres)",
     )
-    _check_label(check, "libelle_domaine_professionnel")
+    check_label(check, "libelle_domaine_professionnel", LABEL_LENGTH)
     check.known(
         code.str[:1],
         known_grand_domaines,
@@ -156,7 +132,7 @@ def clean_fiches(
     code = frame["code_rome"]
     check.required("code_rome", "code ROME")
     check.matches("code_rome", FICHE_CODE, f"code ROME « {{code_rome}} » invalide (attendu : {FICHE_SHAPE})")
-    _check_label(check, "libelle_rome")
+    check_label(check, "libelle_rome", LABEL_LENGTH)
     check.matches("code_ogr", OGR_CODE, "code OGR « {code_ogr} » invalide (attendu : des chiffres)")
     check.one_of("transition_eco", TRANSITION_ECO, "transition écologique")
     for column in FICHE_FLAGS:
@@ -184,9 +160,9 @@ def clean_appellations(frame: pd.DataFrame, *, known_fiches: set[str]) -> tuple[
     check = RowChecker(frame)
     check.required("code_ogr", "code OGR")
     check.matches("code_ogr", OGR_CODE, "code OGR « {code_ogr} » invalide (attendu : des chiffres)")
-    _check_label(check, "libelle_appellation_long")
+    check_label(check, "libelle_appellation_long", LABEL_LENGTH)
     check.max_length("libelle_appellation_court", LABEL_LENGTH, "libellé court")
-    _check_fiche(check, "code_rome", known_fiches)
+    check_fiche(check, "code_rome", known_fiches)
     check.one_of("peu_usite", FLAGS, "peu_usite")
     check.unique(["code_ogr"], "appellation « {code_ogr} »")
     return check.result()
@@ -196,8 +172,8 @@ def clean_mobilities(frame: pd.DataFrame, *, known_fiches: set[str]) -> tuple[pd
     """A mobility from a fiche to itself says nothing: it is dropped, not an error (v460 has
     none)."""
     check = RowChecker(frame)
-    _check_fiche(check, "code_rome", known_fiches)
-    _check_fiche(check, "code_rome_cible", known_fiches, what="code ROME cible")
+    check_fiche(check, "code_rome", known_fiches)
+    check_fiche(check, "code_rome_cible", known_fiches, what="code ROME cible")
     check.required("numero_ordre", "numéro d'ordre")
     check.matches("numero_ordre", RANK, "numéro d'ordre « {numero_ordre} » invalide (attendu : 1 à 9999)")
     check.unique(["code_rome", "code_rome_cible"], "mobilité {code_rome} → {code_rome_cible}")
@@ -215,20 +191,9 @@ def clean_naf_links(frame: pd.DataFrame, *, known_fiches: set[str]) -> tuple[pd.
         NAF_DIVISION,
         "code de secteur NAF « {code_secteur_naf} » invalide (attendu : une division NAF, 1 ou 2 chiffres)",
     )
-    _check_fiche(check, "code_rome", known_fiches)
+    check_fiche(check, "code_rome", known_fiches)
     check.unique(["naf_division", "code_rome"], "lien {naf_division} → {code_rome}")
     return check.result()
-
-
-def _check_label(check: RowChecker, column: str) -> None:
-    check.required(column, "libellé")
-    check.max_length(column, LABEL_LENGTH, "libellé")
-
-
-def _check_fiche(check: RowChecker, column: str, known: set[str], what: str = "code ROME") -> None:
-    check.required(column, what)
-    check.matches(column, FICHE_CODE, f"{what} « {{{column}}} » invalide (attendu : {FICHE_SHAPE})")
-    check.known(check.frame[column], known, f"{what} « {{{column}}} » inconnu")
 
 
 # Load: upsert on the natural key against one read of the table; the caller holds the
@@ -275,8 +240,8 @@ def load_occupations(grand_domaines: pd.DataFrame, domaines: pd.DataFrame, fiche
     existing = Occupation.objects.in_bulk()
     to_create, to_update, fields = [], [], set()
     for code, values in wanted.items():
-        outcome = _apply(Occupation, code, values, existing, to_create, to_update, fields)
-        _count(reports[values["level"]], outcome)
+        outcome = upsert(Occupation, code, values, existing, to_create, to_update, fields)
+        tally(reports[values["level"]], outcome)
 
     # A new fiche's ROME v3 parent may be a fiche created in the same batch or a later one:
     # insert without it, then set it once every fiche exists.
@@ -287,8 +252,8 @@ def load_occupations(grand_domaines: pd.DataFrame, domaines: pd.DataFrame, fiche
         Occupation.objects.bulk_create(to_create, batch_size=BATCH_SIZE)
         for obj in to_create:
             obj.rome_v3_parent_id = v3_parents.get(obj.pk)
-        _bulk_update(Occupation, to_update, fields)
-        _bulk_update(Occupation, [obj for obj in to_create if obj.pk in v3_parents], {"rome_v3_parent"})
+        bulk_update(Occupation, to_update, fields)
+        bulk_update(Occupation, [obj for obj in to_create if obj.pk in v3_parents], {"rome_v3_parent"})
     return list(reports.values())
 
 
@@ -304,11 +269,11 @@ def load_appellations(frame: pd.DataFrame) -> ImportReport:
             "occupation_id": row.code_rome,
             "rarely_used": FLAGS[row.peu_usite] is True,
         }
-        outcome = _apply(Appellation, row.code_ogr, values, existing, to_create, to_update, fields)
-        _count(report, outcome)
+        outcome = upsert(Appellation, row.code_ogr, values, existing, to_create, to_update, fields)
+        tally(report, outcome)
     with transaction.atomic():
         Appellation.objects.bulk_create(to_create, batch_size=BATCH_SIZE)
-        _bulk_update(Appellation, to_update, fields)
+        bulk_update(Appellation, to_update, fields)
     return report
 
 
@@ -330,9 +295,9 @@ def load_mobilities(frame: pd.DataFrame) -> SyncReport:
     report.created, report.updated, report.deleted = len(to_create), len(to_update), len(gone)
     report.unchanged = len(wanted) - len(to_create) - len(to_update)
     with transaction.atomic():
-        _delete(Mobility, gone)
+        delete_pks(Mobility, gone)
         Mobility.objects.bulk_create(to_create, batch_size=BATCH_SIZE)
-        _bulk_update(Mobility, to_update, {"rank"})
+        bulk_update(Mobility, to_update, {"rank"})
     return report
 
 
@@ -351,112 +316,6 @@ def load_naf_links(frame: pd.DataFrame) -> SyncReport:
     report = SyncReport(NAF_FILE, created=len(to_create), deleted=len(gone))
     report.unchanged = len(wanted) - len(to_create)
     with transaction.atomic():
-        _delete(NafDivisionOccupation, gone)
+        delete_pks(NafDivisionOccupation, gone)
         NafDivisionOccupation.objects.bulk_create(to_create, batch_size=BATCH_SIZE)
     return report
-
-
-def _apply(model, pk, values, existing, to_create, to_update, fields) -> str:
-    """Queue `values` for the row `pk`: a new instance in `to_create`, or the existing one
-    with its changed fields set in `to_update` (their names added to `fields`). Returns which
-    of the report's counts the row adds to."""
-    obj = existing.get(pk)
-    if obj is None:
-        to_create.append(model(pk=pk, **values))
-        return "created"
-    changed = [name for name, value in values.items() if getattr(obj, name) != value]
-    if not changed:
-        return "unchanged"
-    for name in changed:
-        setattr(obj, name, values[name])
-    to_update.append(obj)
-    fields.update(model._meta.get_field(name).name for name in changed)
-    return "updated"
-
-
-def _count(report: ImportReport, outcome: str) -> None:
-    setattr(report, outcome, getattr(report, outcome) + 1)
-
-
-def _bulk_update(model: type[models.Model], objs: list, fields: set[str]) -> None:
-    if objs and fields:
-        model.objects.bulk_update(objs, sorted(fields), batch_size=BATCH_SIZE)
-
-
-def _delete(model: type[models.Model], pks: list) -> None:
-    for start in range(0, len(pks), BATCH_SIZE):
-        model.objects.filter(pk__in=pks[start : start + BATCH_SIZE]).delete()
-
-
-# The whole export.
-
-READERS = {
-    GRAND_DOMAINE_FILE: read_grand_domaines,
-    DOMAINE_FILE: read_domaines,
-    FICHE_FILE: read_fiches,
-    APPELLATION_FILE: read_appellations,
-    MOBILITY_FILE: read_mobilities,
-    NAF_FILE: read_naf_links,
-}
-
-
-def import_rome(directory: Path) -> list[ImportReport]:
-    """Import the ROME export in `directory`: one report per file read, in file order.
-
-    Raises ImportFailed, having written nothing, when a required file is missing or when
-    any row of any file is wrong.
-    """
-    directory = Path(directory)
-    missing = [name for name in REQUIRED_FILES if not (directory / name).is_file()]
-    if missing:
-        raise MissingFiles(directory, missing)
-
-    frames, errors = {}, []
-    for name, read in READERS.items():
-        if (directory / name).is_file():
-            try:
-                frames[name] = read(directory / name)
-            except ImportFailed as exc:
-                errors += exc.errors
-    if not errors:
-        frames, errors = clean_rome(frames)
-    if errors:
-        sources = {error.source for error in errors}
-        source = sources.pop() if len(sources) == 1 else f"Export ROME ({directory})"
-        raise ImportFailed(errors, source)
-
-    with transaction.atomic():
-        reports = load_occupations(frames[GRAND_DOMAINE_FILE], frames[DOMAINE_FILE], frames[FICHE_FILE])
-        if APPELLATION_FILE in frames:
-            reports.append(load_appellations(frames[APPELLATION_FILE]))
-        if MOBILITY_FILE in frames:
-            reports.append(load_mobilities(frames[MOBILITY_FILE]))
-        if NAF_FILE in frames:
-            reports.append(load_naf_links(frames[NAF_FILE]))
-    return reports
-
-
-def clean_rome(frames: dict[str, pd.DataFrame]) -> tuple[dict[str, pd.DataFrame], list[RowError]]:
-    """Clean every file read (keyed by file name); rows may point to codes of the export or
-    of the database (one query)."""
-    in_db = defaultdict(set)
-    for code, level in Occupation.objects.values_list("code", "level"):
-        in_db[level].add(code)
-    Level = Occupation.Level
-    grand_domaines = in_db[Level.GRAND_DOMAINE] | set(frames[GRAND_DOMAINE_FILE]["code_grand_domaine"])
-    domaines = in_db[Level.DOMAINE] | set(frames[DOMAINE_FILE]["code_domaine_professionnel"])
-    fiches = in_db[Level.FICHE] | set(frames[FICHE_FILE]["code_rome"])
-
-    cleaners = {
-        GRAND_DOMAINE_FILE: clean_grand_domaines,
-        DOMAINE_FILE: lambda f: clean_domaines(f, known_grand_domaines=grand_domaines),
-        FICHE_FILE: lambda f: clean_fiches(f, known_domaines=domaines, known_fiches=fiches),
-        APPELLATION_FILE: lambda f: clean_appellations(f, known_fiches=fiches),
-        MOBILITY_FILE: lambda f: clean_mobilities(f, known_fiches=fiches),
-        NAF_FILE: lambda f: clean_naf_links(f, known_fiches=fiches),
-    }
-    cleaned, errors = {}, []
-    for name, frame in frames.items():
-        cleaned[name], file_errors = cleaners[name](frame)
-        errors += file_errors
-    return cleaned, errors
