@@ -8,8 +8,9 @@ from ._base import ImportCommand
 class Command(ImportCommand):
     help = (
         "Importe le ROME 4.0 de France Travail (export RefRomeCsv v460) : grands domaines, "
-        "domaines, fiches métiers et, s'ils sont présents, appellations, mobilités et liens "
-        "NAF. Un dossier comportant la moindre erreur est refusé en entier."
+        "domaines, fiches métiers et, s'ils sont présents, appellations, mobilités, liens NAF, "
+        "compétences et contextes de travail des fiches (classés ensuite en catégories de tâches). "
+        "Un dossier comportant la moindre erreur est refusé en entier."
     )
 
     def add_arguments(self, parser):
