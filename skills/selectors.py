@@ -31,14 +31,17 @@ def item_overrides_frame() -> pd.DataFrame:
     return frame.drop_duplicates("item").set_index("item")
 
 
-def item_links_frame(occupations=None) -> pd.DataFrame:
+def item_links_frame(occupations=None, *, labels: bool = True) -> pd.DataFrame:
     """Every (fiche, item) link with the item's classification in force: a person's override
     where one applies, else the lexicon's. Columns: LINK_COLUMNS (`overridden` True where a
-    person's shares replaced the lexicon's). `occupations`, when given, limits the fiches."""
+    person's shares replaced the lexicon's). `occupations`, when given, limits the fiches;
+    `labels=False` leaves `label` empty, for computations over the whole ROME that never show
+    an item (its 100,000 links' labels are most of what the query would carry)."""
     links = OccupationItem.objects.all()
     if occupations is not None:
         links = links.filter(occupation_id__in=list(occupations))
-    fields = ["occupation_id", "item_id", "item__kind", "core", "item__label", "item__rule"]
+    label = "item__label" if labels else Value("", output_field=CharField())
+    fields = ["occupation_id", "item_id", "item__kind", "core", label, "item__rule"]
     fields += [f"item__{c}" for c in CATEGORIES]
     frame = pd.DataFrame.from_records(links.order_by().values_list(*fields), columns=LINK_COLUMNS[:-1])
     frame[list(CATEGORIES)] = frame[list(CATEGORIES)].astype(float)
@@ -61,7 +64,7 @@ def reference_profiles_frame(params: dict | None = None) -> pd.DataFrame:
     default of the fiche's domaine.
     """
     fiches = list(Occupation.objects.fiches().values_list("code", flat=True))
-    links = item_links_frame()
+    links = item_links_frame(labels=False)
     if links.empty:
         frame = pd.DataFrame([default_profile(code) for code in fiches], index=fiches, columns=list(CATEGORIES))
         frame["evidence"], frame["items"], frame["source"] = 0.0, 0, DOMAIN_DEFAULTS
