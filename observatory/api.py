@@ -26,6 +26,7 @@ from rest_framework.routers import APIRootView
 from companies.models import Sector, Territory
 from companies.roles import is_analyst
 from skills.models import Occupation
+from skills.profiles import PROFILE_SOURCE_LABELS
 
 from .charts.common import CLASS_LABELS, secret_reason_text
 from .filters import GridCellFilterSet
@@ -204,9 +205,40 @@ class OccupationScoreSerializer(serializers.Serializer):
     secret = serializers.BooleanField(help_text=_("La fiche est secrète au niveau régional, tous secteurs."))
     secret_reason = serializers.CharField(allow_blank=True)
     profile = TaskProfilesSerializer()
+    profile_source = serializers.SerializerMethodField(
+        help_text=_(
+            "Source des profils de référence du calcul : la source principale et la version de sa "
+            "méthode, le nombre de profils importés, puis une empreinte des profils (deux calculs de "
+            "même empreinte ont utilisé les mêmes profils), p. ex. `rome_items:v1:5f1c2a9b` ; "
+            "`domain_defaults:v0` pour les calculs antérieurs aux profils tirés des compétences ROME."
+        )
+    )
+    reference_source = serializers.CharField(
+        source="ref_source",
+        allow_blank=True,
+        help_text=_(
+            "Source du profil de référence de la fiche : `rome_items` (ses savoir-faire ROME 4.0 classés), "
+            "`domain_defaults` (profil par défaut de son domaine) ou `imported` (profil importé) ; vide "
+            "pour un calcul antérieur qui ne l'enregistrait pas."
+        ),
+    )
+    reference_source_label = serializers.SerializerMethodField()
+    reference_items = serializers.IntegerField(
+        source="ref_items",
+        allow_null=True,
+        help_text=_("Savoir-faire classés sur lesquels repose le profil de référence (null : non enregistré)."),
+    )
 
     def get_exposure_class_label(self, score) -> str | None:
         return CLASS_LABELS.get(score.exposure_class)
+
+    def get_profile_source(self, score) -> str:
+        run = self.context.get("run")
+        return run.profile_source if run is not None else ""
+
+    def get_reference_source_label(self, score) -> str | None:
+        """The source in French, e.g. « compétences de la fiche ROME 4.0 »."""
+        return PROFILE_SOURCE_LABELS.get(score.ref_source)
 
 
 def _profile(score, prefix=""):
@@ -303,6 +335,9 @@ class RunSerializer(serializers.ModelSerializer):
     methodology_version = serializers.IntegerField(source="methodology.version")
     parameters = serializers.SerializerMethodField()
     exposure_source = serializers.CharField(source="source_label")
+    profile_source = serializers.CharField(
+        help_text=_("Source des profils de référence du calcul, avec la version de sa méthode et une empreinte.")
+    )
     duration = serializers.FloatField(allow_null=True, help_text=_("Durée du calcul, en secondes."))
     error = serializers.SerializerMethodField()
 
@@ -318,6 +353,7 @@ class RunSerializer(serializers.ModelSerializer):
             "parameters",
             "index",
             "exposure_source",
+            "profile_source",
             "is_current",
             "trigger",
             "progress",
@@ -406,9 +442,10 @@ OCCUPATION_PARAMETERS = [
 ]
 OCCUPATION_DESCRIPTION = _(
     "Les fiches métier ROME 4.0 avec, pour le calcul en vigueur de `lens` (ou `run`), leur score : "
-    "entreprises et salariés, profils de tâches, exposition, RTI et classe. `score` est null sans "
-    "calcul. Le profil de terrain n'est donné qu'à partir de 3 entreprises déclarantes ; quand la "
-    "fiche est secrète au niveau régional, ses salariés et son profil de terrain sont null."
+    "entreprises et salariés, profils de tâches, exposition, RTI et classe, et la source des profils "
+    "de référence (celle du calcul, `profile_source`, et celle de la fiche, `reference_source`). "
+    "`score` est null sans calcul. Le profil de terrain n'est donné qu'à partir de 3 entreprises "
+    "déclarantes ; quand la fiche est secrète au niveau régional, ses salariés et son profil de terrain sont null."
 )
 
 

@@ -43,6 +43,9 @@ OCCUPATION_COLUMNS = (
     + [f"field_{c}" for c in CATEGORIES]
     + list(CATEGORIES)
     + ["exposure", "rti", "exposure_class"]
+    # Where the fiche's reference profile came from (rome_items, domain_defaults, imported) and
+    # the classified savoir-faire it rests on; then the run's tag of all its reference profiles.
+    + ["ref_source", "ref_items", "profile_source"]
 )
 # Below this many reporting companies the field profile is not published (statistical secrecy).
 FIELD_PROFILE_MIN_COMPANIES = 3
@@ -176,4 +179,6 @@ def occupations_csv_response(run) -> StreamingHttpResponse:
     blended_hidden = hidden & (frame["n_companies"] > 0)
     frame.loc[hidden, field_columns] = None
     frame.loc[blended_hidden, list(CATEGORIES)] = None
+    frame["ref_items"] = frame["ref_items"].astype("Int64")
+    frame["profile_source"] = run.profile_source
     return _csv_response(frame.reindex(columns=OCCUPATION_COLUMNS), f"metiers-{run.pk}.csv")

@@ -6,7 +6,8 @@ maturity average needs at least `PEER_MIN_COMPANIES` other companies.
 
 For each exposed job it recommends skills blocks (linked to the fiche, or blocks of a
 certification that targets the fiche) and the published training offers leading there,
-nearest to the company first.
+nearest to the company first, and the transitions worth taking: the same suggestions as the
+occupation page (observatory.analysis.transitions), with the core competences to acquire.
 
 A fixed number of queries whatever the number of jobs (about twenty with the training offers).
 """
@@ -22,10 +23,19 @@ from django.utils import timezone
 
 from companies import maturity
 from companies.models import Diagnostic, DiagnosticJob, Sector, Territory
-from skills.models import Certification, Mobility, Occupation, SkillBlock, TaskCategory
+from skills.models import Certification, Occupation, SkillBlock, TaskCategory
 from trainings.models import CurationStatus, Session, TrainingOffer
 
-from .charts.common import CLASS_LABELS, base_layout, figure_json, format_percent, secret_reason_text
+from . import selectors
+from .analysis import transitions
+from .charts.common import (
+    CLASS_LABELS,
+    base_layout,
+    figure_json,
+    format_number,
+    format_percent,
+    secret_reason_text,
+)
 from .exports import FIELD_PROFILE_MIN_COMPANIES
 from .models import CATEGORIES, GridCell, GridRun, Lens, OccupationScore
 
@@ -33,6 +43,8 @@ from .models import CATEGORIES, GridCell, GridRun, Lens, OccupationScore
 # giving one company's answers back.
 PEER_MIN_COMPANIES = 3
 MOBILITIES_PER_JOB = 3
+# Core competences of a suggested target listed as « to acquire », then « et N autres ».
+CORE_SKILLS_SHOWN = 5
 BLOCKS_PER_JOB = 6
 BLOCKS_PER_MOBILITY = 3
 OFFERS_PER_JOB = 5
@@ -100,6 +112,14 @@ class NearbyOffer:
         else:
             place = (2 if self.commune is not None else 3, 0.0)
         return (*place, self.next_session or datetime.date.max, self.offer.title, self.offer.pk)
+
+
+@dataclass(frozen=True)
+class FicheRef:
+    """A fiche named in the report: its ROME code and label."""
+
+    code: str
+    label: str
 
 
 @dataclass
@@ -365,39 +385,38 @@ def _offers_by_fiche(
 
 
 def _next_steps(run: GridRun | None, jobs: list[JobReport], commune: Territory | None) -> None:
-    """Skills blocks, offers nearby and mobilités of the exposed jobs (a fixed number of
-    queries: two for the mobilités, three for the blocks, four for the offers)."""
+    """Skills blocks, offers nearby and suggested transitions of the exposed jobs (a fixed
+    number of queries: two for the transitions, three for the blocks, four for the offers)."""
     exposed = [report for report in jobs if report.is_exposed]
     codes = {report.job.occupation_id for report in exposed}
     if not codes:
         return
-    mobilities = list(
-        Mobility.objects.filter(source_id__in=codes).select_related("target").order_by("source_id", "rank")
-    )
-    target_scores = {
-        score.occupation_id: score
-        for score in OccupationScore.objects.filter(
-            run=run, occupation_id__in={m.target_id for m in mobilities}, exposure__isnull=False
+    # The same suggestions as the occupation page: ROME mobilités to less exposed fiches,
+    # ranked by the competences they share (observatory.analysis.transitions).
+    ranked = transitions.top_transitions(selectors.transitions_frame(run, codes), MOBILITIES_PER_JOB)
+    suggestions = {code: [] for code in codes}
+    for row in ranked.itertuples():
+        to_acquire = list(row.core_to_acquire)
+        suggestions[row.source].append(
+            {
+                "target": FicheRef(code=row.target, label=row.label),
+                "exposure": row.exposure,
+                "class_label": CLASS_LABELS.get(row.exposure_class),
+                "difference": -row.drop,
+                "shared": row.shared,
+                "target_core": row.target_core,
+                "core_share": None if math.isnan(row.core_share) else row.core_share,
+                "to_acquire": to_acquire[:CORE_SKILLS_SHOWN],
+                "to_acquire_more": max(len(to_acquire) - CORE_SKILLS_SHOWN, 0),
+            }
         )
-    }
     for report in exposed:
-        source = report.score.exposure
-        for mobility in mobilities:
-            if mobility.source_id != report.job.occupation_id or source is None:
-                continue
-            target = target_scores.get(mobility.target_id)
-            if target is None or target.exposure >= source:
-                continue
-            report.mobilities.append(
-                {
-                    "target": mobility.target,
-                    "exposure": target.exposure,
-                    "class_label": CLASS_LABELS.get(target.exposure_class),
-                    "difference": target.exposure - source,
-                }
-            )
-            if len(report.mobilities) == MOBILITIES_PER_JOB:
-                break
+        report.mobilities = suggestions[report.job.occupation_id]
+        for mobility in report.mobilities:
+            mobility["summary"] = _transition_summary(mobility)
+            more = mobility["to_acquire_more"]
+            listed = mobility["to_acquire"] + ([f"et {more} autre{'s' if more > 1 else ''}"] if more else [])
+            mobility["to_acquire_text"] = " ; ".join(listed)
     # The blocks leading to the less exposed jobs shown come with the same three queries.
     targets = {mobility["target"].code for report in exposed for mobility in report.mobilities}
     blocks, certifications = _blocks_by_fiche(codes | targets)
@@ -414,6 +433,23 @@ def _next_steps(run: GridRun | None, jobs: list[JobReport], commune: Territory |
         report.offers_total = len(offers[code])
         for mobility in report.mobilities:
             mobility["skill_blocks"] = blocks[mobility["target"].code][:BLOCKS_PER_MOBILITY]
+
+
+def _transition_summary(mobility: dict) -> str:
+    """One suggested transition in words, the same on the page and in the PDF, e.g.
+    « exposition 0,24 (−0,38 par rapport à ce métier) ; 3 compétences en commun ; 33 % des
+    compétences clés de ce métier déjà acquises »."""
+    parts = [
+        f"exposition {format_number(mobility['exposure'], 2)} "
+        f"({format_number(mobility['difference'], 2).replace('-', '−')} par rapport à ce métier)"
+    ]
+    shared = mobility["shared"]
+    parts.append(
+        "aucune compétence en commun" if shared == 0 else f"{shared} compétence{'s' if shared > 1 else ''} en commun"
+    )
+    if mobility["core_share"] is not None:
+        parts.append(f"{format_percent(mobility['core_share'], 0)} des compétences clés de ce métier déjà acquises")
+    return " ; ".join(parts)
 
 
 def company_report(diagnostic: Diagnostic, *, with_figures: bool = True) -> dict:

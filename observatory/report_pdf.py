@@ -317,14 +317,17 @@ def report_pdf(*, diagnostic: Diagnostic, report: dict, absolute_url: Callable[[
         pdf.heading("Mobilités vers des métiers moins exposés", level=4)
         for mobility in item.mobilities:
             blocks = " ; ".join(f"{block.label} ({block.code})" for block in mobility.get("skill_blocks", []))
+            notes = []
+            if mobility["to_acquire_text"]:
+                notes.append(f"Compétences clés à acquérir : {mobility['to_acquire_text']}")
+            if blocks:
+                notes.append(f"Pour s'y préparer : {blocks}")
             pdf.bullet(
-                f"{mobility['target'].label} ({mobility['target'].code}) : exposition "
-                f"{format_number(mobility['exposure'], 2)} ({format_number(mobility['difference'], 2)} par rapport "
-                "à ce métier)",
-                note=f"Pour s'y préparer : {blocks}" if blocks else "",
+                f"{mobility['target'].label} ({mobility['target'].code}) : {mobility['summary']}",
+                note="\n".join(notes),
             )
         if not item.mobilities:
-            pdf.paragraph("Aucune mobilité vers un métier moins exposé n'est connue pour ce métier.")
+            pdf.paragraph("Aucune mobilité du ROME depuis ce métier ne mène à un métier nettement moins exposé.")
     return bytes(pdf.output())
 
 

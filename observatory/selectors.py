@@ -5,6 +5,7 @@ import logging
 import uuid
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 
 import pandas as pd
 from django.core.cache import cache
@@ -649,33 +650,183 @@ def occupation_appellations(code: str) -> list[dict]:
     )
 
 
-def occupation_mobilities_frame(run, code: str, exposure: float | None) -> pd.DataFrame:
-    """The ROME mobilités from fiche `code`, each with its target's exposure in `run` and the
-    difference with `exposure` (negative: the target is less exposed), in one query.
+MOBILITY_COLUMNS = [
+    "source",
+    "target",
+    "label",
+    "rank",
+    "source_exposure",
+    "source_class",
+    "exposure",
+    "exposure_class",
+]
 
-    Columns: target, label, rank (the ROME's order), exposure, exposure_class, difference.
-    Ordered by difference (most negative first), targets without a score last, then rank.
+
+def mobilities_frame(run, codes) -> pd.DataFrame:
+    """The ROME mobilités from the fiches `codes`, each with the source's and the target's
+    exposure and class in `run`, in one query.
+
+    Columns: source, target, label (the target's), rank (the ROME's order), source_exposure,
+    source_class, exposure, exposure_class (the target's); exposures NaN and classes "" where
+    the run has no score (or there is no run).
     """
     from django.db.models import OuterRef, Subquery
 
     from skills.models import Mobility
 
-    scores = OccupationScore.objects.filter(run=run, occupation_id=OuterRef("target_id"))
+    annotations = {}
+    if run is not None:
+        targets = OccupationScore.objects.filter(run=run, occupation_id=OuterRef("target_id"))
+        sources = OccupationScore.objects.filter(run=run, occupation_id=OuterRef("source_id"))
+        annotations = {
+            "source_exposure": Subquery(sources.values("exposure")[:1]),
+            "source_class": Subquery(sources.values("exposure_class")[:1]),
+            "exposure": Subquery(targets.values("exposure")[:1]),
+            "exposure_class": Subquery(targets.values("exposure_class")[:1]),
+        }
     rows = (
-        Mobility.objects.filter(source_id=code)
-        .annotate(
-            exposure=Subquery(scores.values("exposure")[:1]),
-            exposure_class=Subquery(scores.values("exposure_class")[:1]),
-        )
-        .values_list("target_id", "target__label", "rank", "exposure", "exposure_class")
+        Mobility.objects.filter(source_id__in=list(codes))
+        .annotate(**annotations)
+        .values_list("source_id", "target_id", "target__label", "rank", *annotations)
+        .order_by("source_id", "rank")
+    )
+    frame = pd.DataFrame.from_records(rows, columns=MOBILITY_COLUMNS[: 4 + len(annotations)])
+    frame = frame.reindex(columns=MOBILITY_COLUMNS)
+    for column in ("source_exposure", "exposure"):
+        frame[column] = frame[column].astype(float)
+    for column in ("source_class", "exposure_class"):
+        frame[column] = frame[column].fillna("").astype(str)
+    return frame
+
+
+def skill_links_frame(codes) -> pd.DataFrame:
+    """The savoir-faire of the fiches `codes`, in one query: occupation, item (OGR code), core
+    ("principale", "emergente" or "") and label. Classification aside: what two fiches share
+    does not depend on how their items are classified."""
+    from skills.models import OccupationItem, RomeItem
+
+    rows = (
+        OccupationItem.objects.filter(occupation_id__in=list(codes), item__kind=RomeItem.Kind.SKILL)
+        .values_list("occupation_id", "item_id", "core", "item__label")
         .order_by()
     )
-    frame = pd.DataFrame.from_records(rows, columns=["target", "label", "rank", "exposure", "exposure_class"])
-    frame["exposure"] = frame["exposure"].astype(float)
-    frame["exposure_class"] = frame["exposure_class"].fillna("")
-    frame["difference"] = frame["exposure"] - (exposure if exposure is not None else float("nan"))
-    frame = frame.sort_values(["difference", "rank"], na_position="last")
-    return frame.reset_index(drop=True)
+    return pd.DataFrame.from_records(rows, columns=["occupation", "item", "core", "label"])
+
+
+def fiche_links_frames(run, code: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """What the page of fiche `code` needs of the ROME items, in three queries: its mobilités
+    scored in `run` (`mobilities_frame`) and the item links of the fiche and of its targets
+    with the classification in force (skills.selectors.item_links_frame, LINK_COLUMNS), which
+    both the profile breakdown and the suggested transitions read."""
+    from skills.selectors import item_links_frame
+
+    mobilities = mobilities_frame(run, [code])
+    links = item_links_frame(occupations={code, *mobilities["target"]})
+    return mobilities, links
+
+
+def transitions_frame(run, codes, *, mobilities=None, links=None) -> pd.DataFrame:
+    """The transitions worth suggesting from the fiches `codes` under `run`, best first
+    (observatory.analysis.transitions.rank_transitions: its columns, and the target's
+    `label`). Two queries, none when the page passes the `mobilities` and item `links` it
+    already loaded (`fiche_links_frames`). Empty without a run."""
+    from skills.models import RomeItem
+
+    from .analysis import transitions
+
+    if run is None:
+        return pd.DataFrame(columns=[*transitions.TRANSITION_COLUMNS, "label"])
+    if mobilities is None:
+        mobilities = mobilities_frame(run, codes)
+    if links is None:
+        links = skill_links_frame({*codes, *mobilities["target"]})
+    elif "kind" in links.columns:
+        links = links.loc[links["kind"] == RomeItem.Kind.SKILL, ["occupation", "item", "core", "label"]]
+    return transitions.rank_transitions(mobilities, links, margin=run.methodology.transition_margin)
+
+
+@dataclass
+class ProfileBreakdown:
+    """Why a fiche is as exposed as it is (observatory.analysis.profile_breakdown).
+
+    `items`: its savoir-faire (`skill_breakdown` columns, plus `override_by` and `override_at`
+    for an item a person reclassified). `categories`: index rc…nrm, columns `share` and
+    `items` (`category_evidence`), `reference` (the run's reference profile), `blended` (the
+    published profile) and `alpha`, `product`, `contribution` (`exposure_contributions`;
+    NaN when the blended profile may not be shown or the exposure comes from an external
+    index). `contexts`: `context_shifts`. `source`: the reference profile's source
+    (skills.profiles: rome_items, domain_defaults or imported); `evidence`: its classified
+    savoir-faire; `overridden_since_run`: a person reclassified one of its items after the
+    run was computed.
+    """
+
+    items: pd.DataFrame
+    categories: pd.DataFrame
+    contexts: pd.DataFrame
+    source: str
+    evidence: int
+    overridden_since_run: bool = False
+
+
+def profile_breakdown(run, score, links: pd.DataFrame, *, with_contributions: bool = True) -> ProfileBreakdown:
+    """The breakdown of `score`'s fiche in `run` from its item `links` (item_links_frame rows,
+    other fiches' links ignored). One query, for the authors of the corrections, only when
+    one of the fiche's items was reclassified by a person."""
+    from skills.classification import describe_rule
+    from skills.classification.contexts import CONTEXT_RULES
+    from skills.models import ItemOverride, RomeItem
+    from skills.profiles import item_weights
+
+    from .analysis import profile_breakdown as breakdown
+
+    code = score.occupation_id
+    methodology = run.methodology
+    own = links[links["occupation"] == code]
+    skills = own[own["kind"] == RomeItem.Kind.SKILL]
+    skills = skills.assign(weight=item_weights(skills["core"].to_numpy(), methodology.profile_params()))
+    items = breakdown.skill_breakdown(skills)
+    items["rule_text"] = [describe_rule(r, label) for r, label in zip(items["rule"], items["label"], strict=True)]
+
+    items["override_by"], items["override_at"] = "", None
+    overridden_since_run = False
+    if items["overridden"].any():
+        rows = (
+            ItemOverride.objects.filter(item_id__in=list(items.loc[items["overridden"], "item"]))
+            .order_by("item_id", "-created_at", "-pk")
+            .values_list(
+                "item_id", "created_by__first_name", "created_by__last_name", "created_by__username", "created_at"
+            )
+        )
+        authors = pd.DataFrame.from_records(rows, columns=["item", "first", "last", "username", "at"])
+        authors = authors.drop_duplicates("item").set_index("item")
+        names = (authors["first"].fillna("") + " " + authors["last"].fillna("")).str.strip()
+        names = names.where(names != "", authors["username"].fillna(""))
+        rows = items["overridden"].to_numpy()
+        items.loc[rows, "override_by"] = names.reindex(items.loc[rows, "item"]).to_numpy()
+        items.loc[rows, "override_at"] = authors["at"].reindex(items.loc[rows, "item"]).to_numpy()
+        if run.finished_at is not None:
+            overridden_since_run = bool((authors["at"] > run.finished_at).any())
+
+    categories = breakdown.category_evidence(items)
+    categories["reference"] = [getattr(score, f"ref_{c}") for c in CATEGORIES]
+    categories["blended"] = [getattr(score, c) for c in CATEGORIES]
+    contributions = breakdown.exposure_contributions(
+        categories["blended"].to_dict() if with_contributions and run.index_id is None else {},
+        methodology.susceptibility,
+    )
+    categories = categories.join(contributions[["alpha", "product", "contribution"]])
+
+    contexts = own.loc[(own["kind"] == RomeItem.Kind.CONTEXT) & (own["rule"] != ""), ["label", "rule"]]
+    rules = {name: weights for name, (_pattern, weights, _why) in CONTEXT_RULES.items()}
+    source = score.ref_source or (run.profile_source or "").split(":", 1)[0]
+    return ProfileBreakdown(
+        items=items,
+        categories=categories,
+        contexts=breakdown.context_shifts(contexts, rules),
+        source=source,
+        evidence=int((items["status"] == breakdown.CLASSIFIED).sum()),
+        overridden_since_run=overridden_since_run,
+    )
 
 
 def occupation_index_scores_frame(code: str) -> pd.DataFrame:

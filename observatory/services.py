@@ -30,7 +30,7 @@ SCORE_COLUMNS = (
     + [f"ref_{c}" for c in CATEGORIES]
     + [f"field_{c}" for c in CATEGORIES]
     + list(CATEGORIES)
-    + ["exposure", "rti", "exposure_class"]
+    + ["exposure", "rti", "exposure_class", "ref_source", "ref_items"]
 )
 
 
@@ -96,6 +96,7 @@ def grid_run_compute(run_id: int) -> GridRun:
         reference = reference_profiles_frame(run.methodology.profile_params())
         run.profile_source = profile_source_tag(reference)
         GridRun.objects.filter(pk=run.pk).update(profile_source=run.profile_source)
+        reference_origin = reference[["source", "items"]]
         reference = reference[list(CATEGORIES)]
         coverage = training_coverage_frame()
         timings["load"] = time.perf_counter() - clock
@@ -106,6 +107,8 @@ def grid_run_compute(run_id: int) -> GridRun:
         scores["employees"] = positions.groupby("occupation")["headcount"].sum().reindex(scores.index).fillna(0)
         if run.index_id:
             scores = _with_index_exposure(scores, index_scores_frame(run.index_id), params)
+        scores["ref_source"] = reference_origin["source"].reindex(scores.index)
+        scores["ref_items"] = reference_origin["items"].reindex(scores.index)
         timings["scores"] = time.perf_counter() - clock
 
         clock = time.perf_counter()
@@ -215,6 +218,8 @@ def _write_scores(run: GridRun, scores: pd.DataFrame) -> None:
     frame["exposure_class"] = frame["exposure_class"].astype(object).fillna("")
     frame["n_companies"] = frame["n_companies"].fillna(0).astype("int64")
     frame["employees"] = frame["employees"].fillna(0).astype("int64")
+    frame["ref_source"] = frame["ref_source"].astype(object).fillna("")
+    frame["ref_items"] = frame["ref_items"].astype("Int64")
     frame.insert(0, "occupation_id", scores.index.astype(str))
     frame.insert(0, "run_id", run.pk)
     _bulk_insert(OccupationScore._meta.db_table, frame.reset_index(drop=True))

@@ -122,3 +122,53 @@ def exposure_comparison_figure(frame: pd.DataFrame, high: float, medium: float) 
         )
     )
     return figure
+
+
+# One colour per task category for the contributions to the exposure: the routine categories
+# (which most published readings hold the most exposed) in the warm colours of the classes.
+CATEGORY_COLOURS = {"RC": "#b42318", "RM": "#e07a1f", "NRA": "#1d4f91", "NRI": "#6f9bd1", "NRM": "#2e7d57"}
+
+
+def exposure_contribution_figure(frame: pd.DataFrame, labels: dict[str, str]) -> go.Figure:
+    """Horizontal bars of each category's share of the exposure, α_c·s_c / E in percent
+    (`frame`: index RC…NRM, columns `contribution`, `alpha`, `blended`), with α and the
+    share of working time in the hover text."""
+    categories = list(frame.index)
+    ticks = [f"{_two_lines(labels.get(code, code))} ({code})" for code in categories]
+    hover = [
+        f"α = {format_number(row.alpha, 2)} × part {format_percent(row.blended)}"
+        f" → {format_percent(row.contribution)} de E"
+        for row in frame.itertuples()
+    ]
+    figure = go.Figure(
+        go.Bar(
+            orientation="h",
+            y=ticks,
+            x=[value * 100 for value in frame["contribution"]],
+            marker={"color": [CATEGORY_COLOURS.get(code, "#1d4f91") for code in categories]},
+            text=[format_percent(value, 0) for value in frame["contribution"]],
+            textposition="outside",
+            cliponaxis=False,
+            customdata=hover,
+            hovertemplate="%{customdata}<extra>%{y}</extra>",
+        )
+    )
+    figure.update_layout(
+        **base_layout(
+            height=320,
+            margin={"l": 10, "r": 40, "t": 20, "b": 30},
+            showlegend=False,
+            modebar=NO_MODEBAR,
+            xaxis={"ticksuffix": "\u00a0%", "rangemode": "tozero", "gridcolor": "#e6e9ee", "fixedrange": True},
+            yaxis={"autorange": "reversed", "automargin": True, "fixedrange": True},
+        )
+    )
+    return figure
+
+
+def exposure_contribution_summary(frame: pd.DataFrame, labels: dict[str, str]) -> str:
+    """The contributions in one sentence, for the chart's aria-label."""
+    parts = [
+        f"{labels.get(code, code).lower()} {format_percent(value, 0)}" for code, value in frame["contribution"].items()
+    ]
+    return "Part de chaque catégorie dans l'exposition : " + ", ".join(parts) + ". Détail dans le tableau qui suit."

@@ -6,13 +6,18 @@ import pandas as pd
 from django.core.cache import cache
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
+from django.utils.formats import date_format
 
 from skills.models import TaskCategory
+from skills.profiles import PROFILE_SOURCE_LABELS
 
 from .. import selectors
+from ..analysis import profile_breakdown
 from ..charts import occupation as occupation_charts
-from ..charts.common import figure_json, format_number
+from ..charts.common import figure_json, format_number, format_percent
 from ..charts.map import secret_label
+from ..models import CATEGORIES
 from ..permissions import analyst_required
 from .map import CACHE_SECONDS, figure_cache_key, lens_tabs, run_or_none
 
@@ -23,6 +28,9 @@ SEARCH_LIMIT = 50
 # Floor of each term of the RTI (observatory.analysis.exposure), written out on the page.
 RTI_EPSILON = 0.01
 CATEGORY_LABELS = {code: str(label) for code, label in TaskCategory.Code.choices}
+# A suggested transition lists this many of the target's core competences to acquire, then
+# « et N autres ».
+CORE_SKILLS_SHOWN = 5
 
 
 def _query(request) -> str:
@@ -69,7 +77,6 @@ def occupation_detail(request, code):
     run = run_or_none(request)
     methodology = run.methodology if run is not None else None
     score = selectors.occupation_score(run, code)
-    exposure = score.exposure if score is not None else None
     min_companies = methodology.secrecy_min_companies if methodology else 3
 
     context = {
@@ -86,7 +93,7 @@ def occupation_detail(request, code):
     if score is not None:
         context.update(_profile_context(run, score, min_companies))
     context["territories"] = _territory_rows(selectors.occupation_cells_frame(run, code))
-    context["mobilities"] = _mobility_rows(selectors.occupation_mobilities_frame(run, code, exposure))
+    context.update(_items_context(run, score, show_blended=context.get("show_blended", False)))
     context.update(_indices_context(run, code, score))
     return render(request, "observatory/occupation_detail.html", context)
 
@@ -165,26 +172,146 @@ def _territory_rows(frame: pd.DataFrame) -> list[dict]:
     return rows
 
 
-def _mobility_rows(frame: pd.DataFrame) -> list[dict]:
+def _items_context(run, score, *, show_blended: bool) -> dict:
+    """Why this exposure (the fiche's savoir-faire, contexts and the categories' contributions)
+    and the transitions worth taking; three queries, four when a person reclassified one of
+    the fiche's items. Nothing to say without a score in a run."""
+    if run is None or score is None:
+        return {"breakdown": None, "transitions": [], "mobility_count": 0}
+    mobilities, links = selectors.fiche_links_frames(run, score.occupation_id)
+    breakdown = selectors.profile_breakdown(run, score, links, with_contributions=show_blended)
+    transitions = selectors.transitions_frame(run, [score.occupation_id], mobilities=mobilities, links=links)
+    return {
+        "breakdown": _breakdown_context(run, score, breakdown),
+        "transitions": _transition_rows(transitions),
+        "mobility_count": len(mobilities),
+        "transition_margin": run.methodology.transition_margin,
+    }
+
+
+def _breakdown_context(run, score, breakdown: selectors.ProfileBreakdown) -> dict:
+    categories = breakdown.categories
+    groups = []
+    for category, row in categories.iterrows():
+        items = breakdown.items[breakdown.items["category"] == category]
+        groups.append(
+            {
+                "code": category.upper(),
+                "label": CATEGORY_LABELS.get(category.upper(), category),
+                "share": None if pd.isna(row["share"]) else row["share"],
+                "items": [_item_row(item) for item in items.itertuples()],
+            }
+        )
+    others = breakdown.items[breakdown.items["status"] != profile_breakdown.CLASSIFIED]
+    contributions = [
+        {
+            "code": category.upper(),
+            "label": CATEGORY_LABELS.get(category.upper(), category),
+            "items_share": None if pd.isna(row["share"]) else row["share"],
+            "reference": row["reference"],
+            "blended": None if pd.isna(row["product"]) else row["blended"],
+            "alpha": row["alpha"],
+            "product": None if pd.isna(row["product"]) else row["product"],
+            "contribution": None if pd.isna(row["contribution"]) else row["contribution"],
+        }
+        for category, row in categories.iterrows()
+    ]
+    # Hidden with the blended profile (secrecy) and for an external index's exposure.
+    shown = bool(categories["contribution"].notna().all())
+    by_code = categories.set_axis([c.upper() for c in categories.index])
+    figure = None
+    if shown:
+        key = figure_cache_key("occupation-contributions", run, code=score.occupation_id)
+        figure = cache.get(key)
+        if figure is None:
+            figure = figure_json(occupation_charts.exposure_contribution_figure(by_code, CATEGORY_LABELS))
+            cache.set(key, figure, CACHE_SECONDS)
+    methodology = run.methodology
+    return {
+        "groups": groups,
+        # « Hors tâche » items, then those no rule matched: neither weighs in the profile.
+        "without_weight": [
+            _item_row(item)
+            for item in others.sort_values("status", key=lambda s: s != profile_breakdown.NON_TASK, kind="stable")
+            .itertuples()
+        ],
+        "contexts": [
+            {
+                "labels": " ; ".join(row.labels),
+                "towards": ", ".join(
+                    f"{CATEGORY_LABELS.get(c.upper(), c).lower()} {format_percent(getattr(row, c), 0)}"
+                    for c in row.towards
+                ),
+            }
+            for row in breakdown.contexts.itertuples()
+        ],
+        "contributions": contributions,
+        "contributions_shown": shown,
+        "contributions_figure": figure,
+        "contributions_summary": occupation_charts.exposure_contribution_summary(by_code, CATEGORY_LABELS)
+        if shown
+        else "",
+        "source": breakdown.source,
+        "source_label": PROFILE_SOURCE_LABELS.get(breakdown.source, breakdown.source or "non enregistrée"),
+        "evidence": breakdown.evidence,
+        "overridden_since_run": breakdown.overridden_since_run,
+        "weights": {
+            "core": methodology.core_item_weight,
+            "emerging": methodology.emerging_item_weight,
+            "other": methodology.other_item_weight,
+        },
+        "shrinkage": methodology.profile_shrinkage,
+        "context_shift": methodology.context_shift,
+    }
+
+
+def _item_row(item) -> dict:
+    shares = sorted(
+        ((getattr(item, c), c.upper()) for c in CATEGORIES if not pd.isna(getattr(item, c)) and getattr(item, c) > 0),
+        reverse=True,
+    )
+    return {
+        "code": item.item,
+        "label": item.label,
+        "core": item.core,
+        "weight": None if pd.isna(item.profile_weight) else item.profile_weight,
+        "evidence_share": None if pd.isna(item.evidence_share) else item.evidence_share,
+        # Shares are written out for an item split between categories.
+        "mixed": len(shares) > 1,
+        "shares": ", ".join(f"{code} {format_percent(share, 0)}" for share, code in shares),
+        "rule_display": _rule_display(item),
+        "overridden": bool(item.overridden),
+    }
+
+
+def _rule_display(item) -> str:
+    """What classified the item, in plain French: a person's correction, or the lexicon's rule."""
+    if not item.overridden:
+        return item.rule_text
+    when = "" if pd.isna(item.override_at) else date_format(timezone.localtime(item.override_at), "j F Y")
+    if item.override_by:
+        return f"correction de {item.override_by}" + (f" le {when}" if when else "")
+    return f"correction du {when}" if when else "correction"
+
+
+def _transition_rows(frame: pd.DataFrame) -> list[dict]:
     rows = []
     for row in frame.itertuples():
-        # Compared as shown (two decimals): a target at « −0,00 » is not less exposed.
-        difference = None if pd.isna(row.difference) else round(float(row.difference), 2)
-        if difference is None:
-            text = "—"
-        else:
-            sign = "+" if difference > 0 else "−" if difference < 0 else ""
-            text = sign + format_number(abs(difference), 2)
+        to_acquire = list(row.core_to_acquire)
         rows.append(
             {
                 "code": row.target,
                 "label": row.label,
                 "rank": row.rank,
-                "exposure": None if pd.isna(row.exposure) else row.exposure,
+                "exposure": row.exposure,
                 "exposure_class": row.exposure_class,
-                "difference": difference,
-                "less_exposed": difference is not None and difference < 0,
-                "difference_text": text,
+                "drop": row.drop,
+                "drop_text": "−" + format_number(row.drop, 2),
+                "shared": row.shared,
+                "target_core": row.target_core,
+                "core_share": None if pd.isna(row.core_share) else row.core_share,
+                "to_acquire": to_acquire[:CORE_SKILLS_SHOWN],
+                "to_acquire_more": max(len(to_acquire) - CORE_SKILLS_SHOWN, 0),
             }
         )
     return rows

@@ -6,5 +6,6 @@ The rules are data, in `lexicon.py` (savoir-faire) and `contexts.py` (work conte
 """
 
 from .classify import classify_items, classify_label, normalise
+from .describe import describe_rule
 
-__all__ = ["classify_items", "classify_label", "normalise"]
+__all__ = ["classify_items", "classify_label", "describe_rule", "normalise"]

@@ -11,6 +11,7 @@ from rest_framework.authtoken.models import Token
 from companies.models import JobPosition
 from observatory import services
 from observatory.models import GridCell, GridRun, Lens, OccupationScore
+from skills.models import OccupationItem, RomeItem
 from tests.companies.factories import JobPositionFactory
 from tests.observatory.test_grid_run import hand_worked  # noqa: F401  (fixture)
 from tests.skills.factories import OccupationFactory
@@ -119,7 +120,7 @@ def test_the_total_cell_carries_the_hand_worked_values(analyst_client, run):
     assert total["run"] == run.pk
     assert (total["companies"], total["establishments"], total["employees"]) == (4, 4, 65)
     assert total["exposure_mean"] == pytest.approx(5.6 / 9)
-    assert (total["share_high"], total["share_medium"], total["share_low"]) == pytest.approx((0, 1, 0))
+    assert (total["share_high"], total["share_medium"], total["share_low"]) == pytest.approx((1, 0, 0))
     assert total["training_need_share"] == pytest.approx(20 / 65)
     assert total["secret"] is False and total["secret_reason"] == "" and total["secret_label"] is None
 
@@ -231,12 +232,51 @@ def test_an_occupation_carries_its_scores_in_the_current_run(analyst_client, run
     assert score["run"] == run.pk
     assert (score["n_companies"], score["employees"]) == (4, 65)
     assert score["exposure"] == pytest.approx(5.6 / 9)
-    assert score["exposure_class"] == "medium" and score["exposure_class_label"] == "Changement significatif"
+    assert score["exposure_class"] == "high" and score["exposure_class_label"] == "Forte"
     assert score["secret"] is False
     blended, reference, field = (score["profile"][k] for k in ("blended", "reference", "field"))
     assert blended == pytest.approx({"rc": 5 / 9, "rm": 0.5 / 9, "nra": 1.7 / 9, "nri": 1.3 / 9, "nrm": 0.5 / 9})
     assert reference == pytest.approx({"rc": 0.6, "rm": 0.1, "nra": 0.1, "nri": 0.1, "nrm": 0.1})
     assert field == pytest.approx({"rc": 0.5, "rm": 0, "nra": 0.3, "nri": 0.2, "nrm": 0})
+
+
+def test_an_occupation_carries_the_sources_of_its_reference_profile(analyst_client, hand_worked):  # noqa: F811
+    """M1607 has an imported profile; M1608 is profiled from its two classified savoir-faire
+    (its « hors tâche » item is no evidence)."""
+    assistant = OccupationFactory(code="M1608", label="Assistant de direction")
+    entry = RomeItem.objects.create(
+        code="100001", kind=RomeItem.Kind.SKILL, label="Saisir des documents", rule="verbe:saisir", rc=1, rm=0,
+        nra=0, nri=0, nrm=0,
+    )
+    advice = RomeItem.objects.create(
+        code="100002", kind=RomeItem.Kind.SKILL, label="Conseiller un client", rule="verbe:conseiller", rc=0, rm=0,
+        nra=0, nri=1, nrm=0,
+    )
+    rules = RomeItem.objects.create(
+        code="100003", kind=RomeItem.Kind.SKILL, label="Respecter les règles", rule="hors_tache:respecter"
+    )
+    for item, core in ((entry, "principale"), (advice, ""), (rules, "")):
+        OccupationItem.objects.create(occupation=assistant, item=item, core=core)
+    run = _compute()
+    assert run.profile_source.startswith("rome_items:v1+1 importés:")
+    secretary = analyst_client.get("/api/v1/occupations/M1607/").json()["score"]
+    assert secretary["profile_source"] == run.profile_source
+    assert secretary["reference_source"] == "imported" and secretary["reference_source_label"] == "profil importé"
+    score = analyst_client.get("/api/v1/occupations/M1608/").json()["score"]
+    assert score["profile_source"] == run.profile_source
+    assert (score["reference_source"], score["reference_items"]) == ("rome_items", 2)
+    assert score["reference_source_label"] == "compétences de la fiche ROME 4.0"
+    [served] = _results(analyst_client.get("/api/v1/runs/"))
+    assert served["profile_source"] == run.profile_source
+
+
+def test_a_run_computed_before_the_sources_were_recorded_has_none_per_fiche(analyst_client, run):
+    OccupationScore.objects.filter(run=run).update(ref_source="", ref_items=None)
+    GridRun.objects.filter(pk=run.pk).update(profile_source="domain_defaults:v0")
+    score = analyst_client.get("/api/v1/occupations/M1607/").json()["score"]
+    assert score["profile_source"] == "domain_defaults:v0"
+    assert score["reference_source"] == "" and score["reference_source_label"] is None
+    assert score["reference_items"] is None
 
 
 def test_an_occupation_has_its_own_route(analyst_client, run):
@@ -269,8 +309,8 @@ def test_occupations_are_searched_and_filtered(analyst_client, run):
     assert codes({"q": "nothing like it"}) == []
     assert codes({"grand_domaine": "K"}) == ["K2111"]
     assert codes({"domaine": "M16"}) == ["M1607"]
-    assert codes({"exposure_class": "medium"}) == ["M1607"]
-    assert codes({"exposure_class": "high"}) == []
+    assert codes({"exposure_class": "high"}) == ["M1607"]
+    assert codes({"exposure_class": "medium"}) == []
 
 
 def test_occupations_are_listed_without_score_before_any_run(analyst_client, hand_worked):  # noqa: F811
@@ -340,6 +380,12 @@ def test_the_schema_is_valid_openapi_3(analyst_client, run):
         "/api/v1/runs/",
         "/api/v1/runs/{id}/",
     } <= set(schema["paths"])
+    # The sources of the reference profiles are documented as the other fields are.
+    score = schema["components"]["schemas"]["OccupationScore"]["properties"]
+    for name in ("profile_source", "reference_source", "reference_items"):
+        assert score[name]["description"], name
+    assert "rome_items" in score["reference_source"]["description"]
+    assert schema["components"]["schemas"]["Run"]["properties"]["profile_source"]["description"]
     # The secrecy rule and the shared filters are documented.
     operation = schema["paths"]["/api/v1/grid-cells/"]["get"]
     assert "secret" in operation["description"].lower()

@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from observatory import services
 from observatory.exports import GRID_COLUMNS, OCCUPATION_COLUMNS
+from observatory.models import GridRun
 from tests.observatory.test_grid_run import hand_worked  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db
@@ -30,16 +31,17 @@ def test_methodology_json_gives_the_current_parameters(client, analyst):
     data = client.get(reverse("observatory:methodology_json")).json()
     assert data["susceptibility"] == {"rc": 0.85, "rm": 0.55, "nra": 0.45, "nri": 0.20, "nrm": 0.10}
     assert data["prior_strength"] == 5.0
-    assert data["exposure_thresholds"] == {"high": 0.7, "medium": 0.5}
+    # The thresholds fitted to the fiches' own profiles (migration 0007, version 2).
+    assert data["exposure_thresholds"] == {"high": 0.48, "medium": 0.44}
     assert data["secrecy"] == {"min_companies": 3, "dominance": 0.85}
-    assert data["version"] == 1
+    assert data["version"] == 2
 
 
 def test_methodology_json_follows_a_new_version(client, analyst):
     services.methodology_create_version(lens="default", user=analyst, alpha_rc=0.8, prior_strength=10)
     client.force_login(analyst)
     data = client.get(reverse("observatory:methodology_json")).json()
-    assert data["version"] == 2
+    assert data["version"] == 3
     assert data["susceptibility"]["rc"] == 0.8 and data["susceptibility"]["rm"] == 0.55
     assert data["prior_strength"] == 10
 
@@ -110,7 +112,11 @@ def test_occupations_export(client, analyst, run):
     assert secretary["n_companies"] == "4" and secretary["employees"] == "65"
     assert float(secretary["field_rc"]) == pytest.approx(0.5)
     assert float(secretary["rc"]) == pytest.approx(5 / 9, abs=1e-6)
-    assert secretary["exposure_class"] == "medium"
+    # The sources of the reference profiles: the fiche's own (imported here) and the run's tag.
+    assert secretary["ref_source"] == "imported" and secretary["ref_items"] == "0"
+    run = GridRun.objects.get(is_current=True)
+    assert secretary["profile_source"] == run.profile_source and run.profile_source.startswith("domain_defaults:v0")
+    assert secretary["exposure_class"] == "high"
 
 
 def test_field_profile_is_hidden_below_three_companies(client, analyst, hand_worked):  # noqa: F811

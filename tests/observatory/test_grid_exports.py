@@ -110,7 +110,8 @@ def test_xlsx_values_are_numbers_and_secret_cells_are_empty(client, analyst, run
     assert row["run_id"] == run.pk
     assert (row["companies"], row["establishments"], row["employees"]) == (4, 4, 65)
     assert row["exposure_mean"] == pytest.approx(5.6 / 9)
-    assert (row["share_high"], row["share_medium"], row["share_low"]) == pytest.approx((1, 0, 0))  # E = 0.62 ≥ 0.48: high
+    # E = 0.62 ≥ 0.48: high exposure.
+    assert (row["share_high"], row["share_medium"], row["share_low"]) == pytest.approx((1, 0, 0))
     assert row["secret"] == "false" and row["secret_reason"] in ("", None)
     assert (row["sector_label"], row["territory_name"]) == ("Information et communication", "Ensemble")
     assert (

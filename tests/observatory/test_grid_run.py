@@ -31,7 +31,8 @@ def hand_worked():
       blended = (4·field + 5·ref) / 9
               = RC 5/9, RM .5/9, NRA 1.7/9, NRI 1.3/9, NRM .5/9.
     Exposure with the default α (.85 .55 .45 .20 .10):
-      E = (.85·5 + .55·.5 + .45·1.7 + .20·1.3 + .10·.5) / 9 = 5.6 / 9 = 0.6222… → high (the default lens's current thresholds: 0.48 and 0.44).
+      E = (.85·5 + .55·.5 + .45·1.7 + .20·1.3 + .10·.5) / 9 = 5.6 / 9 = 0.6222… → high
+      (the default lens's current thresholds: 0.48 and 0.44).
     RTI = ln(5.5/9) − ln(3/9) − ln(.5/9) = ln(5.5 / 3 / .5 · 9) = ln(33).
     """
     secretary = OccupationFactory(code="M1607", label="Secrétaire")
@@ -234,7 +235,8 @@ def test_a_run_records_the_source_of_its_reference_profiles(hand_worked):
     # reference is that item (RC 1) shrunk towards M16's pool, which is the same item.
     OccupationTaskProfile.objects.all().delete()
     item = RomeItem.objects.create(
-        code="1", kind="savoir_faire", label="Saisir des documents", rc=1, rm=0, nra=0, nri=0, nrm=0, rule="verbe:saisir"
+        code="1", kind="savoir_faire", label="Saisir des documents", rule="verbe:saisir",
+        **{"rc": 1, "rm": 0, "nra": 0, "nri": 0, "nrm": 0},
     )
     OccupationItem.objects.create(occupation=hand_worked, item=item, core="principale")
     after = _compute()

@@ -1,15 +1,28 @@
 """The occupation pages: search (without JavaScript), autocomplete, and the page of one fiche
-with its task profiles, formulas, départements, mobilités, external indices and appellations."""
+with its task profiles, why it is exposed (its ROME items), formulas, départements, suggested
+transitions, external indices and appellations."""
 
 import json
 import math
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.formats import date_format
 
 from observatory import selectors, services
+from observatory.charts.common import format_number
 from observatory.models import Lens
-from skills.models import Appellation, ExposureIndex, ExposureIndexScore, Mobility, OccupationTaskProfile
+from skills.models import (
+    Appellation,
+    ExposureIndex,
+    ExposureIndexScore,
+    ItemOverride,
+    Mobility,
+    OccupationItem,
+    OccupationTaskProfile,
+    RomeItem,
+)
 from tests.companies.factories import CommuneFactory, DepartementFactory, EstablishmentFactory, JobPositionFactory
 from tests.observatory.test_grid_run import hand_worked  # noqa: F401  (fixture)
 from tests.skills.factories import OccupationFactory
@@ -52,6 +65,74 @@ def occupations(hand_worked):  # noqa: F811
 
 @pytest.fixture
 def run(occupations):
+    return _compute()
+
+
+def _item(code, label, kind=RomeItem.Kind.SKILL, rule="", **shares):
+    values = {c: shares.get(c, 0.0) if shares else None for c in ("rc", "rm", "nra", "nri", "nrm")}
+    return RomeItem.objects.create(code=code, kind=kind, label=label, rule=rule, **values)
+
+
+def _link(fiche, item, core=""):
+    OccupationItem.objects.create(occupation_id=fiche, item=item, core=core)
+
+
+@pytest.fixture
+def items(occupations, analyst):
+    """The ROME items of Secrétaire (M1607), worked by hand (default weights: core 2, other 1):
+
+      item                                   core   shares (in force)     weight  in the profile
+      Saisir des documents                   yes    RC 1                  2       2/5 = 40 % (RC)
+      Vérifier la conformité d'un dossier    no     RC .8, NRA .2         1       .8/5 = 16 % (RC)
+      Accueillir une personne                yes    NRI .6, NRA .4 (*)    2       1.2/5 = 24 % (NRI)
+      Respecter les règles d'hygiène         no     hors tâche            —
+      Piloter un drone                       no     unmatched             —
+
+    (*) the lexicon said NRI 1; the analyst Camille Martin corrected it. Evidence 5: RC gets
+    2.8/5 = 56 %, NRA 1/5 = 20 %, NRI 1.2/5 = 24 %. Two work contexts, one of which
+    (« Travail répétitif ou cadence imposée ») shifts the profile.
+
+    Transitions from M1607 (E = 0,622): Assistant de direction (M1604, E = .85·.3 + .45·.4 +
+    .2·.3 = 0,495) shares the first two savoir-faire and has three core ones, one held;
+    Aide-soignant (J1501, E = 0,24) shares one savoir-faire and has seven core ones, one held;
+    Comptable (M1203) is more exposed. Ranked by shared competences: M1604, then J1501.
+    """
+    entry = _item("100001", "Saisir des documents", rule="verbe:saisir+objet:documents", rc=1)
+    check = _item(
+        "100002", "Vérifier la conformité d'un dossier", rule="verbe:verifier+objet:dossier", rc=0.8, nra=0.2
+    )
+    welcome = _item("100003", "Accueillir une personne", rule="verbe:accueillir", nri=1)
+    rules = _item("100004", "Respecter les règles d'hygiène", rule="hors_tache:respecter")
+    drone = _item("100005", "Piloter un drone")
+    repetitive = _item("200001", "Travail répétitif ou cadence imposée", kind=RomeItem.Kind.CONTEXT, rule="repetitif")
+    saturday = _item("200002", "Travail le samedi", kind=RomeItem.Kind.CONTEXT)
+    for item, core in ((entry, "principale"), (check, ""), (welcome, "principale"), (rules, ""), (drone, "")):
+        _link("M1607", item, core)
+    _link("M1607", repetitive)
+    _link("M1607", saturday)
+    analyst.first_name, analyst.last_name = "Camille", "Martin"
+    analyst.save()
+    ItemOverride.objects.create(item=welcome, nri=0.6, nra=0.4, rc=0, rm=0, nrm=0, created_by=analyst)
+
+    assistant = OccupationFactory(code="M1604", label="Assistant / Assistante de direction", parent__code="M16")
+    OccupationTaskProfile.objects.create(occupation=assistant, rc=0.3, rm=0.0, nra=0.4, nri=0.3, nrm=0.0)
+    Mobility.objects.create(source=occupations, target=assistant, rank=3)
+    meetings = _item("100006", "Organiser des réunions", rule="verbe:organiser", nra=1)
+    minutes = _item("100007", "Rédiger des comptes rendus", rule="verbe:rediger", nra=1)
+    for item, core in ((entry, "principale"), (check, ""), (meetings, "principale"), (minutes, "principale")):
+        _link("M1604", item, core)
+    _link("J1501", welcome, "principale")
+    for number, label in enumerate(
+        ["Réaliser des soins d'hygiène", "Surveiller l'état de santé", "Aider au lever", "Changer les draps",
+         "Distribuer les repas", "Transmettre les observations"],
+        start=8,
+    ):
+        _link("J1501", _item(f"1000{number:02d}", label, rule="verbe:x", nrm=1), "principale")
+    return occupations
+
+
+@pytest.fixture
+def items_run(items):
     return _compute()
 
 
@@ -105,11 +186,12 @@ def test_the_page_shows_the_hand_worked_exposure_and_formula(client, analyst, ru
     assert "<h1>Secrétaire" in html
     assert "Secrétariat et assistance" in html and "Support à l&#x27;entreprise" in html  # domaine, grand domaine
     assert response.context["score"].exposure == pytest.approx(5.6 / 9)
-    assert "0,62" in html and "Changement significatif" in html
+    # Above the default lens's thresholds (0,48 and 0,44): high exposure.
+    assert "0,62" in html and "badge-high\">Forte</span> sur une échelle" in html
     # The formula written out with the run's α and the blended shares.
     assert "0,85 × 0,556 + 0,55 × 0,056 + 0,45 × 0,189 + 0,20 × 0,144 + 0,10 × 0,056 = <strong>0,622</strong>" in html
     assert "<em>n</em> = 4 entreprises déclarantes" in html and "<em>m</em> = 5,0" in html
-    assert "E ≥ 0,70" in html and "de 0,50 à 0,70" in html
+    assert "E ≥ 0,48" in html and "de 0,44 à 0,48" in html
     assert f"= <strong>{math.log(33):.2f}".replace(".", ",") in html
     assert "ln(0,611) − ln(0,333) − ln(0,056)" in html
     # 65 employees in 4 companies over the whole area.
@@ -161,17 +243,165 @@ def test_departements_are_listed_with_secrecy(client, analyst, run):
     assert rows["59"]["name"] == "Nord"
 
 
-def test_mobilities_are_sorted_by_exposure_difference_less_exposed_highlighted(client, analyst, run):
+# --- Why this exposure ---------------------------------------------------------------------
+
+
+def _section(html, title_id):
+    start = html.index(f'id="{title_id}"')
+    return html[start : html.index("</section>", start)]
+
+
+def test_the_savoir_faire_are_listed_under_their_category_with_weights_and_rules(client, analyst, items_run):
     client.force_login(analyst)
     response = client.get(detail_url("M1607"))
-    mobilities = response.context["mobilities"]
-    assert [row["code"] for row in mobilities] == ["J1501", "M1203"]
-    carer, accountant = mobilities
-    assert carer["less_exposed"] and carer["difference"] < 0 and carer["difference_text"].startswith("−")
-    assert not accountant["less_exposed"] and accountant["difference_text"].startswith("+")
-    assert carer["rank"] == 2 and accountant["rank"] == 1  # the ROME's order is kept beside
-    html = response.content.decode()
-    assert html.count('class="is-less-exposed"') == 1
+    breakdown = response.context["breakdown"]
+    groups = {group["code"]: group for group in breakdown["groups"]}
+    assert [item["label"] for item in groups["RC"]["items"]] == [
+        "Saisir des documents",
+        "Vérifier la conformité d'un dossier",
+    ]
+    assert [item["label"] for item in groups["NRI"]["items"]] == ["Accueillir une personne"]
+    assert groups["NRA"]["items"] == [] and groups["RM"]["items"] == []
+    assert groups["RC"]["share"] == pytest.approx(0.56) and groups["NRA"]["share"] == pytest.approx(0.20)
+    assert groups["NRI"]["share"] == pytest.approx(0.24)
+    entry, check = groups["RC"]["items"]
+    assert entry["weight"] == pytest.approx(0.40) and entry["core"] == "principale"
+    assert check["weight"] == pytest.approx(0.16) and check["mixed"]
+    assert check["shares"] == "RC 80\u00a0%, NRA 20\u00a0%"
+    assert breakdown["evidence"] == 3
+    html = _section(response.content.decode(), "why-title")
+    # Headings in category order, each followed by its own items.
+    rc, nri = html.index('id="why-rc"'), html.index('id="why-nri"')
+    assert rc < html.index("Saisir des documents") < html.index("Vérifier la conformité") < nri
+    assert nri < html.index("Accueillir une personne")
+    assert "Routinier cognitif <span class=\"code\">RC</span> — 56,0\u00a0% des savoir-faire classés" in html
+    assert "40,0\u00a0%" in html and "16,0\u00a0%" in html and "24,0\u00a0%" in html
+    assert "cœur de métier" in html
+    assert "verbe « saisir » + objet « documents »" in html
+    assert "verbe « vérifier » + objet « dossier »" in html
+    # Items without shares weigh nothing, and say why.
+    assert "2 savoir-faire sans effet sur le profil" in html
+    assert "Respecter les règles d&#x27;hygiène</a> — <span class=\"rule\">hors tâche (« respecter »)" in html
+    assert "Piloter un drone</a> — <span class=\"rule\">non classé" in html
+    assert f'href="{reverse("observatory:item", args=["100001"])}"' in html
+
+
+def test_a_corrected_item_names_who_corrected_it_and_when(client, analyst, items_run):
+    client.force_login(analyst)
+    response = client.get(detail_url("M1607"))
+    (welcome,) = next(g for g in response.context["breakdown"]["groups"] if g["code"] == "NRI")["items"]
+    override = ItemOverride.objects.get(item_id="100003")
+    with translation.override("fr"):
+        day = date_format(timezone.localtime(override.created_at), "j F Y")
+    assert welcome["overridden"] and welcome["rule_display"] == f"correction de Camille Martin le {day}"
+    assert f"correction de Camille Martin le {day}" in response.content.decode()
+    # Made before the run: nothing to warn about.
+    assert not response.context["breakdown"]["overridden_since_run"]
+    ItemOverride.objects.create(item_id="100003", nri=1, rc=0, rm=0, nra=0, nrm=0, created_by=analyst)
+    html = client.get(detail_url("M1607")).content.decode()
+    assert "reclassé après ce calcul" in html
+
+
+def test_the_contributions_split_the_exposure_and_sum_to_one_hundred_percent(client, analyst, items_run):
+    """E = (.85·5 + .55·.5 + .45·1.7 + .20·1.3 + .10·.5) / 9: RC gives 4.25 / 5.6 = 75.9 %."""
+    client.force_login(analyst)
+    response = client.get(detail_url("M1607"))
+    breakdown = response.context["breakdown"]
+    rows = {row["code"]: row for row in breakdown["contributions"]}
+    assert rows["RC"]["contribution"] == pytest.approx(4.25 / 5.6)
+    assert rows["NRA"]["contribution"] == pytest.approx(0.765 / 5.6)
+    assert sum(row["contribution"] for row in rows.values()) == pytest.approx(1)
+    assert rows["RC"]["items_share"] == pytest.approx(0.56) and rows["RC"]["reference"] == pytest.approx(0.6)
+    html = _section(response.content.decode(), "why-title")
+    assert "<strong>75,9\u00a0%</strong>" in html and "<strong>100,0\u00a0%</strong>" in html
+    figure = json.loads(breakdown["contributions_figure"])
+    assert figure["data"][0]["x"] == pytest.approx([100 * v / 5.6 for v in (4.25, 0.275, 0.765, 0.26, 0.05)])
+    assert 'data-figure="contributions-figure"' in html
+
+
+def test_the_profile_source_and_the_work_contexts_are_shown(client, analyst, items):
+    OccupationTaskProfile.objects.filter(occupation_id="M1607").delete()
+    _compute()
+    client.force_login(analyst)
+    response = client.get(detail_url("M1607"))
+    breakdown = response.context["breakdown"]
+    assert breakdown["source"] == "rome_items"
+    html = _section(response.content.decode(), "why-title")
+    assert "Profil de référence : <strong>compétences de la fiche ROME 4.0</strong>" in html
+    assert "établi à partir de 3 savoir-faire classés" in html
+    assert "Travail répétitif ou cadence imposée → routinier manuel 70\u00a0%, routinier cognitif 30\u00a0%" in html
+    assert "Travail le samedi" not in html  # no rule: it does not move the profile
+    assert "chacun ajoute 0,04 aux catégories indiquées" in html
+
+
+def test_an_imported_profile_says_it_replaces_the_items(client, analyst, items_run):
+    client.force_login(analyst)
+    response = client.get(detail_url("M1607"))
+    assert response.context["breakdown"]["source"] == "imported"
+    assert "Profil de référence : <strong>profil importé</strong>" in response.content.decode()
+
+
+def test_contributions_are_hidden_with_the_blended_profile(client, analyst, items_run):
+    client.force_login(analyst)
+    _link("M1203", RomeItem.objects.get(code="100001"), "principale")
+    response = client.get(detail_url("M1203"))  # two reporting companies: blended profile secret
+    breakdown = response.context["breakdown"]
+    assert not breakdown["contributions_shown"] and breakdown["contributions_figure"] is None
+    assert all(row["contribution"] is None and row["blended"] is None for row in breakdown["contributions"])
+    html = _section(response.content.decode(), "why-title")
+    assert "couvert par le secret statistique" in html and "Part de l&#x27;exposition" not in html
+
+
+# --- Transitions worth taking -----------------------------------------------------------------
+
+
+def test_transitions_are_ranked_by_shared_competences(client, analyst, items_run):
+    client.force_login(analyst)
+    response = client.get(detail_url("M1607"))
+    transitions = response.context["transitions"]
+    # Comptable (M1203) is more exposed: not suggested.
+    assert [row["code"] for row in transitions] == ["M1604", "J1501"]
+    assistant, carer = transitions
+    assert assistant["shared"] == 2 and assistant["core_share"] == pytest.approx(1 / 3)
+    assert assistant["drop"] == pytest.approx(5.6 / 9 - 0.495)
+    assert assistant["to_acquire"] == ["Organiser des réunions", "Rédiger des comptes rendus"]
+    assert carer["shared"] == 1 and carer["core_share"] == pytest.approx(1 / 7) and carer["target_core"] == 7
+    # Aide-soignant is reported by two companies: its blended exposure, from the run.
+    carer_exposure = selectors.occupation_score(items_run, "J1501").exposure
+    assert carer["drop"] == pytest.approx(5.6 / 9 - carer_exposure)
+    # Six core competences to acquire: five shown, « et 1 autre ».
+    assert len(carer["to_acquire"]) == 5 and carer["to_acquire_more"] == 1
+    html = _section(response.content.decode(), "mobility-title")
+    assert html.index("Assistant / Assistante de direction") < html.index("Aide-soignant")
+    assert "Comptable" not in html
+    assert "−0,13" in html and "−" + format_number(5.6 / 9 - carer_exposure, 2) in html
+    assert "33\u00a0%" in html and "14\u00a0%" in html
+    assert "<li>et 1 autre</li>" in html
+
+
+def test_the_transition_margin_comes_from_the_run_methodology(client, analyst, items):
+    from observatory.models import Methodology
+
+    Methodology.objects.filter(lens=Lens.DEFAULT).update(transition_margin=0.2)
+    run = _compute()
+    client.force_login(analyst)
+    response = client.get(detail_url("M1607"))
+    # Assistant de direction drops by 0,127 only, and stays in the same class as Secrétaire.
+    scores = {code: selectors.occupation_score(run, code) for code in ("M1607", "M1604")}
+    assert scores["M1604"].exposure_class == scores["M1607"].exposure_class
+    assert [row["code"] for row in response.context["transitions"]] == ["J1501"]
+
+
+def test_the_page_says_when_no_mobility_qualifies(client, analyst, run):
+    Mobility.objects.filter(target_id="J1501").delete()  # only the more exposed Comptable is left
+    client.force_login(analyst)
+    response = client.get(detail_url("M1607"))
+    assert response.context["transitions"] == []
+    html = _section(response.content.decode(), "mobility-title")
+    assert "Aucune des 1 mobilité que le ROME indique depuis cette fiche ne mène à un métier moins exposé" in html
+    Mobility.objects.all().delete()
+    html = _section(client.get(detail_url("M1607")).content.decode(), "mobility-title")
+    assert "Le ROME ne liste pas de mobilité depuis cette fiche." in html
 
 
 def test_external_indices_are_shown_side_by_side(client, analyst, run):
@@ -202,7 +432,7 @@ def test_the_lens_switch_changes_the_exposure(client, analyst, occupations):
     response = client.get(detail_url("M1607"), {"lens": "genai"})
     # Generative-AI α: (.90·5 + .10·.5 + .60·1.7 + .25·1.3 + .05·.5) / 9 = 5.92 / 9.
     assert response.context["score"].exposure == pytest.approx(5.92 / 9)
-    assert "« IA générative », version 1" in response.content.decode()
+    assert "« IA générative », version 2" in response.content.decode()
 
 
 def test_a_page_without_any_run_still_shows_the_reference_data(client, analyst, occupations):
@@ -221,7 +451,7 @@ def test_search_ignores_accents_and_case(client, analyst, run):
     response = client.get(SEARCH_URL, {"q": "SECRETAIRE"})
     results = response.context["results"]
     assert [row["code"] for row in results] == ["M1607"]
-    assert results[0]["exposure"] == pytest.approx(5.6 / 9) and results[0]["exposure_class"] == "medium"
+    assert results[0]["exposure"] == pytest.approx(5.6 / 9) and results[0]["exposure_class"] == "high"
     html = response.content.decode()
     assert "1 résultat pour « SECRETAIRE »" in html
     assert f'href="{detail_url("M1607")}"' in html and "0,62" in html
@@ -311,8 +541,9 @@ def test_the_pages_run_a_bounded_number_of_queries(client, analyst, run, django_
     index = ExposureIndex.objects.create(name="OIT 2025", code_system="isco08")
     ExposureIndexScore.objects.create(index=index, occupation_id="M1607", score=0.8)
     client.force_login(analyst)
-    # Session, user and groups, then the page's own reads (ten in all for a fiche).
-    with django_assert_max_num_queries(10):
+    # Session, user and groups, then the page's own reads (ten in all for a fiche), and the
+    # ROME items: the fiche's and its targets' links, the overrides in force.
+    with django_assert_max_num_queries(12):
         assert client.get(detail_url("M1607")).status_code == 200
     with django_assert_max_num_queries(6):
         assert client.get(SEARCH_URL, {"q": "secr"}).status_code == 200
@@ -320,3 +551,13 @@ def test_the_pages_run_a_bounded_number_of_queries(client, analyst, run, django_
         assert client.get(SEARCH_URL).status_code == 200
     with django_assert_max_num_queries(5):
         assert client.get(AUTOCOMPLETE_URL, {"q": "aide"}).status_code == 200
+
+
+def test_the_page_with_items_and_a_correction_runs_a_bounded_number_of_queries(
+    client, analyst, items_run, django_assert_max_num_queries
+):
+    client.force_login(analyst)
+    # Twelve as above, and the authors of the corrections of the fiche's items.
+    with django_assert_max_num_queries(13):
+        response = client.get(detail_url("M1607"))
+    assert response.status_code == 200 and response.context["transitions"]

@@ -2,7 +2,7 @@
 figures it shows beside the current default-lens grid.
 
 The grid is the hand-worked case of test_grid_run.py: three companies of division 62 in Lille
-(Nord) and one in Arras report Secrétaire (M1607): exposure 0.625 = 0,622 (medium), blended
+(Nord) and one in Arras report Secrétaire (M1607): exposure 0.625 = 0,622 (high), blended
 RC 5/9. Two companies in Amiens report Comptable (M1203, reference RC .8): its blended profile
 is not shown (fewer than 3 companies). Aide-soignant (J1501), reported by nobody, keeps its
 reference profile: E = .85·.05 + .55·.10 + .45·.05 + .20·.40 + .10·.40 = 0,24 (low).
@@ -176,9 +176,9 @@ def test_the_owner_sees_the_hand_computed_figures(client, case, django_assert_ma
     page = response.content.decode()
     context = response.context
     secretary, accountant = context["jobs"]
-    # Secrétaire: E = 0.625, medium; 4 companies report it, so the blended profile shows.
+    # Secrétaire: E = 0.625, high (≥ 0.48); 4 companies report it, so the blended profile shows.
     assert secretary.score.exposure == pytest.approx(0.625)
-    assert secretary.score.exposure_class == "medium"
+    assert secretary.score.exposure_class == "high"
     assert f"exposition {format_number(secretary.score.exposure, 2)}" in page
     assert secretary.show_blended
     rc = secretary.profile_rows[0]
@@ -211,7 +211,8 @@ def test_the_owner_sees_the_hand_computed_figures(client, case, django_assert_ma
     assert mobility["target"].code == "J1501"
     assert mobility["exposure"] == pytest.approx(0.24)
     assert mobility["difference"] == pytest.approx(0.24 - 0.625)
-    assert f"({format_number(mobility['difference'], 2)} par rapport à ce métier)" in page
+    drop = format_number(mobility["difference"], 2).replace("-", "−")
+    assert f"({drop} par rapport à ce métier) ; aucune compétence en commun" in page
     assert "Aucun bloc de compétences n'est encore relié à ce métier" in page  # Comptable
     assert 'onclick="window.print()"' in page and "Imprimer" in page
     pdf_url = reverse("diagnostic_report_pdf", args=[case["diagnostic"].pk])
@@ -219,6 +220,42 @@ def test_the_owner_sees_the_hand_computed_figures(client, case, django_assert_ma
     assert f'href="{pdf_url}" download>Télécharger en PDF</a>' in page
     assert 'data-figure="report-figure-' in page and "plotly.min.js" in page
     assert "brouillon" not in page.lower()
+
+
+def test_transitions_are_ranked_by_the_competences_they_share(client, case):
+    """Secrétaire lists three savoir-faire. Assistant de direction (M1604, imported profile,
+    E = .85·.3 + .45·.4 + .2·.3 = 0,495) shares two of them, and has three core ones of which
+    it holds one; Aide-soignant (J1501, 0,24) shares none. Both drop by more than 0,05:
+    Assistant de direction comes first although Aide-soignant drops further."""
+    from skills.models import OccupationItem, RomeItem
+
+    def item(code, label, fiches):
+        rome_item = RomeItem.objects.create(code=code, kind=RomeItem.Kind.SKILL, label=label)
+        for fiche, core in fiches:
+            OccupationItem.objects.create(occupation_id=fiche, item=rome_item, core=core)
+
+    assistant = OccupationFactory(code="M1604", label="Assistant de direction", parent__code="M16")
+    OccupationTaskProfile.objects.create(occupation=assistant, rc=0.3, rm=0.0, nra=0.4, nri=0.3, nrm=0.0)
+    Mobility.objects.create(source=case["secretary"], target=assistant, rank=3)
+    item("1", "Saisir des documents", [("M1607", "principale"), ("M1604", "principale")])
+    item("2", "Classer des dossiers", [("M1607", ""), ("M1604", "")])
+    item("3", "Accueillir du public", [("M1607", "")])
+    item("4", "Organiser des réunions", [("M1604", "principale")])
+    item("5", "Rédiger des comptes rendus", [("M1604", "principale")])
+    services.grid_run_compute(services.grid_run_create(lens=Lens.DEFAULT).pk)
+    client.force_login(case["owner"])
+    response = client.get(report_url(case["diagnostic"].pk))
+    secretary = response.context["exposed"][0]
+    assert [m["target"].code for m in secretary.mobilities] == ["M1604", "J1501"]
+    assistant_move, carer_move = secretary.mobilities
+    assert (assistant_move["shared"], assistant_move["target_core"]) == (2, 3)
+    assert assistant_move["core_share"] == pytest.approx(1 / 3)
+    assert assistant_move["to_acquire"] == ["Organiser des réunions", "Rédiger des comptes rendus"]
+    assert carer_move["shared"] == 0 and carer_move["core_share"] is None
+    page = response.content.decode()
+    assert "2 compétences en commun ; 33\u00a0% des compétences clés de ce métier déjà acquises" in page
+    assert "Compétences clés à acquérir : Organiser des réunions ; Rédiger des comptes rendus" in page
+    assert page.index("Assistant de direction") < page.index("Aide-soignant")
 
 
 def test_the_sector_average_needs_three_other_companies(client, case):

@@ -37,7 +37,8 @@ def mapped_fiches(db, migration_data):
     for (code, isco), shares in PROFILES.items():
         fiche = OccupationFactory(code=code)
         Occupation.objects.filter(pk=fiche.pk).update(rome_v3_parent=fiche)
-        OccupationTaskProfile.objects.create(occupation=fiche, **dict(zip(["rc", "rm", "nra", "nri", "nrm"], shares)))
+        profile = dict(zip(["rc", "rm", "nra", "nri", "nrm"], shares, strict=True))
+        OccupationTaskProfile.objects.create(occupation=fiche, **profile)
         OccupationCrosswalk.objects.create(source_system="rome_v3", source_code=code, target_system="isco08",
                                            target_code=isco)
         for soc in SOC[isco]:

@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from skills.classification import classify_items, classify_label, normalise
+from skills.classification import classify_items, classify_label, describe_rule, normalise
 from skills.classification.classify import classify_context
 from skills.classification.lexicon import LIGHT_VERBS, VERBS
 
@@ -107,3 +107,18 @@ def test_every_rule_of_the_lexicon_sums_to_one():
         assert sum(weights.values()) == pytest.approx(1.0), name
     for name, (_pattern, weights, _why) in {**OBJECT_CUES, **CONTEXT_RULES}.items():
         assert sum(weights.values()) == pytest.approx(1.0), name
+
+
+def test_rules_read_in_plain_french():
+    assert describe_rule("verbe:saisir+objet:dossier", "Saisir des dossiers") == "verbe « saisir » + objet « dossier »"
+    # The verb as ROME writes it, accents included; objects from the lexicon's folded keys.
+    assert describe_rule("verbe:verifier+objet:conformite", "Vérifier la conformité") == (
+        "verbe « vérifier » + objet « conformité »"
+    )
+    assert describe_rule("verbe:mettre_a_jour", "Mettre à jour un fichier") == "verbe « mettre à jour »"
+    assert describe_rule("verbe:informer", "S'informer des nouveautés") == "verbe « informer »"
+    assert describe_rule("objet:produit_physique", "Réaliser des pièces") == "objet « produit physique »"
+    assert describe_rule("hors_tache:respecter", "Respecter les règles") == "hors tâche (« respecter »)"
+    assert describe_rule("", "Piloter un drone") == "non classé"
+    # A verb the label does not open with (a label edited since): the rule's own key.
+    assert describe_rule("verbe:saisir", "Enregistrer") == "verbe « saisir »"
