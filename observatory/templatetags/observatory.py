@@ -2,6 +2,8 @@
 
 from django import template
 
+from skills.classification import describe_rule
+
 from ..charts.common import CLASS_LABELS, format_number, format_percent
 
 register = template.Library()
@@ -35,3 +37,9 @@ def plain_number(value, decimals=4):
 @register.filter
 def exposure_class_label(code):
     return CLASS_LABELS.get(code, "—")
+
+
+@register.filter
+def rule_text(rule, label=""):
+    """A lexicon rule in plain French (« verbe « saisir » + objet « dossier » »)."""
+    return describe_rule(rule or "", label or "")

@@ -165,6 +165,8 @@ def test_the_list_shows_savoir_faire_most_linked_first_with_their_fiches(items, 
     assert [item.code for item in listed][:2] == [ENTRY, "100002"]
     assert [item.links for item in listed][:2] == [3, 2]
     assert "200001" not in {item.code for item in listed}  # contexts are not savoir-faire
+    # Each rule in plain French.
+    assert "hors tâche (« respecter »)" in response.content.decode()
     statuses = {item.code: item.status for item in listed}
     assert statuses == {
         ENTRY: "classe",
@@ -238,7 +240,7 @@ def test_the_item_page_shows_the_lexicon_and_the_history(items, corrected, analy
 
 def test_the_item_page_shows_the_lexicon_shares_and_rule(items, analyst):
     text = page_text(logged_in(analyst).get(ENTRY_URL))
-    assert "verbe:saisir" in text and "100,0\u00a0%" in text
+    assert "verbe « saisir »" in text and "verbe:saisir" in text and "100,0\u00a0%" in text
     assert "Personne n'a encore corrigé cet élément" in text
     assert "Rendre au lexique" not in text
 
