@@ -36,6 +36,10 @@ OBJECT_WORDS = {
     "reunion": "réunion",
     "pedagogie": "pédagogie",
     "rh": "ressources humaines",
+    "secretariat": "secrétariat",
+    "preparation_commandes": "préparation de commandes",
+    "imprevus": "imprévus",
+    "entretien_personne": "entretien avec une personne",
 }
 
 _REFLEXIVE = re.compile(r"^(?:se\s+|s['’]\s*)", re.IGNORECASE)

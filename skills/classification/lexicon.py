@@ -55,7 +55,16 @@ LIGHT_VERBS = (
 # QHSSE », « Faire preuve de rigueur », « S'adapter aux changements »): such an item is matched
 # (rule `hors_tache:<verbe>`) but carries no shares and weighs nothing in a profile. ROME lists
 # them on hundreds of fiches of every kind, so as tasks they would only blur every profile.
-NON_TASK_VERBS = ["respecter", "adapter", "faire_preuve", "etre", "avoir", "savoir", "connaitre"]
+NON_TASK_VERBS = [
+    "respecter", "adapter", "faire_preuve", "etre", "avoir", "savoir", "connaitre",
+    # « Appliquer » followed by rules, norms or principles says « comply with », as « respecter »
+    # does (« Appliquer les règles de sécurité », « Appliquer les principes d'écoconduite »);
+    # « Appliquer un traitement » or « un cadre juridique » stays a task (verb `appliquer`).
+    "appliquer_les_regles", "appliquer_les_normes", "appliquer_les_principes", "appliquer_les_protocoles",
+    "appliquer_les_eco_gestes", "appliquer_les_ecogestes", "appliquer_une_consigne", "appliquer_les_consignes",
+    "appliquer_la_legislation", "appliquer_la_reglementation", "appliquer_les_reglementations",
+    "appliquer_les_recommandations", "appliquer_les_procedures_de_securite",
+]
 
 # Multi-word verbs, tried before the first word (accents folded, lower case).
 VERB_PHRASES: dict[str, tuple[dict[str, float], str]] = {
@@ -65,7 +74,19 @@ VERB_PHRASES: dict[str, tuple[dict[str, float], str]] = {
     "prendre en charge": (_(nri=0.5, nrm=0.3, nra=0.2), "taking charge of a person or a request"),
     "prendre des decisions": (NRA, "deciding is analytical"),
     "tenir a jour": (_(rc=0.9, nra=0.1), "keeping records up to date"),
+    "maintenir a jour": (_(rc=0.9, nra=0.1), "keeping records up to date, as « tenir à jour »"),
     "tenir une caisse": (RC, "cash handling by procedure"),
+    # Passing on know-how is teaching (NRI), not relaying a message as « transmettre » alone.
+    "transmettre une technique": (_(nri=0.8, nra=0.2), "passing on know-how is teaching"),
+    "transmettre des techniques": (_(nri=0.8, nra=0.2), "passing on know-how is teaching"),
+    "transmettre des connaissances": (_(nri=0.8, nra=0.2), "passing on know-how is teaching"),
+    "transmettre des bases": (_(nri=0.8, nra=0.2), "passing on know-how is teaching"),
+    "transmettre une methodologie": (_(nri=0.8, nra=0.2), "passing on know-how is teaching"),
+    "transmettre des bonnes pratiques": (_(nri=0.8, nra=0.2), "passing on know-how is teaching"),
+    "transmettre son savoir": (_(nri=0.8, nra=0.2), "passing on know-how is teaching"),
+    # Keeping one's own knowledge current is learning (analytical), not updating a record.
+    "actualiser ses connaissances": (NRA, "learning: keeping one's knowledge current"),
+    "actualiser regulierement ses connaissances": (NRA, "learning: keeping one's knowledge current"),
 }
 
 VERBS: dict[str, tuple[dict[str, float], str]] = {
@@ -90,6 +111,7 @@ VERBS: dict[str, tuple[dict[str, float], str]] = {
     "recenser": (RC, "listing, counting"),
     "inventorier": (RC, "stock-taking"),
     "referencer": (RC, "cataloguing"),
+    "indexer": (RC, "cataloguing by a set index"),
     "editer": (_(rc=0.7, nra=0.3), "issuing documents"),
     "relever": (_(rc=0.7, nrm=0.3), "taking readings or records"),
     "reporter": (RC, "transferring figures"),
@@ -118,6 +140,12 @@ VERBS: dict[str, tuple[dict[str, float], str]] = {
     "transmettre": (_(rc=0.5, nri=0.5), "passing information on"),
     "relayer": (_(rc=0.5, nri=0.5), "relaying information"),
     "signaler": (_(rc=0.6, nri=0.4), "reporting incidents"),
+    "rapporter": (_(rc=0.6, nri=0.4), "reporting incidents, as « signaler »"),
+    "notifier": (_(rc=0.6, nri=0.4), "notifying a finding by a set form"),
+    "consigner": (RC, "writing down in a register or a log"),
+    "signer": (_(rc=0.8, nri=0.2), "signing delivery or receipt documents"),
+    "verbaliser": (_(rc=0.6, nri=0.4), "writing up an offence by a set procedure, facing the offender"),
+    "diffuser": (_(rc=0.5, nri=0.5), "distributing information or documents, as « relayer »"),
     "alerter": (_(rc=0.5, nri=0.5), "raising an alert by procedure"),
     "tracer": (_(rc=0.6, nrm=0.4), "recording traceability, or marking out"),
     "clore": (RC, "closing accounts or files"),
@@ -302,6 +330,7 @@ VERBS: dict[str, tuple[dict[str, float], str]] = {
     "defendre": (_(nri=0.7, nra=0.3), "defending"),
     "mediatiser": (NRI, "publicising"),
     "concerter": (NRI, "consulting people"),
+    "auditionner": (_(nri=0.7, nra=0.3), "hearing witnesses or parties"),
     "impliquer": (NRI, "involving people"),
     "conclure": (_(nri=0.7, nra=0.3), "closing a deal"),
     "contractualiser": (_(rc=0.5, nri=0.5), "contracting"),
@@ -381,49 +410,103 @@ for _light in LIGHT_VERBS:
 # Object cues: a regular expression on the normalised label (after the verb) → shares.
 OBJECT_CUES: dict[str, tuple[str, dict[str, float], str]] = {
     # Routine cognitive matter: accounts, files, records, transactions.
-    "comptabilite": (r"\b(comptab\w*|ecritures?|bilans?|liasses?|rapprochements?)\b", RC, "bookkeeping"),
-    "facturation": (r"\b(factur\w*|encaissements?|caisses?|paiements?|reglements?|devis)\b", RC, "billing, till"),
-    "paie": (r"\b(paie|salaires?|bulletins?|cotisations?)\b", RC, "payroll"),
+    # « écriture », « bilan » only in their bookkeeping sense: a « bilan de compétences » or
+    # « de santé » is an assessment, « l'écriture d'un scénario » writing.
+    "comptabilite": (r"\b(comptab\w*|ecritures? comptables?|bilans? (comptables?|financiers?|annuels?)|liasses?|"
+                     r"rapprochements?|clotures? (mensuelles?|annuelles?|comptables?|des comptes)|"
+                     r"operations de cloture)\b", RC, "bookkeeping"),
+    # Not a « caisse de retraite » (a fund), nor a « règlement intérieur » (rules); public
+    # « recettes » are receipts, expense claims are transactions too.
+    "facturation": (r"\b(factur\w*|encaissements?|caisses?(?! (de retraite|primaires?|d assurance|de mise bas))|"
+                    r"paiements?|reglements?(?! interieurs?)|devis|notes? de frais|remboursements?|"
+                    r"recettes? (fiscales|publiques|d une entreprise)|depenses et (les )?recettes)\b", RC,
+                    "billing, till"),
+    "paie": (r"\b(paie|salaires?|bulletins? de (paie|salaire)|cotisations?)\b", RC, "payroll"),
+    # Keying in, filing and registering: clerical by definition (a « saisie » of the data
+    # cue below was worth only 0.6 RC).
+    "saisie": (r"\b(saisies?|classements? (des |de |d )|archivage|(?<!par )pointages?|immatriculations?)", RC,
+               "data entry, filing"),
+    # Office routine: copying, mailing, supporting documents checked against a list.
+    "secretariat": (r"\b(reprographie|photocopi\w*|affranchissement|publipostage|mise sous pli|editique|"
+                    r"(mise|mettre) en forme (d un |d une |des |du |un |une |le |la |les )?(documents?|courriers?|"
+                    r"textes?|rapports?)|pieces? justificatives?|justificatifs?)\b", RC,
+                    "office routine, supporting documents"),
+    # Nouns of the verbs above, after a light verb (« Effectuer une transmission d'information »,
+    # « Réaliser des calculs », « Réaliser une télésurveillance »): the verb's own vector.
+    "transmission": (r"\btransmissions? (d |des )?informations?\b", _(rc=0.5, nri=0.5), "passing information on"),
+    "calculs": (r"\bcalculs?\b", _(rc=0.7, nra=0.3), "calculating, mostly by formula"),
+    "surveillance": (r"\b((tele|video)?surveillance|rondes?)\b", _(rc=0.4, rm=0.3, nra=0.3),
+                     "monitoring, by routine rounds or screens"),
     "administratif": (r"\badministrati\w*\b", _(rc=0.8, nra=0.2), "administration by procedure"),
     "dossier": (r"\b(dossiers?|formalites|declarations?|courriers?|formulaires?)\b", _(rc=0.8, nra=0.2), "files"),
-    "donnees": (r"\b(donnees|bases? de donnees|fichiers?|saisies?)\b", _(rc=0.6, nra=0.4), "data records"),
-    "documents": (r"\b(documents?|documentation|archives?|registres?)\b", _(rc=0.7, nra=0.3), "documents"),
+    "donnees": (r"\b(donnees|bases? de donnees|fichiers?)\b", _(rc=0.6, nra=0.4), "data records"),
+    "documents": (r"\b(documents?|documentation|documentaires?|archives?|registres?)\b", _(rc=0.7, nra=0.3),
+                  "documents"),
     "planning": (r"\b(plannings?|agendas?|rendez vous|emplois du temps|reservations?)\b", RC, "scheduling"),
     "stocks": (r"\b(stocks?|inventaires?|approvisionnements?)\b", _(rc=0.6, rm=0.4), "stock keeping"),
-    "commandes": (r"\bcommandes?\b", _(rc=0.6, rm=0.2, nri=0.2), "orders"),
+    # Not the controls of a machine (« à commande numérique »), nor order picking (below).
+    "commandes": (r"(?<!preparer les )(?<!preparer des )(?<!preparation des )(?<!preparation de )"
+                  r"\bcommandes?\b(?! numeriques?)", _(rc=0.6, rm=0.2, nri=0.2), "orders"),
+    "reporting": (r"\breporting\b", _(rc=0.6, nra=0.4), "set reports compiled for the hierarchy"),
     "tracabilite": (r"\b(tracabilite|enregistrements?|releves?)\b", RC, "traceability records"),
-    "conformite": (r"\b(conformite|normes?|procedures?|consignes?|protocoles?|reglementation)\b",
+    "conformite": (r"\b(conformite|normes?|procedures?|consignes?|protocoles?|reglementation|modes? operatoires?)\b",
                    _(rc=0.7, nra=0.3), "checking against set rules"),
     "indicateurs": (r"\b(indicateurs?|tableaux? de bord|statistiques?)\b", _(rc=0.5, nra=0.5), "figures"),
     "couts": (r"\b(couts?|budgets?|depenses?|tarifs?|prix)\b", _(rc=0.5, nra=0.5), "costs"),
     "contrats": (r"\b(contrats?|conventions?)\b", _(rc=0.5, nra=0.3, nri=0.2), "contracts"),
-    "numerique": (r"\b(outils numeriques|logiciels?|informatique|progiciels?|tableurs?)\b",
+    # Design and modelling software is a tool of design (cue `conception`), not of office routine.
+    "numerique": (r"\b(outils numeriques|logiciels?(?! de (conception|modelisation|simulation|cao|dao))|informatique|"
+                  r"progiciels?|tableurs?)\b",
                   _(rc=0.6, nra=0.4), "office software"),
-    "telephone": (r"\b(telephon\w*|appels?|standard)\b", _(rc=0.5, nri=0.5), "switchboard"),
+    # Taking and routing calls by script is clerical (a switchboard); not a « standard » of
+    # quality, nor an « appel d'offres » (a tender).
+    "telephone": (r"\b(telephon\w*|appels?(?! (d offres?|a projets?|a candidatures?|a cotisations?|de fonds))|"
+                  r"standard telephonique|standardiste)\b", _(rc=0.7, nri=0.3), "switchboard"),
     "etiquetage": (r"\betiquet\w*\b", _(rm=0.7, rc=0.3), "labelling"),
     # Routine manual matter: machines, lines, packing, goods.
-    "machine": (r"\b(machines?|automates?|presses?|robots?)\b", _(rm=0.7, nrm=0.3), "machines"),
-    "ligne_production": (r"\b(lignes? de production|chaines?|fabrication|en serie|cadences?)\b", RM,
-                         "production lines"),
+    # A press the machine, not the press the media (« conférence de presse », « presse écrite »).
+    "machine": (r"\b(machines?|automates?|(?<!de )(?<!et )(?<!supports )(?<!relations )"
+                r"presses?(?! (ecrite|radio|television|tv|magazine|quotidienne|regionale|nationale))|robots?)\b",
+                _(rm=0.7, nrm=0.3), "machines"),
+    # A production or assembly line, not a « chaîne » of value, transport or cold.
+    "ligne_production": (r"\b(lignes? de production|chaines? (de production|de fabrication|de montage|"
+                         r"d assemblage|de conditionnement|d embouteillage)|travail a la chaine|fabrication|"
+                         r"en serie|cadences?)\b", RM, "production lines"),
+    # Order picking and shelf filling: repeated handling of goods (RM by definition).
+    "preparation_commandes": (r"\b(prepar\w* (les |des |de )?commandes?|picking|mise en rayon|"
+                              r"reassort\w*|rayonnages?|palettisation|depalettisation)\b", _(rm=0.8, rc=0.2),
+                              "order picking, shelf filling"),
     "production": (r"\bproduction\b", _(rm=0.5, nra=0.5), "production"),
-    "conditionnement": (r"\b(conditionnements?|emballages?|colis|palettes?|manutention)\b", RM, "packing"),
+    "conditionnement": (r"\b(conditionnements?|emballages?|colis|palettes?|manutention|ensachage|embouteillage|"
+                        r"mise en (boite|barquette|bouteille|sachet|carton)|barquettes?)\b", RM, "packing"),
     "matieres": (r"\b(matieres? premieres?|pieces?|composants?|bobines?)\b", _(rm=0.6, nrm=0.4), "parts"),
-    "usinage": (r"\b(usinage|tournage|fraisage|decoupe|soudures?|soudage|moulage|injection)\b",
+    # « injection » of plastics only: a diesel injection system is repaired, an injection given.
+    # Assembling as a noun after a light verb (« Réaliser les travaux de montage, d'assemblage »).
+    "assemblage": (r"\b(assemblages?|(travaux|operations?) de montage)\b", _(rm=0.7, nrm=0.3), "assembling parts"),
+    "finition": (r"\b(poncage|polissage|lissage|ebavurage)\b", _(rm=0.5, nrm=0.5), "sanding, polishing"),
+    "usinage": (r"\b(usinage|tournage|fraisage|decoupe|soudures?|soudage|moulage|injection plastique|"
+                r"presses? a injecter)\b",
                 _(rm=0.6, nrm=0.4), "machining, welding"),
-    "dosage": (r"\b(dosages?|pesees?|melanges?|recettes?)\b", _(rm=0.7, rc=0.3), "dosing"),
+    # Recipes, not public receipts nor the acceptance tests (« recette ») of software.
+    "dosage": (r"\b(dosages?|pesees?|melanges?|(?<!depenses et les )(?<!depenses et )"
+               r"recettes?(?! (fiscales|publiques|d une entreprise|des applications)))\b", _(rm=0.7, rc=0.3),
+               "dosing"),
     "produit_physique": (
         r"\bproduits?\b(?! (ou un service|financiers?|bancaires?|d assurance|touristiques?|d epargne))",
         _(nrm=0.5, rm=0.5),
         "a physical product, handled",
     ),
-    "dechets": (r"\b(dechets?|tri)\b", _(rm=0.5, nrm=0.5), "waste"),
+    "dechets": (r"\b(dechets?|tri selectif)\b", _(rm=0.5, nrm=0.5), "waste"),
+    # Sorting mail, parcels or goods by codes: repeated handling by set rules.
+    "tri": (r"\b(tri|triage)\b(?! selectif)", _(rm=0.6, rc=0.4), "sorting"),
     "marchandises": (r"\b(marchandises?|produits? finis|livraisons?|expeditions?)\b", _(rm=0.6, rc=0.4), "goods"),
     # Non-routine manual matter: sites, vehicles, equipment, living things, bodies.
     "chantier": (r"\b(chantiers?|ouvrages?|batiments?|maconnerie|charpente|toitures?|facades?)\b", NRM, "sites"),
     "vehicule": (r"\b(vehicules?|engins?|camions?|poids lourds?|bus|cars?|trains?|navires?|bateaux?|aeronefs?)\b",
                  _(nrm=0.8, rm=0.2), "driving"),
     "equipement": (
-        r"\b(equipements?|installations?|materiels?|outillages?|outils(?! numeriques)|appareils?|reseaux?)\b",
+        r"\b(equipements?|installations?|materiels?|outillages?|outils(?! numeriques)|appareils?|"
+        r"reseaux?(?! (sociaux|professionnels?|de partenaires|d acteurs)))\b",
         _(nrm=0.6, rm=0.2, nra=0.2),
         "equipment",
     ),
@@ -431,12 +514,19 @@ OBJECT_CUES: dict[str, tuple[str, dict[str, float], str]] = {
                     _(nrm=0.7, nra=0.3), "repair"),
     "nettoyage": (r"\b(nettoyage|proprete|locaux|surfaces?|hygiene des locaux|linge)\b", _(nrm=0.8, rm=0.2),
                   "cleaning"),
-    "vivant": (r"\b(animaux|animal|betail|chevaux|plantes?|vegetaux|arbres?|cultures?|sols?|espaces? verts?)\b",
+    # Crops, not a « culture d'entreprise » nor « technologique ».
+    "vivant": (r"\b(animaux|animal|betail|chevaux|plantes?|vegetaux|arbres?|"
+               r"cultures?(?! (d entreprise|d amelioration|technologique|scientifique|generale|numerique))|"
+               r"sols?|espaces? verts?)\b",
                _(nrm=0.8, rm=0.2), "living things"),
     "cuisine": (r"\b(repas|plats?|cuisine|aliments?|denrees?|patisseries?|viandes?|pains?)\b", _(nrm=0.5, rm=0.5),
                 "food preparation"),
-    "soins": (r"\b(soins?|toilette|patients?|malades?|blesses?|corps)\b", _(nrm=0.5, nri=0.5), "bedside care"),
-    "charges": (r"\b(charges?|colis lourds?|port de charges)\b", _(nrm=0.6, rm=0.4), "carrying loads"),
+    "soins": (r"\b(soins?|toilette|patients?|malades?|blesses?|corps(?! (de metiers?|d etat|etrangers?)))\b",
+              _(nrm=0.5, nri=0.5), "bedside care"),
+    # Heavy loads only: not a « cahier des charges », a « prise en charge » or a workload.
+    "charges": (r"\b(charges? (lourdes?|encombrantes?)|colis lourds?|port de charges?|"
+                r"(levage|deplacement|manutention|transport) (de |des )?charges?)\b", _(nrm=0.6, rm=0.4),
+                "carrying loads"),
     "precision": (r"\b(precision|minutie|dexterite|gestes?)\b", _(rm=0.5, nrm=0.5), "hand precision"),
     "intervention": (r"\bintervention\w*\b", _(nrm=0.6, nra=0.4), "interventions on site"),
     # Non-routine analytical matter: studies, designs, strategies, projects.
@@ -444,13 +534,16 @@ OBJECT_CUES: dict[str, tuple[str, dict[str, float], str]] = {
     "projet": (r"\bprojets?\b", _(nra=0.7, nri=0.3), "projects"),
     "etude": (r"\b(etudes?|recherches?|analyses?|expertises?|audits?|enquetes?)\b", NRA, "studies"),
     "diagnostic": (r"\bdiagnostics?\b", _(nra=0.8, nrm=0.2), "diagnosis"),
-    "conception": (r"\b(conception|plans?|cahiers? des charges|specifications?|prototypes?|maquettes?)\b",
+    "conception": (r"\b(conception|plans?|cahiers? des charges|specifications?|prototypes?|maquettes?|"
+                   r"modelisation|simulations?|cao|dao)\b",
                    _(nra=0.8, rc=0.2), "design"),
     "solutions": (r"\b(solutions?|innovations?|ameliorations?|optimisation|performances?)\b", NRA,
                   "improvements"),
     "risques": (r"\b(risques?|securite|prevention)\b", _(nra=0.6, rc=0.4), "risk assessment"),
     "veille": (r"\bveille\b", _(nra=0.7, rc=0.3), "monitoring a field"),
-    "marche": (r"\b(marches?|marketing|concurrence|concurrentielle|tendances?)\b", _(nra=0.7, nri=0.3), "markets"),
+    # Markets, not a machine's « état de marche ».
+    "marche": (r"\b((?<!etat de )(?<!ordre de )(?<!en )marches?|marketing|concurrence|concurrentielle|tendances?)\b",
+               _(nra=0.7, nri=0.3), "markets"),
     "finance": (r"\b(financ\w*|investiss\w*|tresorerie|fiscal\w*)\b", _(nra=0.6, rc=0.4), "finance"),
     "informatique_dev": (r"\b(applications?|programmes? informatiques?|codes? source|algorithmes?|"
                          r"systemes? d information|architectures?|cybersecurite)\b", _(nra=0.8, rc=0.2), "software"),
@@ -463,6 +556,10 @@ OBJECT_CUES: dict[str, tuple[str, dict[str, float], str]] = {
         "creative work",
     ),
     "besoins": (r"\bbesoins?\b", _(nra=0.6, nri=0.4), "needs analysis"),
+    # The unforeseen is non-routine by definition: diagnosing it and acting on the spot.
+    "imprevus": (r"\b(incidents?|imprevus?|aleas|accidents?|problemes? techniques?)\b", _(nra=0.7, nrm=0.3),
+                 "responding to the unforeseen"),
+    "essais": (r"\b(tests?|essais?|experimentations?)\b", _(nra=0.6, rc=0.4), "testing, as the verb « tester »"),
     "correctives": (r"\b(mesures? correctives?|actions? correctives?|ecarts?)\b", NRA, "corrective action"),
     "decision": (r"\b(decisions?|arbitrages?)\b", _(nra=0.7, nri=0.3), "decisions"),
     # Non-routine interpersonal matter: customers, teams, the public, teaching, conflicts.
@@ -474,13 +571,19 @@ OBJECT_CUES: dict[str, tuple[str, dict[str, float], str]] = {
     "relation": (r"\b(relations?|partenaires?|partenariats?|reseau professionnel|interlocuteurs?|"
                  r"fournisseurs?|prestataires?|sous traitants?)\b", NRI, "relations"),
     "reunion": (r"\b(reunions?|ateliers?|groupes?|seances?|animations?)\b", _(nri=0.8, nra=0.2), "meetings"),
-    "pedagogie": (r"\b(formations?|pedagog\w*|competences?|connaissances|savoir faire|techniques?)\b",
+    # Not the adjective « technique(s) » (« documents techniques », « assistance technique »):
+    # a technical document is not teaching.
+    "pedagogie": (r"\b(formations?|pedagog\w*|competences?|connaissances|savoir faire)\b",
                   _(nri=0.5, nra=0.5), "teaching and know-how"),
+    # Interviewing people (not the « entretien » of equipment or premises).
+    "entretien_personne": (r"\b(interviews?|auditions? (de |des )?(temoins?|parties?)|"
+                           r"(mener|conduire) (un |une |des |l )?entretiens?)\b", _(nri=0.7, nra=0.3), "interviews"),
     "conflit": (r"\b(conflits?|conflictuelles?|mediations?|reclamations?|incivilites?)\b", NRI, "conflicts"),
     "vente": (r"\b(ventes?|commerciale?s?|promotion\w*|offres?|negociations?)\b", _(nri=0.8, nra=0.2), "selling"),
     "conseil": (r"\b(conseils?|accompagnement|orientation|ecoute)\b", _(nri=0.8, nra=0.2), "advice"),
     "langues": (r"\b(langues? etrangeres?|anglais|oral|orale)\b", _(nri=0.7, nra=0.3), "languages"),
-    "communication": (r"\b(communication|medias|relations presse|evenements?|manifestations?)\b", _(nri=0.7, nra=0.3),
+    "communication": (r"\b(communication|medias|(relations|conferences?|communiques?|revues?|supports?) (de )?presse|"
+                      r"presse (ecrite|radio)|evenements?|manifestations?)\b", _(nri=0.7, nra=0.3),
                       "communication"),
     "rh": (r"\b(ressources humaines|recrutements?|carrieres?|"
            r"entretiens? (d embauche|individuels?|annuels?|professionnels?))\b", _(nri=0.6, nra=0.2, rc=0.2),

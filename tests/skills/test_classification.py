@@ -122,3 +122,89 @@ def test_rules_read_in_plain_french():
     assert describe_rule("", "Piloter un drone") == "non classé"
     # A verb the label does not open with (a label edited since): the rule's own key.
     assert describe_rule("verbe:saisir", "Enregistrer") == "verbe « saisir »"
+
+
+# --- Rules added from the category definitions (lexicon docstring), each with its worked shares.
+
+
+def test_a_switchboard_is_mostly_routine_cognitive_but_a_tender_is_no_phone_call():
+    # Cue « téléphone » (RC 0.7, NRI 0.3) alone after the light verb « assurer ».
+    shares, rule = classify_label("Assurer un accueil téléphonique")
+    assert rule == "objet:telephone"
+    assert shares == pytest.approx({"rc": 0.7, "rm": 0.0, "nra": 0.0, "nri": 0.3, "nrm": 0.0})
+    assert "telephone" not in classify_label("Analyser les appels d'offres")[1]
+
+
+def test_a_cahier_des_charges_is_no_heavy_load():
+    # « rédiger » (NRA 0.6, RC 0.4) twice, « cahier des charges » as design (NRA 0.8, RC 0.2) once;
+    # « techniques » (adjective) no longer reads as teaching: RC (0.8 + 0.2) / 3, NRA (1.2 + 0.8) / 3.
+    shares, rule = classify_label("Rédiger un cahier des charges, des spécifications techniques")
+    assert rule == "verbe:rediger+objet:conception"
+    assert shares == pytest.approx({"rc": 1 / 3, "rm": 0.0, "nra": 2 / 3, "nri": 0.0, "nrm": 0.0})
+
+
+def test_passing_on_know_how_is_teaching_and_keeping_one_s_knowledge_is_learning():
+    # « transmettre une technique » (NRI 0.8, NRA 0.2) twice, « savoir-faire » (NRI 0.5, NRA 0.5)
+    # once: NRI (1.6 + 0.5) / 3 = 0.7, NRA (0.4 + 0.5) / 3 = 0.3.
+    shares, rule = classify_label("Transmettre une technique, un savoir-faire")
+    assert rule == "verbe:transmettre_une_technique+objet:pedagogie"
+    assert shares == pytest.approx({"rc": 0.0, "rm": 0.0, "nra": 0.3, "nri": 0.7, "nrm": 0.0})
+    shares, rule = classify_label("Actualiser régulièrement ses connaissances")
+    assert rule == "verbe:actualiser_regulierement_ses_connaissances"
+    assert shares == pytest.approx({"rc": 0.0, "rm": 0.0, "nra": 1.0, "nri": 0.0, "nrm": 0.0})
+
+
+def test_applying_rules_is_a_rule_of_conduct_but_applying_a_treatment_a_task():
+    label = "Appliquer les règles de sécurité dans les pratiques et les tâches"
+    assert classify_label(label) == (None, "hors_tache:appliquer_les_regles")
+    assert classify_label("Appliquer un traitement, un produit")[1] == "verbe:appliquer+objet:produit_physique"
+
+
+def test_the_press_the_media_is_no_machine():
+    assert classify_label("Rédiger un article de presse")[1] == "verbe:rediger+objet:creation"
+    shares, rule = classify_label("Utiliser une presse hydraulique")
+    assert rule == "objet:machine"
+    assert shares == pytest.approx({"rc": 0.0, "rm": 0.7, "nra": 0.0, "nri": 0.0, "nrm": 0.3})
+
+
+def test_receipts_of_a_firm_are_bookkeeping_not_recipes():
+    # « enregistrer » (RC) twice and « recettes d'une entreprise » (billing, RC) once.
+    shares, rule = classify_label("Enregistrer les recettes d'une entreprise")
+    assert rule == "verbe:enregistrer+objet:facturation"
+    assert shares["rc"] == pytest.approx(1.0)
+    assert classify_label("Elaborer des recettes")[1] == "verbe:elaborer+objet:dosage"
+
+
+def test_shelf_filling_and_order_picking_are_routine_manual():
+    shares, rule = classify_label("Réaliser la mise en rayon")
+    assert rule == "objet:preparation_commandes"
+    assert shares == pytest.approx({"rc": 0.2, "rm": 0.8, "nra": 0.0, "nri": 0.0, "nrm": 0.0})
+
+
+def test_data_entry_and_mail_handling_are_routine_cognitive():
+    # « contrôler » (RC 0.7, NRA 0.3) twice, « saisie » (RC) once: RC 2.4 / 3, NRA 0.6 / 3.
+    shares, rule = classify_label("Contrôler la saisie d'informations")
+    assert rule == "verbe:controler+objet:saisie"
+    assert shares == pytest.approx({"rc": 0.8, "rm": 0.0, "nra": 0.2, "nri": 0.0, "nrm": 0.0})
+    # Light verb: four cues once each, « affranchissement » (RC), « courrier » (RC 0.8, NRA 0.2),
+    # « enregistrement » (RC), « tri » (RM 0.6, RC 0.4) — sorting, no longer waste:
+    # RC (1 + 0.8 + 1 + 0.4) / 4, RM 0.6 / 4, NRA 0.2 / 4.
+    shares, rule = classify_label("Procéder à l'enregistrement, au tri, à l'affranchissement du courrier")
+    assert rule == "objet:secretariat+objet:dossier+objet:tracabilite+objet:tri"
+    assert shares == pytest.approx({"rc": 0.8, "rm": 0.15, "nra": 0.05, "nri": 0.0, "nrm": 0.0})
+
+
+def test_the_unforeseen_is_non_routine():
+    shares, rule = classify_label("Gérer les incidents et les problèmes techniques")
+    assert rule == "objet:imprevus"
+    assert shares == pytest.approx({"rc": 0.0, "rm": 0.0, "nra": 0.7, "nri": 0.0, "nrm": 0.3})
+
+
+def test_a_bilan_is_bookkeeping_only_when_it_is_an_account():
+    assert classify_label("Réaliser un bilan comptable")[1] == "objet:comptabilite"
+    assert classify_label("Réaliser un bilan de compétences")[1] == "objet:pedagogie"
+
+
+def test_new_cues_read_in_plain_french():
+    assert describe_rule("objet:secretariat+objet:imprevus") == "objet « secrétariat » + objet « imprévus »"
+    assert describe_rule("objet:preparation_commandes") == "objet « préparation de commandes »"
