@@ -47,7 +47,8 @@ def field_profiles(positions: pd.DataFrame) -> pd.DataFrame:
     Returns a frame indexed by `occupation` (sorted) with columns
       rc … nrm     headcount-weighted mean of the reported shares, as fractions of 1,
       n_companies  number of distinct companies reporting the occupation (int),
-      employees    total headcount reported for it (int).
+      employees    total headcount reported for it (int),
+      top_share    the largest reporting company's share of that headcount (0–1).
     """
     if positions.empty:
         empty = pd.DataFrame(
@@ -55,6 +56,7 @@ def field_profiles(positions: pd.DataFrame) -> pd.DataFrame:
                 **{c: pd.Series(dtype=float) for c in CATEGORIES},
                 "n_companies": pd.Series(dtype="int64"),
                 "employees": pd.Series(dtype="int64"),
+                "top_share": pd.Series(dtype=float),
             }
         )
         empty.index = pd.Index([], dtype=object, name="occupation")
@@ -75,12 +77,28 @@ def field_profiles(positions: pd.DataFrame) -> pd.DataFrame:
         .astype("int64")
     )
     profiles["employees"] = np.rint(sums["employees"]).astype("int64")
+    by_company = positions.groupby(["occupation", "company"], sort=False, observed=True)["headcount"].sum()
+    largest = by_company.groupby(level="occupation", sort=True, observed=True).max().reindex(profiles.index)
+    profiles["top_share"] = largest.to_numpy(dtype=np.float64) / sums["employees"].to_numpy()
     profiles.index.name = "occupation"
     return profiles
 
 
-def blend_profiles(reference: pd.DataFrame, field: pd.DataFrame, prior_strength: float) -> pd.DataFrame:
+def blend_profiles(
+    reference: pd.DataFrame,
+    field: pd.DataFrame,
+    prior_strength: float,
+    *,
+    min_companies: int = 1,
+    dominance: float = 1.0,
+) -> pd.DataFrame:
     """Blend reference and field profiles by shrinkage: s = (n·s_field + m·s_ref) / (n + m).
+
+    Field answers move a profile only where they are publishable under statistical secrecy:
+    at least `min_companies` reporting companies and none holding more than `dominance` of the
+    reported headcount (`top_share`, when `field` has it). Elsewhere n counts as 0 and the
+    blend is the reference: with the reference and m public, a blend of one or two companies'
+    answers could be solved back to them (DESIGN.md, step 1).
 
     `reference`: indexed by occupation, columns rc … nrm as fractions of 1 (other columns are
     ignored). `field`: the output of `field_profiles` (rc … nrm fractions, n_companies).
@@ -95,6 +113,7 @@ def blend_profiles(reference: pd.DataFrame, field: pd.DataFrame, prior_strength:
     Returns a frame indexed by `occupation` (the sorted union of both inputs) with columns
       rc … nrm        blended profile, fractions of 1,
       n_companies     reporting companies (int, 0 without field data),
+      field_used      whether the field profile moved the blend (bool),
       employees       headcount behind the field profile (int, 0 without field data; only
                       when `field` has that column),
       ref_rc …        the reference profile (NaN where there is none),
@@ -104,7 +123,10 @@ def blend_profiles(reference: pd.DataFrame, field: pd.DataFrame, prior_strength:
     index.name = "occupation"
     ref = reference[_PROFILE_COLUMNS].astype(np.float64).reindex(index)
     fld = field[_PROFILE_COLUMNS].astype(np.float64).reindex(index)
-    n = field["n_companies"].reindex(index).fillna(0).to_numpy(dtype=np.float64)
+    reported = field["n_companies"].reindex(index).fillna(0).to_numpy(dtype=np.float64)
+    top_share = field["top_share"].reindex(index).fillna(0) if "top_share" in field else pd.Series(0.0, index=index)
+    usable = (reported >= max(min_companies, 1)) & (top_share.to_numpy(dtype=np.float64) <= dominance)
+    n = np.where(usable, reported, 0.0)
     has_ref = ref.notna().all(axis=1).to_numpy()
     m = np.where(has_ref, float(prior_strength), 0.0)
 
@@ -114,7 +136,8 @@ def blend_profiles(reference: pd.DataFrame, field: pd.DataFrame, prior_strength:
     blended = fld.fillna(0.0).mul(field_weight, axis=0) + ref.fillna(0.0).mul(1.0 - field_weight, axis=0)
 
     out = blended
-    out["n_companies"] = n.astype("int64")
+    out["n_companies"] = reported.astype("int64")
+    out["field_used"] = usable
     if "employees" in field.columns:
         out["employees"] = field["employees"].reindex(index).fillna(0).astype("int64")
     for c in CATEGORIES:
@@ -179,12 +202,20 @@ def occupation_scores(reference: pd.DataFrame, positions: pd.DataFrame, params: 
       susceptibility    {category: α} (default: DEFAULT_SUSCEPTIBILITY),
       prior_strength    m, in reporting companies (default 5),
       high_threshold    default 0.7,  medium_threshold  default 0.5,
-      rti_epsilon       default 0.01.
+      rti_epsilon       default 0.01,
+      min_companies     field data count from this many companies (default 3),
+      dominance         … and where no company holds more than this share (default 0.85).
 
     Returns the `blend_profiles` frame plus `exposure` (0–1), `rti` and `exposure_class`.
     """
     field = field_profiles(positions)
-    scores = blend_profiles(reference, field, params.get("prior_strength", 5))
+    scores = blend_profiles(
+        reference,
+        field,
+        params.get("prior_strength", 5),
+        min_companies=params.get("min_companies", 3),
+        dominance=params.get("dominance", 0.85),
+    )
     scores["exposure"] = exposure(scores, params.get("susceptibility", DEFAULT_SUSCEPTIBILITY))
     scores["rti"] = rti(scores, params.get("rti_epsilon", RTI_EPSILON))
     scores["exposure_class"] = exposure_class(

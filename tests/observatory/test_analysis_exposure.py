@@ -172,11 +172,14 @@ def test_exposure_class_absorbs_rounding_at_the_threshold():
 
 
 def test_occupation_scores(positions, reference):
+    # Secrecy lifted (one company suffices, no dominance rule) to follow the arithmetic.
     params = {
         "susceptibility": DEFAULT_SUSCEPTIBILITY,
         "prior_strength": 5,
         "high_threshold": 0.7,
         "medium_threshold": 0.5,
+        "min_companies": 1,
+        "dominance": 1.0,
     }
     scores = occupation_scores(reference, positions, params)
 
@@ -189,3 +192,46 @@ def test_occupation_scores(positions, reference):
     assert scores.loc["K2111", "exposure"] == pytest.approx(0.35)
     assert scores.loc["K2111", "rti"] == pytest.approx(0.0)
     assert {"exposure", "rti", "exposure_class", "n_companies", "ref_rc", "field_rc"} <= set(scores.columns)
+
+
+def test_field_profiles_give_the_largest_company_share(positions):
+    field = field_profiles(positions)
+    # M1607: company 2 holds 30 of 40 employees; K2111: company 3 alone.
+    assert field.loc["M1607", "top_share"] == pytest.approx(0.75)
+    assert field.loc["K2111", "top_share"] == pytest.approx(1.0)
+
+
+def test_answers_of_too_few_companies_move_no_published_figure(positions, reference):
+    """Two companies report M1607: under a minimum of 3 their answers must not move its
+    exposure, RTI or class (with the reference and m public they would be solved back)."""
+    params = {"susceptibility": DEFAULT_SUSCEPTIBILITY, "prior_strength": 5, "min_companies": 3, "dominance": 0.85}
+    scores = occupation_scores(reference, positions, params)
+    reference_only = occupation_scores(reference, positions.iloc[:0], params)
+    for column in ("exposure", "rti", *CATEGORIES):
+        assert scores.loc["M1607", column] == pytest.approx(reference_only.loc["M1607", column])
+    assert scores.loc["M1607", "exposure_class"] == reference_only.loc["M1607", "exposure_class"]
+    assert not scores.loc["M1607", "field_used"]
+    # The field profile itself is still computed (the page decides whom it may be shown to)
+    # and the count of reporting companies stays the true one.
+    assert scores.loc["M1607", "field_rc"] == pytest.approx(0.35) and scores.loc["M1607", "n_companies"] == 2
+
+
+def test_a_dominated_field_profile_moves_nothing_either(reference):
+    """Three companies, one holding 90 % of the headcount (above 85 %): its answers would be
+    nearly all of the field profile, so the blend stays the reference."""
+    positions = _positions(
+        [
+            ("M1607", 1, 90, 50, 10, 20, 10, 10),
+            ("M1607", 2, 5, 30, 10, 20, 30, 10),
+            ("M1607", 3, 5, 30, 10, 20, 30, 10),
+        ]
+    )
+    params = {"prior_strength": 5, "min_companies": 3, "dominance": 0.85}
+    scores = occupation_scores(reference, positions, params)
+    assert not scores.loc["M1607", "field_used"]
+    assert scores.loc["M1607", "rc"] == pytest.approx(0.2)
+    # Without the dominant company's excess, three companies move it: n = 3, m = 5.
+    balanced = positions.assign(headcount=[10, 10, 10])
+    moved = occupation_scores(reference, balanced, params)
+    assert moved.loc["M1607", "field_used"]
+    assert moved.loc["M1607", "rc"] == pytest.approx((3 * (50 + 30 + 30) / 300 + 5 * 0.2) / 8)
