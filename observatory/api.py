@@ -31,6 +31,7 @@ from skills.profiles import PROFILE_SOURCE_LABELS
 from .charts.common import CLASS_LABELS, secret_reason_text
 from .filters import GridCellFilterSet
 from .models import CATEGORIES, CELL_COORDINATES, CELL_FIGURES, GridCell, GridRun, Lens, OccupationScore
+from .published import score_visibility
 from .views.common import requested_run
 
 SECRECY_RULE = _(
@@ -194,7 +195,9 @@ class TaskProfilesSerializer(serializers.Serializer):
 
 class OccupationScoreSerializer(serializers.Serializer):
     run = serializers.IntegerField(source="run_id")
-    n_companies = serializers.IntegerField(help_text=_("Entreprises déclarant des postes sur la fiche."))
+    n_companies = serializers.IntegerField(
+        allow_null=True, help_text=_("Entreprises déclarant des postes sur la fiche (vide si la fiche est secrète).")
+    )
     employees = serializers.IntegerField(
         allow_null=True, help_text=_("Salariés sur la fiche (null quand la fiche est couverte par le secret).")
     )
@@ -311,20 +314,19 @@ class OccupationSerializer(_PageDataMixin, serializers.ModelSerializer):
             # No cell for the fiche (should not happen when it has positions): the primary rule.
             secret = 0 < score.n_companies < run.methodology.secrecy_min_companies
             reason = "companies" if secret else ""
-        # The field profile is a few companies' own answers: shown only from the threshold on.
-        show_field = not secret and score.n_companies >= run.methodology.secrecy_min_companies
+        # The companies' own answers are shown only as the one rule allows (observatory.published).
+        show_field, show_blended = score_visibility(score, min_companies=run.methodology.secrecy_min_companies)
         score.secret = secret
         score.secret_reason = reason
         score.profile = {
-            # With the reference and m public, the blend of 1–2 companies gives their answers
-            # back: s_field = ((n + m)·s − m·s_ref) / n. It is shown when it reveals nothing.
-            "blended": _profile(score) if show_field or score.n_companies == 0 else None,
+            "blended": _profile(score) if show_blended else None,
             "reference": _profile(score, "ref_"),
             "field": _profile(score, "field_") if show_field else None,
         }
         data = OccupationScoreSerializer(score, context=self.context).data
         if secret:
             data["employees"] = None
+            data["n_companies"] = None
         return data
 
 

@@ -8,6 +8,7 @@ import pandas as pd
 from django.http import HttpResponse, StreamingHttpResponse
 
 from .models import CATEGORIES, CELL_FIGURES
+from .published import fiche_secrecy, mask_occupation_scores
 from .selectors import cells_export_frame, grid_cells_export_frame, occupation_scores_export_frame
 
 GRID_COLUMNS = [
@@ -46,9 +47,9 @@ OCCUPATION_COLUMNS = (
     # Where the fiche's reference profile came from (rome_items, domain_defaults, imported) and
     # the classified savoir-faire it rests on; then the run's tag of all its reference profiles.
     + ["ref_source", "ref_items", "profile_source"]
+    # Whether the fiche's counts are secret (its cell for the whole région is).
+    + ["secret"]
 )
-# Below this many reporting companies the field profile is not published (statistical secrecy).
-FIELD_PROFILE_MIN_COMPANIES = 3
 
 
 def _csv_response(frame: pd.DataFrame, filename: str, chunk_rows: int = 20_000) -> StreamingHttpResponse:
@@ -171,14 +172,11 @@ def _xlsx_value(value):
 
 
 def occupations_csv_response(run) -> StreamingHttpResponse:
-    frame = occupation_scores_export_frame(run)
-    hidden = frame["n_companies"] < FIELD_PROFILE_MIN_COMPANIES
-    field_columns = [f"field_{c}" for c in CATEGORIES]
-    # The blend of one or two companies gives their answers back, since the reference and m
-    # are public: s_field = ((n + m)·s − m·s_ref) / n. Hidden with the field profile.
-    blended_hidden = hidden & (frame["n_companies"] > 0)
-    frame.loc[hidden, field_columns] = None
-    frame.loc[blended_hidden, list(CATEGORIES)] = None
+    frame = mask_occupation_scores(
+        occupation_scores_export_frame(run),
+        secrecy=fiche_secrecy(run),
+        min_companies=run.methodology.secrecy_min_companies,
+    )
     frame["ref_items"] = frame["ref_items"].astype("Int64")
     frame["profile_source"] = run.profile_source
     return _csv_response(frame.reindex(columns=OCCUPATION_COLUMNS), f"metiers-{run.pk}.csv")

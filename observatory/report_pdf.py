@@ -220,12 +220,19 @@ def report_pdf(*, diagnostic: Diagnostic, report: dict, absolute_url: Callable[[
             rows.append(cells)
         pdf.grid(rows, (75, 35, 35, 35)[: len(headings)])
         if item.score and not item.show_blended:
-            pdf.paragraph(
-                "Le profil retenu par l'observatoire n'est pas affiché : moins de 3 entreprises déclarent ce "
-                "métier (secret statistique).",
-                muted=True,
-                size=9,
+            note = (
+                "Le profil retenu par l'observatoire n'est pas affiché : ce calcul mélangeait les réponses de "
+                "trop peu d'entreprises pour les publier (secret statistique)."
             )
+        elif item.score and not item.field_counted:
+            note = (
+                "Trop peu d'entreprises déclarent ce métier pour que leurs réponses comptent (secret "
+                "statistique) : le profil retenu par l'observatoire est le profil de référence."
+            )
+        else:
+            note = ""
+        if note:
+            pdf.paragraph(note, muted=True, size=9)
     if not report["jobs"]:
         pdf.paragraph("Aucun métier n'a été déclaré dans ce diagnostic.")
 

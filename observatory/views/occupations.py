@@ -19,6 +19,7 @@ from ..charts.common import figure_json, format_number, format_percent
 from ..charts.map import secret_label
 from ..models import CATEGORIES
 from ..permissions import analyst_required
+from ..published import score_visibility
 from .map import CACHE_SECONDS, figure_cache_key, lens_tabs, run_or_none
 
 MAX_QUERY_LENGTH = 100
@@ -103,13 +104,9 @@ def _profile_context(run, score, min_companies) -> dict:
     parameters."""
     methodology = run.methodology
     frame = selectors.task_profile_frame(score, methodology.susceptibility)
+    # The companies' own answers are shown only as the one rule allows (observatory.published).
+    show_field, show_blended = score_visibility(score, min_companies=min_companies)
     has_field = score.field_rc is not None
-    # The field profile averages what few companies declared: below the secrecy threshold it
-    # would disclose them, so it is only shown from `min_companies` reporting companies.
-    show_field = has_field and score.n_companies >= min_companies
-    # The reference and m are public, so the blend of one or two companies gives their answers
-    # back (s_field = ((n + m)·s − m·s_ref) / n): it is hidden with the field profile.
-    show_blended = show_field or not has_field
     if not show_blended:
         frame = frame.assign(blended=float("nan"), contribution=float("nan"))
     key = figure_cache_key(

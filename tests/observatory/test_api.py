@@ -291,12 +291,12 @@ def test_a_fiche_reported_by_fewer_than_three_companies_hides_its_field_data(ana
     JobPositionFactory(occupation=rare, headcount=7)
     _compute()
     score = analyst_client.get("/api/v1/occupations/M1608/").json()["score"]
-    assert score["n_companies"] == 1
+    # A secret fiche gives neither its employees nor its count of reporting companies.
+    assert score["n_companies"] is None
     assert score["secret"] is True and score["secret_reason"] == "companies"
     assert score["employees"] is None and score["profile"]["field"] is None
-    # The blend would give the company's answers back, the reference and m being public.
-    assert score["profile"]["blended"] is None
-    assert score["profile"]["reference"] is not None
+    # One company's answers do not move the blend: it is the reference, and shown as such.
+    assert score["profile"]["blended"] == score["profile"]["reference"] is not None
 
 
 def test_occupations_are_searched_and_filtered(analyst_client, run):

@@ -128,10 +128,11 @@ def test_field_profile_is_hidden_below_three_companies(client, analyst, hand_wor
     secretary = next(
         r for r in _rows(client.get(reverse("observatory:occupations_export_csv"))) if r["code_rome"] == "M1607"
     )
-    assert secretary["n_companies"] == "2"
+    # The fiche is secret (two companies): neither its count of companies nor its employees.
+    assert secretary["n_companies"] == "" and secretary["employees"] == "" and secretary["secret"] == "True"
     assert secretary["field_rc"] == "" and secretary["field_nra"] == ""
-    # The blend would give the two companies' answers back: hidden too.
-    assert secretary["rc"] == "" and secretary["exposure"] != ""
+    # Two companies' answers do not move the blend: it is the reference, published as such.
+    assert secretary["rc"] == secretary["ref_rc"] != "" and secretary["exposure"] != ""
 
 
 def test_exports_without_any_run_say_so(client, analyst):

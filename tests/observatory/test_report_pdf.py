@@ -102,7 +102,7 @@ def test_the_owner_downloads_a_pdf_with_the_report(client, case, django_assert_m
     assert "Secrétaire (M1607)" in text and "Comptable (M1203)" in text
     assert f"exposition {format_number(0.625, 2)} — Forte" in text
     assert "Routinier cognitif (RC) 70 % 60 % 56 %" in text
-    assert "moins de 3 entreprises déclarent ce métier" in text
+    assert "Trop peu d'entreprises déclarent ce métier pour que leurs réponses comptent" in text
     # The comparison: Nord × division 62 holds three companies at 0,625.
     assert f"Division NAF 62 dans le département Nord {format_number(0.625, 2)} (3 entreprises)" in text
     # Maturity, the skills block and the mobilité of the hand-worked case.

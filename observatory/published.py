@@ -1,0 +1,96 @@
+"""What may be published of a run's occupation scores: one rule, read by every consumer.
+
+An occupation score carries three profiles: the reference (public: built from the ROME), the
+field profile (what the companies reporting the fiche declared) and the blend of both. The
+field profile and a blend it moved are the companies' own answers: with the reference and m
+public, a blend of n companies' answers gives them back, s_field = ((n + m)·s − m·s_ref) / n.
+So, for a fiche of the run:
+
+- its employees and reporting companies are shown only where its cell for the whole région,
+  every sector and size (the same cell the grid publishes) is not secret;
+- its field profile is shown only where at least the methodology's minimum of companies
+  reported it and their answers did move the blend (a run blends only publishable field
+  data: below the minimum, or under one dominant company, the blend is the reference,
+  analysis.exposure.blend_profiles). The fiche's cell may still be secret for its employees
+  (a secondary suppression protects counts in linked tables): the average answer of enough
+  companies, none dominant, is an aggregate the rule allows;
+- its blend is shown where the field profile is, or where it is the reference (nothing of
+  any company in it). A run computed before the blend followed that rule may hold a blend of
+  one or two companies: it is hidden.
+
+The occupation page, the API, the occupations export and the company report all ask
+`profile_visibility` / `mask_occupation_scores`; none decides for itself.
+"""
+
+import numpy as np
+import pandas as pd
+
+from .models import CATEGORIES, GridCell
+
+# A blend within this distance of the reference, category by category, was not moved by
+# any company's answers (the shares are fractions of 1).
+_UNMOVED_TOLERANCE = 1e-9
+
+
+def blend_moved(blended, reference):
+    """Whether field answers moved the blend: arrays (rows × 5 categories) or one score."""
+    blended = np.asarray(blended, dtype=float)
+    reference = np.asarray(reference, dtype=float)
+    return np.nan_to_num(np.abs(blended - reference), nan=np.inf).max(axis=-1) > _UNMOVED_TOLERANCE
+
+
+def profile_visibility(*, n_companies, moved, min_companies: int):
+    """(show_field, show_blended) for one score or arrays of them."""
+    n_companies = np.asarray(n_companies)
+    moved = np.asarray(moved, dtype=bool)
+    show_field = (n_companies >= min_companies) & moved
+    show_blended = show_field | ~moved
+    return show_field, show_blended
+
+
+def score_visibility(score, *, min_companies: int) -> tuple[bool, bool]:
+    """`profile_visibility` for one OccupationScore."""
+    moved = blend_moved(
+        [getattr(score, c) for c in CATEGORIES],
+        [np.nan if getattr(score, f"ref_{c}") is None else getattr(score, f"ref_{c}") for c in CATEGORIES],
+    )
+    n = score.n_companies
+    show_field, show_blended = profile_visibility(n_companies=n, moved=moved, min_companies=min_companies)
+    return bool(show_field), bool(show_blended)
+
+
+def fiche_secrecy(run, codes=None) -> dict[str, tuple[bool, str]]:
+    """Secrecy of each fiche in `run` (its cell for the whole région, all sectors and sizes),
+    as {code: (secret, reason)}; `codes` limits the fiches (one query)."""
+    if run is None:
+        return {}
+    cells = GridCell.objects.filter(
+        run=run, territory_level="all", sector_level="all", size_band="all", occupation_level="fiche"
+    )
+    if codes is not None:
+        cells = cells.filter(occupation_code__in=list(codes))
+    rows = cells.values_list("occupation_code", "secret", "secret_reason")
+    return {code: (secret, reason) for code, secret, reason in rows}
+
+
+def mask_occupation_scores(frame: pd.DataFrame, *, secrecy: dict, min_companies: int) -> pd.DataFrame:
+    """The rows of an occupation scores frame (columns `code_rome`, `n_companies`,
+    `employees`, rc…nrm, ref_rc…, field_rc…) as they may be published: what the rule above
+    hides is emptied, and a column `secret` says whose counts are. A fiche without a cell
+    (no position) counts as secret only if it has between 1 and min_companies − 1 reporting
+    companies."""
+    frame = frame.copy()
+    codes = frame["code_rome"].to_numpy()
+    n = frame["n_companies"].to_numpy()
+    known = np.array([code in secrecy for code in codes])
+    from_cells = np.array([secrecy.get(code, (False, ""))[0] for code in codes], dtype=bool)
+    secret = np.where(known, from_cells, (n > 0) & (n < min_companies))
+    moved = blend_moved(frame[list(CATEGORIES)].to_numpy(), frame[[f"ref_{c}" for c in CATEGORIES]].to_numpy())
+    show_field, show_blended = profile_visibility(n_companies=n, moved=moved, min_companies=min_companies)
+    frame.loc[~show_field, [f"field_{c}" for c in CATEGORIES]] = np.nan
+    frame.loc[~show_blended, list(CATEGORIES)] = np.nan
+    for column in ("n_companies", "employees"):
+        frame[column] = frame[column].astype("Int64")
+        frame.loc[secret, column] = pd.NA
+    frame["secret"] = secret
+    return frame
