@@ -377,7 +377,8 @@ class RomeItem(models.Model):
     nra = models.FloatField(_("non routinier analytique"), null=True, blank=True)
     nri = models.FloatField(_("non routinier interpersonnel"), null=True, blank=True)
     nrm = models.FloatField(_("non routinier manuel"), null=True, blank=True)
-    rule = models.CharField(_("règle du lexique"), max_length=80, blank=True)
+    # A verb and every object cue the label holds: unbounded, as labels run to 500 characters.
+    rule = models.TextField(_("règle du lexique"), blank=True)
 
     class Meta:
         verbose_name = _("élément du ROME")

@@ -95,3 +95,19 @@ def test_classify_rome_writes_what_changed_then_nothing(items):
 
     assert second.endswith(", 0 modifié(s)")
     assert run("rome_unmatched")[-1] == "Total : 6 savoir-faire sans règle, cités 14 fois dans les fiches"
+
+
+def test_a_long_rule_is_stored_whole_and_a_second_pass_changes_nothing(db):
+    """A label that holds many object cues gets a rule longer than any fixed column: stored
+    whole (a truncated rule would differ from the lexicon's at every pass)."""
+    from skills.services import classify_rome_items
+
+    label = (
+        "Surveiller le fonctionnement de la machine ou de la ligne de conditionnement et des appareils "
+        "de contrôle et ajuster en cas d'écarts"
+    )
+    RomeItem.objects.create(code="106395", kind=RomeItem.Kind.SKILL, label=label)
+    classify_rome_items()
+    rule = RomeItem.objects.get(code="106395").rule
+    assert len(rule) > 80 and rule.startswith("verbe:surveiller+objet:machine")
+    assert classify_rome_items().changed == 0
