@@ -170,6 +170,9 @@ class GridRun(models.Model):
         READY = "ready", _("Terminé")
         FAILED = "failed", _("Échec")
 
+    # Triggers whose runs stay internal until published (services.schedule_recomputation).
+    INTERNAL_TRIGGERS = ("auto",)
+
     methodology = models.ForeignKey(
         Methodology, verbose_name=_("version de la méthode"), on_delete=models.PROTECT, related_name="runs"
     )
@@ -202,6 +205,18 @@ class GridRun(models.Model):
     stats = models.JSONField(_("statistiques"), default=dict, blank=True)
     error = models.TextField(_("erreur"), blank=True)
     task_id = models.CharField(_("tâche Celery"), max_length=64, blank=True)
+    # An edition is a run readers see: made current by an analyst or the nightly schedule.
+    # Recomputations triggered by new field data stay internal until one of them publishes
+    # them, so that two consecutive published figures do not differ by one company's answers.
+    published_at = models.DateTimeField(_("publié le"), null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("publié par"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     # Where the reference profiles came from (skills.profiles.PROFILE_SOURCES), with the version
     # of the method and a digest of the classification, so that runs stay comparable.
     profile_source = models.CharField(_("source des profils de référence"), max_length=80, blank=True)
@@ -221,6 +236,11 @@ class GridRun(models.Model):
         if self.started_at and self.finished_at:
             return (self.finished_at - self.started_at).total_seconds()
         return None
+
+    @property
+    def is_internal(self) -> bool:
+        """A finished run nobody published: computed after new field data, read by no one."""
+        return self.status == self.Status.READY and self.published_at is None
 
     @property
     def source_label(self):

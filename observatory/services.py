@@ -71,6 +71,28 @@ def grid_run_create(*, lens: str = Lens.DEFAULT, index=None, user=None, trigger:
     return GridRun.objects.create(methodology=methodology, index=index, launched_by=user, trigger=trigger)
 
 
+def _make_current(run: GridRun, user=None) -> None:
+    """Make `run` the edition of its lens and source (inside the caller's transaction)."""
+    GridRun.objects.filter(is_current=True, methodology__lens=run.methodology.lens, index=run.index_id).exclude(
+        pk=run.pk
+    ).update(is_current=False)
+    run.is_current = True
+    run.published_at = timezone.now()
+    run.published_by = user
+    GridRun.objects.filter(pk=run.pk).update(is_current=True, published_at=run.published_at, published_by=user)
+
+
+@transaction.atomic
+def grid_run_publish(*, run: GridRun, user) -> GridRun:
+    """Publish an internal run (finished, never published) as its lens's edition."""
+    run = GridRun.objects.select_for_update().select_related("methodology").get(pk=run.pk)
+    if not run.is_internal:
+        raise ValueError("Seul un calcul terminé et non encore publié peut être publié.")
+    _make_current(run, user)
+    transaction.on_commit(renew_grid_runs_token)
+    return run
+
+
 def _progress(run: GridRun, progress: int, step: str) -> None:
     # A plain UPDATE outside the run's transaction, so the progress bar moves while it computes.
     GridRun.objects.filter(pk=run.pk).update(progress=progress, step=step)
@@ -132,12 +154,13 @@ def grid_run_compute(run_id: int) -> GridRun:
             OccupationScore.objects.filter(run=run).delete()
             _write_cells(run, cells)
             _write_scores(run, scores)
-            GridRun.objects.filter(
-                is_current=True, methodology__lens=run.methodology.lens, index=run.index_id
-            ).exclude(pk=run.pk).update(is_current=False)
+            # A recomputation after new field data stays internal: published, its difference
+            # with the edition before would be one company's answers.
+            publish = run.trigger not in GridRun.INTERNAL_TRIGGERS
+            if publish:
+                _make_current(run)
             timings["write"] = time.perf_counter() - clock
             run.status = GridRun.Status.READY
-            run.is_current = True
             run.progress = 100
             run.step = "Terminé"
             run.finished_at = timezone.now()

@@ -16,6 +16,7 @@ urlpatterns = [
     path("metiers/<str:code>/", occupations.occupation_detail, name="occupation"),
     path("runs/", runs.run_list, name="runs"),
     path("runs/lancer/", runs.run_launch, name="run_launch"),
+    path("runs/<int:run_id>/publier/", runs.run_publish, name="run_publish"),
     path("runs/comparer/", runs.run_compare, name="run_compare"),
     path("runs/<int:run_id>/progression.json", runs.run_progress, name="run_progress"),
     path("methode/", method.methodology_page, name="methodology"),

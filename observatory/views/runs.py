@@ -9,7 +9,7 @@ from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -225,6 +225,22 @@ def run_launch(request):
             request,
             _("Calcul n°%(id)s « %(lens)s » sur %(source)s lancé : son avancement s'affiche ci-dessous.")
             % {"id": run.pk, "lens": lens_label, "source": source},
+        )
+    return redirect("observatory:runs")
+
+
+@analyst_required
+@require_POST
+def run_publish(request, run_id):
+    """Publish an internal run as its lens's edition."""
+    run = get_object_or_404(GridRun.objects.select_related("methodology"), pk=run_id)
+    try:
+        services.grid_run_publish(run=run, user=request.user)
+    except ValueError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request, _("Calcul n°%(id)s publié : c'est désormais l'édition en vigueur.") % {"id": run.pk}
         )
     return redirect("observatory:runs")
 

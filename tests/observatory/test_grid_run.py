@@ -188,7 +188,25 @@ def test_new_field_data_queues_one_debounced_recomputation(hand_worked, settings
     assert len(callbacks) == 1
     callbacks[0]()  # eager Celery: the run computes now
     run = GridRun.objects.get(trigger="auto")
-    assert run.status == GridRun.Status.READY and run.is_current
+    # Computed, but internal: no reader sees it until it is published as an edition.
+    assert run.status == GridRun.Status.READY and not run.is_current and run.is_internal
+    assert run.published_at is None
+
+
+def test_an_internal_run_becomes_the_edition_once_published(hand_worked, django_user_model):
+    edition = _compute()
+    assert edition.is_current and edition.published_at is not None and not edition.is_internal
+    internal = services.grid_run_compute(services.grid_run_create(trigger="auto").pk)
+    assert GridRun.objects.get(is_current=True) == edition
+
+    analyst = django_user_model.objects.create_user("analyste")
+    services.grid_run_publish(run=internal, user=analyst)
+    internal.refresh_from_db()
+    edition.refresh_from_db()
+    assert internal.is_current and internal.published_by == analyst and not internal.is_internal
+    assert not edition.is_current and edition.published_at is not None  # still readable, by id
+    with pytest.raises(ValueError, match="non encore publié"):
+        services.grid_run_publish(run=internal, user=analyst)
 
 
 def test_a_run_with_an_external_index_uses_its_scores(hand_worked):

@@ -519,3 +519,32 @@ def test_a_run_from_before_the_rome_profiles_stays_comparable(client, analyst, h
     text = response.content.decode()
     assert "profils : profil par défaut du domaine (v0)" in text
     assert f"empreinte {new.profile_source.rsplit(':', 1)[1]}" in text
+
+
+def test_an_analyst_publishes_an_internal_run_and_others_are_refused(client, analyst, plain_user, hand_worked):
+    edition = _compute()
+    internal = services.grid_run_compute(services.grid_run_create(trigger="auto").pk)
+    url = reverse("observatory:run_publish", args=[internal.pk])
+
+    client.force_login(analyst)
+    text = client.get(RUNS).content.decode()
+    row = text[text.index(f'id="run-{internal.pk}"') :]
+    assert "interne" in row[:600] and f'action="{url}"' in row
+
+    # Neither a company member nor anyone anonymous may publish.
+    client.force_login(plain_user)
+    assert client.post(url).status_code == 403
+    client.logout()
+    assert client.post(url).status_code in (302, 403)
+    internal.refresh_from_db()
+    assert not internal.is_current
+
+    client.force_login(analyst)
+    response = client.post(url, follow=True)
+    assert "publié : c&#x27;est désormais l&#x27;édition en vigueur" in response.content.decode()
+    internal.refresh_from_db()
+    edition.refresh_from_db()
+    assert internal.is_current and internal.published_by == analyst and not edition.is_current
+    # Publishing it again is refused with a message.
+    response = client.post(url, follow=True)
+    assert "Seul un calcul terminé et non encore publié peut être publié." in response.content.decode()
