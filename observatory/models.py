@@ -151,6 +151,12 @@ class Methodology(models.Model):
 
 
 class GridRunQuerySet(models.QuerySet):
+    def published(self):
+        """Editions: finished runs an analyst or the schedule published. The only runs any
+        reader (page, export, API, comparison) may name; internal runs differ from the edition
+        before them by a few companies' answers."""
+        return self.filter(status=GridRun.Status.READY, published_at__isnull=False)
+
     def current(self, lens=Lens.DEFAULT, index=None):
         """The run the dashboards show for a lens (or an external index)."""
         return (

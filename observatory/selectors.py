@@ -95,35 +95,41 @@ CODE_COLUMNS = [
 
 
 def positions_frame() -> pd.DataFrame:
-    """Every job position with the codes of its four dimensions, in one query.
+    """Every job position the published statistics count, with the codes of its four
+    dimensions, in one query. A diagnostic of a company nobody verified is left out
+    (`JobPosition.objects.counted_in_statistics`): made-up companies move no figure.
 
     Columns: company, establishment (ids), headcount, training_need (bool), diagnostic (bool),
     rc..nrm (percent), occupation / domaine / grand_domaine (ROME codes), naf_section /
     naf_division, departement / region / epci (INSEE codes, epci "" when unknown), size_band;
     code columns are categoricals.
     """
-    rows = JobPosition.objects.values_list(
-        "pk",
-        "establishment__company_id",
-        "establishment_id",
-        "headcount",
-        "training_need",
-        "source",
-        "rc",
-        "rm",
-        "nra",
-        "nri",
-        "nrm",
-        "occupation_id",
-        "occupation__parent_id",
-        Coalesce("occupation__parent__parent_id", Substr("occupation_id", 1, 1)),
-        "establishment__sector__code",
-        "establishment__commune__code",
-        "establishment__commune__parent__code",
-        "establishment__commune__parent__parent__code",
-        "establishment__commune__epci__code",
-        "establishment__size_band",
-    ).order_by()
+    rows = (
+        JobPosition.objects.counted_in_statistics()
+        .values_list(
+            "pk",
+            "establishment__company_id",
+            "establishment_id",
+            "headcount",
+            "training_need",
+            "source",
+            "rc",
+            "rm",
+            "nra",
+            "nri",
+            "nrm",
+            "occupation_id",
+            "occupation__parent_id",
+            Coalesce("occupation__parent__parent_id", Substr("occupation_id", 1, 1)),
+            "establishment__sector__code",
+            "establishment__commune__code",
+            "establishment__commune__parent__code",
+            "establishment__commune__parent__parent__code",
+            "establishment__commune__epci__code",
+            "establishment__size_band",
+        )
+        .order_by()
+    )
     if connection.vendor == "postgresql":
         frame = _copy_positions(rows)
     else:
@@ -319,11 +325,11 @@ def grid_run_progress(run_id: int) -> dict | None:
 
 
 def ready_grid_runs(*, include=(), limit: int = 200) -> list:
-    """Finished runs that can be compared, newest first: the latest `limit` ones plus any run
+    """Editions that can be compared, newest first: the latest `limit` ones plus any run
     of `include` (ids named in a shared link), in at most two queries."""
     from .models import GridRun
 
-    ready = GridRun.objects.filter(status=GridRun.Status.READY).select_related("methodology", "index")
+    ready = GridRun.objects.published().select_related("methodology", "index")
     runs = list(ready.order_by("-created_at", "-pk")[:limit])
     missing = {pk for pk in include if pk is not None} - {run.pk for run in runs}
     if missing:
@@ -1284,7 +1290,7 @@ def grid_run_summaries(limit: int = 30) -> list[tuple]:
         from .models import GridRun
 
         summaries = list(
-            GridRun.objects.filter(status=GridRun.Status.READY)
+            GridRun.objects.published()
             .order_by("-created_at", "-pk")
             .values_list("pk", "methodology_id", "methodology__lens", "index_id", "is_current")[:limit]
         )
@@ -1311,11 +1317,11 @@ def renew_grid_runs_token() -> None:
 
 
 def grid_run_choices(limit: int = 30) -> list:
-    """Finished runs an analyst may pick on the grid page, newest first, in one query."""
+    """Editions an analyst may pick on the grid page, newest first, in one query."""
     from .models import GridRun
 
     return list(
-        GridRun.objects.filter(status=GridRun.Status.READY)
+        GridRun.objects.published()
         .select_related("methodology", "index")
         .order_by("-created_at", "-pk")[:limit]
     )

@@ -10,14 +10,13 @@ from ..models import GridRun, Lens
 
 
 def requested_run(request) -> GridRun:
-    """`?run=ID` for a given finished run, else the current run of `?lens=` (default lens)."""
+    """`?run=ID` for a given edition (a published run), else the current edition of `?lens=`
+    (default lens)."""
     run_id = request.GET.get("run")
     if run_id:
         if not run_id.isdigit():
             raise Http404("Identifiant de calcul invalide.")
-        return get_object_or_404(
-            GridRun.objects.select_related("methodology", "index"), pk=int(run_id), status=GridRun.Status.READY
-        )
+        return get_object_or_404(GridRun.objects.published().select_related("methodology", "index"), pk=int(run_id))
     lens = request.GET.get("lens", Lens.DEFAULT)
     if lens not in Lens.values:
         lens = Lens.DEFAULT

@@ -36,7 +36,8 @@ def _run(lens=Lens.DEFAULT, **fields):
 
 def _ready_run(lens=Lens.DEFAULT, cells=()):
     """A finished run holding the given cells, each a dict of coordinates and values."""
-    run = _run(lens, status=GridRun.Status.READY, progress=100, finished_at=timezone.now())
+    now = timezone.now()
+    run = _run(lens, status=GridRun.Status.READY, progress=100, finished_at=now, published_at=now)
     defaults = {
         "territory_level": "all",
         "territory_code": "",
@@ -548,3 +549,23 @@ def test_an_analyst_publishes_an_internal_run_and_others_are_refused(client, ana
     # Publishing it again is refused with a message.
     response = client.post(url, follow=True)
     assert "Seul un calcul terminé et non encore publié peut être publié." in response.content.decode()
+
+
+def test_an_internal_run_cannot_be_read_nor_compared(client, analyst, hand_worked):
+    """The run-to-run attack: the difference between an edition and the recomputation after one
+    more company's answers is that company. The internal run is named by no reader."""
+    edition = _compute()
+    internal = services.grid_run_compute(services.grid_run_create(trigger="auto").pk)
+    client.force_login(analyst)
+    for url in (
+        reverse("observatory:grid_export_csv"),
+        reverse("observatory:occupations_export_csv"),
+        "/api/v1/grid-cells/",
+        "/api/v1/occupations/",
+    ):
+        assert client.get(url, {"run": internal.pk}).status_code == 404, url
+        assert client.get(url, {"run": edition.pk}).status_code == 200, url
+    response = client.get(COMPARE, {"a": edition.pk, "b": internal.pk})
+    assert response.status_code == 200
+    assert "summary" not in response.context and "run_b" not in response.context
+    assert internal.pk not in response.context["form"].runs
