@@ -213,7 +213,7 @@ class GridRun(models.Model):
     task_id = models.CharField(_("tâche Celery"), max_length=64, blank=True)
     # An edition is a run readers see: made current by an analyst or the nightly schedule.
     # Recomputations triggered by new field data stay internal until one of them publishes
-    # them, so that two consecutive published figures do not differ by one company's answers.
+    # them: each submission no longer yields a readable run one company away from the last.
     published_at = models.DateTimeField(_("publié le"), null=True, blank=True)
     published_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
