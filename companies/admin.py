@@ -31,8 +31,11 @@ class EstablishmentInline(admin.TabularInline):
 
 @admin.register(Company)
 class CompanyAdmin(admin.ModelAdmin):
-    list_display = ["siren", "name", "created_at"]
+    list_display = ["siren", "name", "created_at", "verified_at"]
     search_fields = ["siren", "name", "establishments__siret"]
+    # Verification goes through the curators' page (companies.accounts.company_verify), which
+    # also has the grid recomputed.
+    readonly_fields = ["verified_at", "verified_by"]
     inlines = [EstablishmentInline]
 
 

@@ -14,6 +14,7 @@ import math
 
 import numpy as np
 from django.db import transaction
+from django.utils import timezone
 
 from skills.models import NafDivisionOccupation, Occupation
 from skills.profiles import CATEGORIES
@@ -445,7 +446,10 @@ def _company_name(rng: np.random.Generator, section: str) -> str:
 def _write(rows: dict) -> dict:
     """Insert the drawn rows in batches, parents first. PostgreSQL and SQLite ≥ 3.35 give
     bulk-created rows their ids back, so no row is read again."""
-    companies = [Company(**row) for row in rows["companies"]]
+    # The demo stands for the observatory's own survey: its companies are verified, so a
+    # diagnostic of the demo member's company counts as a real one would once approved.
+    verified_at = timezone.now()
+    companies = [Company(**row, verified_at=verified_at) for row in rows["companies"]]
     Company.objects.bulk_create(companies, batch_size=BATCH_SIZE)
     company_ids = {c.siren: c.pk for c in companies}
     establishments = [

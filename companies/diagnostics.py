@@ -10,7 +10,8 @@ WHERE): it is read-only.
 Submitting is idempotent: the row is locked, and a second call (double click, back button,
 second tab) finds it submitted and returns it unchanged. The submission turns each job into a
 `JobPosition` (source « diagnostic ») of the company's establishment and, once the transaction
-has committed, sends `field_data_changed` so the observatory recomputes its grid.
+has committed, sends `field_data_changed` so the observatory recomputes its grid — when the
+company is verified: until then its answers count in no published figure.
 """
 
 from django.db import IntegrityError, transaction
@@ -358,6 +359,11 @@ def diagnostic_submit(*, diagnostic: Diagnostic, user, expected_version: int) ->
             ]
         )
         count = len(positions)
-        transaction.on_commit(lambda: field_data_changed.send(sender=Diagnostic, source="diagnostic", positions=count))
+        # A company nobody verified changes no published figure: its positions wait, and the
+        # grid is recomputed when a curator verifies it (companies/accounts).
+        if Diagnostic.objects.counted_in_statistics().filter(pk=locked.pk).exists():
+            transaction.on_commit(
+                lambda: field_data_changed.send(sender=Diagnostic, source="diagnostic", positions=count)
+            )
     locked.refresh_from_db()
     return locked

@@ -117,12 +117,40 @@ class SizeBand(models.TextChoices):
         return cls.VERY_LARGE
 
 
+class CompanyQuerySet(models.QuerySet):
+    def verified(self):
+        """The companies whose account the observatory vouches for (`verified_at` set): a
+        curator approved their owner, or they are the observatory's own demo companies."""
+        return self.filter(verified_at__isnull=False)
+
+    def unverified(self):
+        return self.filter(verified_at__isnull=True)
+
+
 class Company(models.Model):
-    """A legal unit (unité légale), identified by its SIREN."""
+    """A legal unit (unité légale), identified by its SIREN.
+
+    Anybody may sign up and claim a SIRET that has no member, so a claim proves nothing: the
+    company's diagnostics enter the published statistics and the peer comparisons only once
+    a curator has approved its owner (`verified_at`, see `Diagnostic.objects.
+    counted_in_statistics`). Members who join later, invited or approved by that owner, keep
+    the company verified; a company that passes to a new first owner without a curator's
+    approval is unverified again (companies/accounts)."""
 
     siren = models.CharField(_("SIREN"), max_length=9, unique=True, validators=[validate_siren])
     name = models.CharField(_("raison sociale"), max_length=255)
     created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
+    verified_at = models.DateTimeField(_("vérifiée le"), null=True, blank=True)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("vérifiée par"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    objects = CompanyQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("entreprise")
@@ -131,6 +159,10 @@ class Company(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.siren})"
+
+    @property
+    def is_verified(self):
+        return self.verified_at is not None
 
 
 class Establishment(models.Model):
@@ -198,6 +230,16 @@ class Campaign(models.Model):
         return self.name
 
 
+class JobPositionQuerySet(models.QuerySet):
+    def counted_in_statistics(self):
+        """The positions the published grid is computed from: the observatory's own, that no
+        diagnostic wrote (imported survey, demo, the benchmark's), and those of the diagnostics
+        that count (`Diagnostic.objects.counted_in_statistics`). A diagnostic of a company
+        nobody verified stays out."""
+        counted = Diagnostic.objects.counted_in_statistics()
+        return self.filter(models.Q(diagnostic__isnull=True) | models.Q(diagnostic__in=counted))
+
+
 class JobPosition(models.Model):
     """A job held in an establishment: a ROME fiche, a headcount and the shares of working time
     spent on the five task categories (percent, summing to 100)."""
@@ -245,6 +287,8 @@ class JobPosition(models.Model):
         related_name="job_positions",
     )
     updated_at = models.DateTimeField(_("mis à jour le"), auto_now=True)
+
+    objects = JobPositionQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("poste")
@@ -338,6 +382,16 @@ class Invitation(models.Model):
         return f"{self.email} → {self.company}"
 
 
+class DiagnosticQuerySet(models.QuerySet):
+    def counted_in_statistics(self):
+        """The one rule of what company answers the observatory publishes (DESIGN.md,
+        statistical secrecy): submitted diagnostics of verified companies. They alone enter
+        the grid (through their job positions) and the peer comparisons of the company
+        report; anybody can make up a company, and three made-up companies beside a real one
+        would otherwise give its answers back through « the mean of the 3 others »."""
+        return self.filter(status=Diagnostic.Status.SUBMITTED, company__in=Company.objects.verified())
+
+
 class Diagnostic(models.Model):
     """A company's answers for one campaign: identity, AI maturity and jobs. Saved as a draft
     at every step; read-only once submitted. `version` is the optimistic lock: a save that
@@ -390,6 +444,8 @@ class Diagnostic(models.Model):
     copied_from = models.ForeignKey(
         "self", verbose_name=_("copié de"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+
+    objects = DiagnosticQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("diagnostic")

@@ -54,4 +54,6 @@ urlpatterns = [
     path("invitation/<str:token>/", views_accounts.invitation, name="invitation"),
     path("curation/entreprises/", views_curation.companies, name="curation_companies"),
     path("curation/adhesions/", views_curation.memberships, name="curation_memberships"),
+    path("curation/verifications/", views_curation.verifications, name="curation_verifications"),
+    path("curation/verifications/<int:pk>/verifier/", views_curation.company_verify, name="company_verify"),
 ]

@@ -1,18 +1,24 @@
-"""The curators' view of the companies taking part: their diagnostics' progress and the
-queue of membership requests. Curators and superusers only; approving and refusing go
-through views_accounts.membership_decide, which owners share."""
+"""The curators' view of the companies taking part: their diagnostics' progress, the
+companies whose owner awaits verification and the queue of membership requests. Curators
+and superusers only; approving and refusing requests go through
+views_accounts.membership_decide, which owners share."""
 
 from functools import wraps
 
+from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from . import accounts
 from .diagnostics import STEPS as DIAGNOSTIC_STEPS
 from .forms_accounts import CurationFilterForm
-from .models import Campaign, CompanyMembership
+from .models import Campaign, Company, CompanyMembership
 from .roles import is_curator
 
 PAGE_SIZE = 25
@@ -43,8 +49,12 @@ def step_progress(last_step: str | None) -> dict | None:
     return {"number": None, "total": len(DIAGNOSTIC_STEPS), "label": last_step}
 
 
-def _pending_count() -> int:
-    return CompanyMembership.objects.filter(status=CompanyMembership.Status.PENDING).count()
+def _tab_counts() -> dict:
+    """The counts the curation tabs show: pending requests and companies to verify."""
+    return {
+        "pending_count": CompanyMembership.objects.filter(status=CompanyMembership.Status.PENDING).count(),
+        "unverified_count": accounts.companies_awaiting_verification().count(),
+    }
 
 
 @curator_required
@@ -69,8 +79,8 @@ def companies(request):
             "campaign": campaign,
             "page": page,
             "query": query.urlencode(),
-            "pending_count": _pending_count(),
             "filtered": bool(filters.get("q") or filters.get("avancement")),
+            **_tab_counts(),
         },
     )
 
@@ -78,8 +88,28 @@ def companies(request):
 @curator_required
 def memberships(request):
     page = Paginator(accounts.pending_memberships_queue(), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "companies/curation_memberships.html",
-        {"page": page, "pending_count": page.paginator.count},
-    )
+    return render(request, "companies/curation_memberships.html", {"page": page, **_tab_counts()})
+
+
+@curator_required
+def verifications(request):
+    page = Paginator(accounts.companies_awaiting_verification(), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "companies/curation_verifications.html", {"page": page, **_tab_counts()})
+
+
+@curator_required
+@require_POST
+def company_verify(request, pk):
+    company = get_object_or_404(Company, pk=pk)
+    try:
+        accounts.company_verify(company=company, verified_by=request.user)
+        messages.success(
+            request,
+            _("%(company)s est vérifiée : ses diagnostics comptent désormais dans les chiffres publiés.")
+            % {"company": company.name},
+        )
+    except accounts.AccountError as error:
+        messages.info(request, str(error))
+    target = request.POST.get("next") or ""
+    safe = url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure())
+    return redirect(target if safe else reverse("accounts:curation_verifications"))

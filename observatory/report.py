@@ -2,7 +2,9 @@
 the current default-lens grid. Every figure of other companies goes through the secrecy the
 rest of the site applies: secret cells give their reason and never a value, the field and
 blended profiles of a fiche reported by one or two companies are not shown, and the sector's
-maturity average needs at least `PEER_MIN_COMPANIES` other companies.
+maturity average needs at least the methodology's minimum of other companies, counting only
+the diagnostics that enter published statistics (`Diagnostic.objects.counted_in_statistics`:
+verified companies), so that made-up companies cannot give a real one's answers back.
 
 For each exposed job it recommends skills blocks (linked to the fiche, or blocks of a
 certification that targets the fiche) and the published training offers leading there,
@@ -36,11 +38,11 @@ from .charts.common import (
     format_percent,
     secret_reason_text,
 )
-from .exports import FIELD_PROFILE_MIN_COMPANIES
-from .models import CATEGORIES, GridCell, GridRun, Lens, OccupationScore
+from .models import CATEGORIES, GridCell, GridRun, Lens, Methodology, OccupationScore
+from .published import score_visibility
 
-# Below this many other companies of the section, their average maturity would come close to
-# giving one company's answers back.
+# The French rule's minimum of companies (observatory.forms refuses less), for a database
+# without any methodology yet.
 PEER_MIN_COMPANIES = 3
 MOBILITIES_PER_JOB = 3
 # Core competences of a suggested target listed as « to acquire », then « et N autres ».
@@ -130,6 +132,9 @@ class JobReport:
     show_blended: bool
     figure: str | None
     class_label: str | None
+    # Whether other companies' answers on the fiche count in the observatory's profile (enough
+    # of them, none dominant): otherwise the profile retained is the reference.
+    field_counted: bool = False
     skill_blocks: list[BlockRecommendation] = field(default_factory=list)
     skill_blocks_total: int = 0
     offers: list[NearbyOffer] = field(default_factory=list)
@@ -250,21 +255,30 @@ def _comparison(run: GridRun | None, diagnostic: Diagnostic) -> dict | None:
     }
 
 
+def _peer_min_companies() -> int:
+    """How many other companies a peer average needs: the secrecy minimum of the current
+    default-lens methodology (the one analysts set for what is published next)."""
+    methodology = Methodology.objects.current(Lens.DEFAULT)
+    return methodology.secrecy_min_companies if methodology is not None else PEER_MIN_COMPANIES
+
+
 def _maturity(diagnostic: Diagnostic) -> dict:
     """The company's score per dimension beside the mean of the other companies of its NAF
-    section that submitted a diagnostic in the same campaign, when enough of them did."""
+    section whose diagnostic of the same campaign counts in the statistics (submitted, by a
+    verified company), when at least the secrecy minimum of them do; a dimension that fewer
+    of them answered gets no mean either."""
     own = maturity.dimension_scores(diagnostic.maturity)
     section = _section_of(diagnostic.sector)
+    min_peers = _peer_min_companies()
     peers = []
     if section is not None:
         peers = list(
-            Diagnostic.objects.filter(
-                _under(section), campaign=diagnostic.campaign, status=Diagnostic.Status.SUBMITTED
-            )
+            Diagnostic.objects.counted_in_statistics()
+            .filter(_under(section), campaign=diagnostic.campaign)
             .exclude(company=diagnostic.company_id)
             .values_list("maturity", flat=True)
         )
-    shown = len(peers) >= PEER_MIN_COMPANIES
+    shown = len(peers) >= min_peers
     rows = []
     for dimension in maturity.DIMENSIONS:
         average = None
@@ -272,7 +286,7 @@ def _maturity(diagnostic: Diagnostic) -> dict:
             scores = [
                 s for s in (maturity.dimension_scores(answers)[dimension.key] for answers in peers) if s is not None
             ]
-            average = sum(scores) / len(scores) if scores else None
+            average = sum(scores) / len(scores) if len(scores) >= min_peers else None
         rows.append({"label": dimension.label, "score": own[dimension.key], "average": average})
     return {
         "rows": rows,
@@ -280,7 +294,7 @@ def _maturity(diagnostic: Diagnostic) -> dict:
         "section": section,
         "peers": len(peers),
         "shown": shown,
-        "min_peers": PEER_MIN_COMPANIES,
+        "min_peers": min_peers,
     }
 
 
@@ -457,6 +471,7 @@ def company_report(diagnostic: Diagnostic, *, with_figures: bool = True) -> dict
     département, sector and campaign); the PDF leaves the plotly figures out."""
     run = GridRun.objects.current(lens=Lens.DEFAULT)
     jobs = list(diagnostic.jobs.select_related("occupation").order_by("pk"))
+    min_companies = run.methodology.secrecy_min_companies if run is not None else 3
     scores = {}
     if run is not None:
         scores = {
@@ -466,7 +481,9 @@ def company_report(diagnostic: Diagnostic, *, with_figures: bool = True) -> dict
     reports = []
     for job in jobs:
         score = scores.get(job.occupation_id)
-        show_blended = score is not None and not (0 < score.n_companies < FIELD_PROFILE_MIN_COMPANIES)
+        show_field, show_blended = (
+            score_visibility(score, min_companies=min_companies) if score is not None else (False, False)
+        )
         rows = _profile_rows(job, score, show_blended)
         reports.append(
             JobReport(
@@ -474,6 +491,7 @@ def company_report(diagnostic: Diagnostic, *, with_figures: bool = True) -> dict
                 score=score,
                 profile_rows=rows,
                 show_blended=show_blended,
+                field_counted=show_field,
                 figure=_profile_figure(rows) if with_figures else None,
                 class_label=CLASS_LABELS.get(score.exposure_class) if score else None,
             )

@@ -1,6 +1,6 @@
 """Company accounts: sign-up with e-mail confirmation, attaching a company by SIRET,
-invitations, the approval of membership requests and the owners' management of their
-members.
+invitations, the approval of membership requests, the curators' verification of a
+company's owner and the owners' management of their members.
 
 Writes are services (`<entity>_<action>(*, …)`) inside `transaction.atomic`; reads are the
 selectors, and they are the one place where what a person may see is scoped: a view that
@@ -25,6 +25,7 @@ from .invitations import invitation_accept, invitation_create, invitation_for_to
 from .memberships import (
     AttachResult,
     company_attach,
+    company_verify,
     membership_approve,
     membership_leave,
     membership_promote,
@@ -35,6 +36,7 @@ from .memberships import (
 from .selectors import (
     PROGRESS_CHOICES,
     PROGRESS_NONE,
+    companies_awaiting_verification,
     companies_of_member,
     company_members,
     company_open_invitations,
@@ -69,11 +71,13 @@ __all__ = [
     "account_confirm",
     "account_resend_confirmation",
     "account_sign_up",
+    "companies_awaiting_verification",
     "companies_of_member",
     "company_attach",
     "company_members",
     "company_open_invitations",
     "company_pending_memberships",
+    "company_verify",
     "confirmation_url",
     "curation_companies",
     "email_confirmation_token",

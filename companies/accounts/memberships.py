@@ -1,13 +1,17 @@
-"""Memberships: attaching a company by SIRET, approving and refusing requests."""
+"""Memberships: attaching a company by SIRET, approving and refusing requests, verifying a
+company, owners managing their members."""
 
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ..models import Company, CompanyMembership, Establishment, Sector, Territory
+from ..models import Company, CompanyMembership, Establishment, JobPosition, Sector, Territory
+from ..roles import is_curator
+from ..signals import field_data_changed
 from ._common import MANAGER_ROLES, AccountError, Role, Status, _absolute, _send
 
 
@@ -31,7 +35,10 @@ def company_attach(
 
     A company nobody holds yet is the person's at once: an active owner membership, and the
     company and establishment are created when unknown (the establishment only when its
-    sector, commune and size band are given: the diagnostic asks for them otherwise).
+    sector, commune and size band are given: the diagnostic asks for them otherwise). The
+    claim proves nothing, so the company is not verified (or no longer, for a known company
+    such as a demo one): its diagnostic counts in no published figure until a curator
+    approves the owner (`company_verify`).
     A company that already has active members only gets a pending request, which an owner
     or a curator approves; its owners are told by e-mail.
     """
@@ -52,6 +59,7 @@ def company_attach(
             membership = CompanyMembership.objects.create(
                 user=user, company=company, role=Role.OWNER, status=Status.ACTIVE
             )
+            _unverify(company)
             if sector and commune and size_band and not Establishment.objects.filter(siret=siret).exists():
                 Establishment.objects.create(
                     siret=siret, company=company, sector=sector, commune=commune, size_band=size_band
@@ -84,18 +92,29 @@ def company_attach(
 def membership_approve(*, membership: CompanyMembership, approved_by, base_url: str) -> CompanyMembership:
     """Turn a pending request into an active membership. A request approved twice (two tabs,
     an owner and a curator at once) is approved once: the second time, like a request
-    refused meanwhile, raises AccountError and changes nothing."""
+    refused meanwhile, raises AccountError and changes nothing.
+
+    A company whose members all left gets its new member as owner, not an orphan. Approved
+    by a curator, that owner is vetted and the company verified; approved by anybody else,
+    nobody vetted them and the company is not verified. Approving a plain member leaves the
+    company's verification as it was."""
     with transaction.atomic():
+        # The company first, then the request, as the owners' services below lock them.
+        company = Company.objects.select_for_update().filter(pk=membership.company_id).first()
         locked = CompanyMembership.objects.select_for_update().filter(pk=membership.pk).first()
-        if locked is None:
+        if locked is None or company is None:
             raise AccountError(_("Cette demande a déjà été refusée."))
         if locked.status == Status.ACTIVE:
             raise AccountError(_("Cette demande a déjà été acceptée."))
-        # A company whose members all left gets its new member as owner, not an orphan.
-        has_members = CompanyMembership.objects.filter(company_id=locked.company_id, status=Status.ACTIVE).exists()
+        has_members = CompanyMembership.objects.filter(company=company, status=Status.ACTIVE).exists()
         locked.status = Status.ACTIVE
         locked.role = Role.MEMBER if has_members else Role.OWNER
         locked.save(update_fields=["status", "role"])
+        if not has_members:
+            if is_curator(approved_by):
+                _verify(company, verified_by=approved_by)
+            else:
+                _unverify(company)
         locked = CompanyMembership.objects.select_related("user", "company").get(pk=locked.pk)
     if locked.user.email:
         _send(
@@ -135,6 +154,58 @@ def membership_refuse(*, membership: CompanyMembership, refused_by, base_url: st
                 "company": company,
                 "account_url": _absolute(base_url, reverse("accounts:account")),
             },
+        )
+
+
+# --- Verifying a company -------------------------------------------------------------------
+#
+# `Company.verified_at` is the observatory's word that a company's owner is who they claim to
+# be: only verified companies' diagnostics count (`Diagnostic.objects.counted_in_statistics`).
+# These are its only writes (besides the demo seeder); each tells the observatory that the
+# field data it counts has changed when the company has a submitted diagnostic.
+
+
+def company_verify(*, company: Company, verified_by) -> Company:
+    """A curator approves the owner of a company that has one: from now on the company's
+    diagnostics count in the published figures and the peer comparisons. A company verified
+    meanwhile (two tabs, two curators) raises AccountError and changes nothing."""
+    if not is_curator(verified_by):
+        raise AccountError(_("Seuls les curateurs peuvent vérifier une entreprise."))
+    with transaction.atomic():
+        locked = Company.objects.select_for_update().get(pk=company.pk)
+        if locked.verified_at is not None:
+            raise AccountError(_("Cette entreprise a déjà été vérifiée."))
+        if not locked.memberships.filter(status=Status.ACTIVE, role__in=MANAGER_ROLES).exists():
+            raise AccountError(_("Cette entreprise n'a plus de responsable : il n'y a personne à vérifier."))
+        _verify(locked, verified_by=verified_by)
+    return locked
+
+
+def _verify(company: Company, *, verified_by) -> None:
+    """Mark the (locked) company verified by `verified_by`, now."""
+    company.verified_at = timezone.now()
+    company.verified_by = verified_by
+    company.save(update_fields=["verified_at", "verified_by"])
+    _field_data_changed_on_commit(company)
+
+
+def _unverify(company: Company) -> None:
+    """The (locked) company passes to an owner nobody vetted: it stops counting."""
+    if company.verified_at is None:
+        return
+    company.verified_at = None
+    company.verified_by = None
+    company.save(update_fields=["verified_at", "verified_by"])
+    _field_data_changed_on_commit(company)
+
+
+def _field_data_changed_on_commit(company: Company) -> None:
+    """The job positions of the company's submitted diagnostics start or stop counting: the
+    observatory recomputes its grid once the change is committed."""
+    positions = JobPosition.objects.filter(diagnostic__company=company).count()
+    if positions:
+        transaction.on_commit(
+            lambda: field_data_changed.send(sender=Company, source="company_verification", positions=positions)
         )
 
 

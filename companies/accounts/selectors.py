@@ -1,12 +1,12 @@
 """Selectors: what a person may see. Every page that lists or fetches memberships,
 invitations or companies for a person goes through them."""
 
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
-from ..models import Campaign, Company, CompanyMembership, Diagnostic, DiagnosticJob, Invitation
+from ..models import Campaign, Company, CompanyMembership, Diagnostic, DiagnosticJob, Establishment, Invitation
 from ..roles import is_curator
 from ._common import INVITATION_MAX_AGE, MANAGER_ROLES, Status
 
@@ -64,6 +64,38 @@ def memberships_decidable_by(user) -> QuerySet[CompanyMembership]:
         return memberships
     managed = CompanyMembership.objects.filter(user=user, status=Status.ACTIVE, role__in=MANAGER_ROLES)
     return memberships.filter(company_id__in=managed.values("company_id"))
+
+
+def companies_awaiting_verification() -> QuerySet[Company]:
+    """The companies held by an owner nobody vetted yet (claimed by SIRET, or passed to a new
+    owner), oldest claim first: their diagnostics count in no published figure until a
+    curator verifies them. Each comes with `claimed_at`, `submitted_diagnostics`, its active
+    `owners` (with their user) and its `establishments_shown` (with sector and commune), so
+    that the curator can check who claims what: one query, plus two for a page's prefetches."""
+    owners = CompanyMembership.objects.filter(status=Status.ACTIVE, role__in=MANAGER_ROLES)
+    submitted = (
+        Diagnostic.objects.filter(company=OuterRef("pk"), status=Diagnostic.Status.SUBMITTED)
+        .values("company")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return (
+        Company.objects.unverified()
+        .filter(pk__in=owners.values("company_id"))
+        .annotate(
+            claimed_at=Subquery(owners.filter(company=OuterRef("pk")).order_by("created_at").values("created_at")[:1]),
+            submitted_diagnostics=Coalesce(Subquery(submitted, output_field=IntegerField()), Value(0)),
+        )
+        .prefetch_related(
+            Prefetch("memberships", owners.select_related("user").order_by("created_at", "pk"), to_attr="owners"),
+            Prefetch(
+                "establishments",
+                Establishment.objects.select_related("sector", "commune").order_by("siret"),
+                to_attr="establishments_shown",
+            ),
+        )
+        .order_by("claimed_at", "pk")
+    )
 
 
 def pending_memberships_queue() -> QuerySet[CompanyMembership]:

@@ -1,4 +1,5 @@
 import factory
+from django.utils import timezone
 
 from companies.models import Company, Establishment, JobPosition, Sector, SizeBand, Territory
 from companies.validators import luhn_complete
@@ -64,8 +65,14 @@ class SousClasseFactory(factory.django.DjangoModelFactory):
 
 
 class CompanyFactory(factory.django.DjangoModelFactory):
+    """A company as a claim leaves it: not verified. `CompanyFactory(verified=True)` gives one
+    whose owner a curator approved: its diagnostics count in the statistics."""
+
     class Meta:
         model = Company
+
+    class Params:
+        verified = factory.Trait(verified_at=factory.LazyFunction(timezone.now))
 
     siren = factory.Sequence(lambda n: luhn_complete(f"{10000000 + n:08d}"))
     name = factory.Sequence(lambda n: f"Entreprise {n}")

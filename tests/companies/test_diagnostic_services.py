@@ -6,6 +6,7 @@ import threading
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from companies import diagnostics as services
 from companies import maturity
@@ -296,9 +297,16 @@ def test_a_job_added_from_a_stale_page_is_refused(draft, member, occupations):
 # --- Submission --------------------------------------------------------------------------------
 
 
+def verify(company):
+    """A curator approved the company's owner: its diagnostics count in the statistics."""
+    company.verified_at = timezone.now()
+    company.save(update_fields=["verified_at"])
+
+
 def test_submission_turns_jobs_into_job_positions_and_signals_once_after_commit(
     draft, member, occupations, signals_sent, django_capture_on_commit_callbacks
 ):
+    verify(draft.company)
     complete_diagnostic(draft, member, occupations[:2])
     assert not Establishment.objects.exists()
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
@@ -326,9 +334,23 @@ def test_submission_turns_jobs_into_job_positions_and_signals_once_after_commit(
     }
 
 
+def test_an_unverified_companys_submission_stores_its_positions_but_asks_no_recomputation(
+    draft, member, occupations, signals_sent, django_capture_on_commit_callbacks
+):
+    complete_diagnostic(draft, member, occupations[:2])
+    with django_capture_on_commit_callbacks(execute=True):
+        submitted = services.diagnostic_submit(diagnostic=draft, user=member, expected_version=draft.version)
+    assert submitted.is_submitted
+    assert JobPosition.objects.filter(diagnostic=draft).count() == 2
+    # They count in no published figure until a curator verifies the company.
+    assert not JobPosition.objects.counted_in_statistics().exists()
+    assert signals_sent == []
+
+
 def test_submitting_twice_makes_one_submission(
     draft, member, occupations, signals_sent, django_capture_on_commit_callbacks
 ):
+    verify(draft.company)
     complete_diagnostic(draft, member, occupations)
     version = draft.version
     stale_tab = Diagnostic.objects.get(pk=draft.pk)
@@ -469,7 +491,7 @@ def test_no_copy_over_a_diagnostic_started_blank(company, member):
 def test_concurrent_submissions_store_one_set_of_positions(django_user_model, migration_data, signals_sent):
     if connection.vendor != "postgresql":
         pytest.skip("row locks are exercised on PostgreSQL")
-    company = CompanyFactory()
+    company = CompanyFactory(verified=True)
     member = make_member(django_user_model, company, "claire")
     campaign = make_campaign()
     diagnostic = services.diagnostic_get_or_create_for(company=company, campaign=campaign, user=member)

@@ -624,6 +624,7 @@ def test_review_summarises_every_step(member_client, draft, member, reference):
 def test_double_submission_makes_one_submission_and_one_set_of_positions(
     client, draft, member, colleague, reference, signals_sent, django_capture_on_commit_callbacks
 ):
+    service_tests.verify(draft.company)  # an unverified company's submission signals nothing
     complete_diagnostic(draft, member, [reference["secretariat"], reference["comptabilite"]])
     version = draft.version
     client.force_login(member)

@@ -6,7 +6,7 @@ from django.core.management.base import CommandError
 from django.db import transaction
 
 from companies.demo import DEMO_SIREN_PREFIX, DemoDataError, demo_companies, seed_demo
-from companies.models import Establishment, JobPosition, Sector, SizeBand, Territory
+from companies.models import CompanyMembership, Establishment, JobPosition, Sector, SizeBand, Territory
 from companies.validators import is_valid_siren, is_valid_siret
 from observatory.reference import BUILTIN_REFERENCE_DIR, load_reference
 from skills.models import NafDivisionOccupation
@@ -82,6 +82,19 @@ def test_every_position_is_a_demo_position_whose_shares_sum_to_100():
         assert sum(position.shares.values()) == 100
         assert position.headcount >= 1
         assert position.source == JobPosition.Source.DEMO
+
+
+def test_demo_companies_are_verified_and_every_position_counts():
+    """The demo stands for the observatory's own survey: the grid counts all of it, and the
+    demo member's company (the first by SIREN) is verified, so its diagnostic counts too."""
+    from observatory.demo import ensure_demo_accounts
+
+    seed_demo(companies=100, seed=10)
+    assert demo_companies().verified().count() == 100
+    assert JobPosition.objects.counted_in_statistics().count() == JobPosition.objects.count()
+    ensure_demo_accounts()
+    membership = CompanyMembership.objects.get(user__username="entreprise")
+    assert membership.role == CompanyMembership.Role.OWNER and membership.company.is_verified
 
 
 def test_headcounts_match_each_establishments_size_band():

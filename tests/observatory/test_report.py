@@ -110,9 +110,10 @@ def case(grid, django_user_model):
 
 
 def _peers(case, levels):
-    """Other companies of section J with a submitted diagnostic in the same campaign."""
+    """Other verified companies of section J with a submitted diagnostic in the same campaign
+    (only verified companies count: test_report_peers.py)."""
     for level in levels:
-        _diagnostic(case["campaign"], CompanyFactory(), commune=case["lille"], level=level)
+        _diagnostic(case["campaign"], CompanyFactory(verified=True), commune=case["lille"], level=level)
 
 
 # --- Access -------------------------------------------------------------------------------
@@ -168,9 +169,10 @@ def test_the_summary_page_links_to_the_report(client, case):
 def test_the_owner_sees_the_hand_computed_figures(client, case, django_assert_max_num_queries):
     _peers(case, [1, 2, 3])
     client.force_login(case["owner"])
-    # Fifteen before the training recommendations; the certifications' blocks add two queries
-    # and the offers one (four when some are found: test_report_training.py).
-    with django_assert_max_num_queries(17):
+    # Sixteen before the training recommendations (one reads the methodology's secrecy
+    # minimum for the peers); the certifications' blocks add two queries and the offers one
+    # (four when some are found: test_report_training.py).
+    with django_assert_max_num_queries(18):
         response = client.get(report_url(case["diagnostic"].pk))
     assert response.status_code == 200
     page = response.content.decode()
@@ -186,10 +188,11 @@ def test_the_owner_sees_the_hand_computed_figures(client, case, django_assert_ma
     assert rc["reference"] == pytest.approx(0.6)
     assert rc["blended"] == pytest.approx(4.5 / 8)
     assert "70\u00a0%" in page and "56\u00a0%" in page
-    # Comptable: two reporting companies, the blended profile is not shown.
-    assert not accountant.show_blended
-    assert all(row["blended"] is None for row in accountant.profile_rows)
-    assert "moins de 3 entreprises déclarent ce métier" in page
+    # Comptable: two reporting companies, whose answers do not count: the profile retained is
+    # the reference, and the report says why.
+    assert accountant.show_blended and not accountant.field_counted
+    assert all(row["blended"] == pytest.approx(row["reference"]) for row in accountant.profile_rows)
+    assert "Trop peu d'entreprises déclarent ce métier pour que leurs réponses comptent" in page
     assert context["headcount"] == 11
     # Nord × division 62: the three Lille companies, every one on M1607.
     comparison = context["comparison"]
@@ -269,7 +272,7 @@ def test_the_sector_average_needs_three_other_companies(client, case):
     maturity = response.context["maturity"]
     assert not maturity["shown"] and maturity["peers"] == 2
     assert all(row["average"] is None for row in maturity["rows"])
-    assert "La moyenne du secteur ne peut pas être affichée" in response.content.decode()
+    assert "Il n'y a pas encore assez d'entreprises de votre secteur pour comparer" in response.content.decode()
 
 
 def test_a_secret_cell_says_so_with_its_reason_and_no_value(client, case):

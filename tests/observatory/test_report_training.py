@@ -39,8 +39,9 @@ report_url = test_report.report_url
 KM_PER_DEGREE = 6371 * math.pi / 180  # 111.19 km
 # The report page's queries: session, user, memberships, diagnostic, run, jobs, scores; two
 # for the mobilités, three for the skills blocks, four for the offers; the NAF section, the
-# comparison cells, the peers' maturity; the navigation's role checks.
-REPORT_QUERIES = 21
+# comparison cells, the methodology's secrecy minimum, the peers' maturity; the navigation's
+# role checks.
+REPORT_QUERIES = 22
 
 
 @pytest.fixture(autouse=True)
