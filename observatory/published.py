@@ -25,7 +25,7 @@ The occupation page, the API, the occupations export and the company report all 
 import numpy as np
 import pandas as pd
 
-from .models import CATEGORIES, GridCell
+from .models import CATEGORIES, GridCell, GridRun, Lens
 
 # A blend within this distance of the reference, category by category, was not moved by
 # any company's answers (the shares are fractions of 1).
@@ -94,3 +94,27 @@ def mask_occupation_scores(frame: pd.DataFrame, *, secrecy: dict, min_companies:
         frame.loc[secret, column] = pd.NA
     frame["secret"] = secret
     return frame
+
+
+def edition_totals(lens: str = Lens.DEFAULT) -> dict | None:
+    """The région's totals in the current edition of `lens` (companies, employees, job
+    positions and the run), as everyone may read them; None before any edition. Live counts
+    of the database would move by one company's headcount at each submission."""
+    run = GridRun.objects.current(lens)
+    if run is None:
+        return None
+    total = (
+        GridCell.objects.filter(
+            run=run, territory_level="all", sector_level="all", occupation_level="all", size_band="all"
+        )
+        .values("companies", "employees", "secret")
+        .first()
+    )
+    if total is None or total["secret"]:
+        return {"run": run, "companies": None, "employees": None, "positions": None}
+    return {
+        "run": run,
+        "companies": total["companies"],
+        "employees": total["employees"],
+        "positions": (run.stats or {}).get("positions"),
+    }

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 import pandas as pd
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q
 from django.db.models.functions import Coalesce, Substr
 
-from companies.models import Company, JobPosition, Sector, Territory
+from companies.models import JobPosition, Sector, Territory
 from skills.models import ExposureIndexScore, Occupation
 from skills.text import accent_insensitive_pattern, fold
 
@@ -41,15 +41,7 @@ def reference_counts() -> dict:
         domaines=Count("pk", filter=Q(level=Occupation.Level.DOMAINE)),
         fiches=Count("pk", filter=Q(level=Occupation.Level.FICHE)),
     )
-    positions = JobPosition.objects.aggregate(positions=Count("pk"), employees=Sum("headcount"))
-    return {
-        **territories,
-        **sectors,
-        **occupations,
-        "companies": Company.objects.count(),
-        "positions": positions["positions"],
-        "employees": positions["employees"] or 0,
-    }
+    return {**territories, **sectors, **occupations}
 
 
 # --- Inputs of a grid computation -------------------------------------------------------

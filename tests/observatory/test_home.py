@@ -1,0 +1,30 @@
+"""The home page's company figures come from the current edition, not from live counts: a
+live total would move by exactly one company's headcount at each submission."""
+
+import pytest
+from django.urls import reverse
+
+from observatory import services
+from tests.companies.factories import JobPositionFactory
+from tests.observatory.test_grid_run import hand_worked  # noqa: F401
+
+pytestmark = pytest.mark.django_db
+
+
+def test_before_any_edition_the_home_page_says_so(client):
+    html = client.get(reverse("home")).content.decode()
+    assert "aucune édition de la grille n'est encore publiée" in html
+
+
+def test_the_home_page_reads_the_edition_and_not_the_live_data(client, hand_worked):  # noqa: F811
+    services.grid_run_compute(services.grid_run_create().pk)
+    html = client.get(reverse("home")).content.decode()
+    # The hand-worked grid: 4 companies, 65 employees, 4 positions.
+    assert '<p class="figure">4</p>' in html and "4 postes, 65 salariés" in html
+    # One more position arrives: until an edition is published, the page does not move.
+    JobPositionFactory(occupation=hand_worked, headcount=7)
+    html = client.get(reverse("home")).content.decode()
+    assert "4 postes, 65 salariés" in html
+    services.grid_run_compute(services.grid_run_create().pk)
+    html = client.get(reverse("home")).content.decode()
+    assert "5 postes, 72 salariés" in html
