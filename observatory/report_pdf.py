@@ -190,6 +190,12 @@ def report_pdf(*, diagnostic: Diagnostic, report: dict, absolute_url: Callable[[
             "Brouillon — ce diagnostic n'est pas encore envoyé : le rapport montre les réponses enregistrées "
             "jusqu'ici."
         )
+    if not diagnostic.company.is_verified:
+        pdf.paragraph(
+            "Compte en cours de vérification — ce rapport montre bien vos réponses, mais elles ne comptent pas "
+            "encore dans les chiffres régionaux de l'observatoire ni dans les moyennes des autres entreprises. "
+            "Elles y compteront dès que l'observatoire aura vérifié votre compte."
+        )
     run = report["run"]
     if run is None:
         pdf.paragraph(
@@ -270,15 +276,17 @@ def report_pdf(*, diagnostic: Diagnostic, report: dict, absolute_url: Callable[[
     pdf.grid(rows, (100, 40, 40)[: len(headings)])
     if maturity["shown"]:
         pdf.paragraph(
-            f"Moyenne des {maturity['peers']} autres entreprises de la section NAF {maturity['section'].code} "
+            f"Moyenne des {maturity['peers']} autres entreprises vérifiées de la section NAF "
+            f"{maturity['section'].code} "
             f"({maturity['section'].label}) ayant envoyé leur diagnostic pour la même campagne.",
             muted=True,
             size=9,
         )
     else:
         pdf.paragraph(
-            f"La moyenne du secteur ne peut pas être affichée : moins de {maturity['min_peers']} autres entreprises "
-            "de votre section NAF ont envoyé leur diagnostic pour cette campagne (secret statistique).",
+            "Il n'y a pas encore assez d'entreprises de votre secteur pour comparer votre maturité à la leur : la "
+            f"moyenne n'est affichée qu'à partir de {maturity['min_peers']} autres entreprises vérifiées de votre "
+            "section NAF ayant envoyé leur diagnostic pour cette campagne (secret statistique).",
             muted=True,
             size=9,
         )

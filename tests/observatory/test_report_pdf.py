@@ -154,3 +154,14 @@ def test_characters_outside_windows_1252_are_replaced_not_fatal():
     assert pdf_text("Łódź") == "?ódz"  # ź has a base letter, Ł has none
     assert pdf_text("ﬁche") == "fiche"
     assert pdf_text("数据") == "??"
+
+
+def test_the_pdf_says_whether_the_answers_count_yet(client, case):
+    client.force_login(case["owner"])
+    company = case["company"]
+    type(company).objects.filter(pk=company.pk).update(verified_at=timezone.now())
+    assert "Compte en cours de vérification" not in pdf_text_of(client.get(pdf_url(case["diagnostic"].pk)))
+    type(company).objects.filter(pk=company.pk).update(verified_at=None)
+    text = pdf_text_of(client.get(pdf_url(case["diagnostic"].pk)))
+    assert "Compte en cours de vérification" in text
+    assert "ne comptent pas encore dans les chiffres régionaux" in text
