@@ -14,25 +14,7 @@ class MethodologyVersionForm(forms.ModelForm):
 
     class Meta:
         model = Methodology
-        fields = [
-            "alpha_rc",
-            "alpha_rm",
-            "alpha_nra",
-            "alpha_nri",
-            "alpha_nrm",
-            "high_threshold",
-            "medium_threshold",
-            "prior_strength",
-            "secrecy_min_companies",
-            "secrecy_dominance",
-            "core_item_weight",
-            "emerging_item_weight",
-            "other_item_weight",
-            "profile_shrinkage",
-            "context_shift",
-            "transition_margin",
-            "notes",
-        ]
+        fields = [*Methodology.PARAMETERS, "notes"]
         widgets = {
             **{
                 name: forms.NumberInput(attrs={"step": "0.01", "min": "0", "max": "1"})

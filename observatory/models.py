@@ -32,6 +32,22 @@ class Methodology(models.Model):
     """One version of the method's parameters. Versions are never edited once a run used
     them: an analyst who changes a parameter creates the next version."""
 
+    # Every parameter a version carries over to the next and an analyst may change.
+    PARAMETERS = (
+        *(f"alpha_{c}" for c in CATEGORIES),
+        "high_threshold",
+        "medium_threshold",
+        "prior_strength",
+        "secrecy_min_companies",
+        "secrecy_dominance",
+        "core_item_weight",
+        "emerging_item_weight",
+        "other_item_weight",
+        "profile_shrinkage",
+        "context_shift",
+        "transition_margin",
+    )
+
     lens = models.CharField(_("lecture"), max_length=16, choices=Lens.choices, default=Lens.DEFAULT)
     version = models.PositiveIntegerField(_("version"))
     alpha_rc = models.FloatField(_("susceptibilité RC"), validators=unit_interval)

@@ -40,21 +40,7 @@ def methodology_create_version(*, lens: str, user=None, notes: str = "", **param
         previous = Methodology.objects.select_for_update().filter(lens=lens).order_by("-version").first()
         fields = {}
         if previous:
-            for name in (
-                *(f"alpha_{c}" for c in CATEGORIES),
-                "high_threshold",
-                "medium_threshold",
-                "prior_strength",
-                "secrecy_min_companies",
-                "secrecy_dominance",
-                "core_item_weight",
-                "emerging_item_weight",
-                "other_item_weight",
-                "profile_shrinkage",
-                "context_shift",
-                "transition_margin",
-            ):
-                fields[name] = getattr(previous, name)
+            fields = {name: getattr(previous, name) for name in Methodology.PARAMETERS}
         fields.update(params)
         methodology = Methodology(
             lens=lens, version=(previous.version + 1) if previous else 1, notes=notes, created_by=user, **fields
