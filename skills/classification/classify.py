@@ -45,12 +45,6 @@ def normalise(label: str) -> str:
     return _SPACES.sub(" ", _PUNCTUATION.sub(" ", text)).strip()
 
 
-def _normalise_series(labels: pd.Series) -> pd.Series:
-    text = labels.str.lower().str.replace("œ", "oe", regex=False).str.replace("æ", "ae", regex=False)
-    text = text.str.normalize("NFKD").str.encode("ascii", "ignore").str.decode("ascii")
-    return text.str.replace(_PUNCTUATION, " ", regex=True).str.replace(_SPACES, " ", regex=True).str.strip()
-
-
 def _vector(weights: dict[str, float]) -> np.ndarray:
     return np.array([weights.get(c, 0.0) for c in CATEGORIES], dtype=float)
 
