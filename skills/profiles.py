@@ -1,4 +1,5 @@
-"""Default reference task profiles of ROME occupations.
+"""Reference task profiles of ROME occupations: built from each fiche's own ROME 4.0 items
+(`reference_profiles`, below), with hand-set profiles per domaine as the last resort.
 
 A task profile is the share of working time an occupation spends on each of the five task
 categories of Autor, Levy & Murnane (2003) as split by Acemoglu & Autor (2011):
@@ -11,25 +12,29 @@ categories of Autor, Levy & Murnane (2003) as split by Acemoglu & Autor (2011):
   cleaning, bedside care).
 
 The grid (DESIGN.md, step 1) blends a reference profile with the profiles companies report.
-Until an analyst imports a published profile for a fiche, the reference is the default
-written here: one profile per ROME grand domaine (A…N), overridden for the domaines
-professionnels whose jobs differ from the rest of their grand domaine (secretarial work in
-M16 is mostly routine cognitive, IT in M18 mostly analytical, both inside « Support à
-l'entreprise »).
+The reference of a fiche is read from its classified savoir-faire (`reference_profiles`), or
+imported by an analyst. The hand-set profiles below, one per ROME grand domaine (A…N) with
+overrides for the domaines professionnels that differ from theirs, served as the reference of
+every fiche before the ROME items were loaded (runs tagged `domain_defaults:v0`); they remain
+only the prior of a fiche whose domaine and grand domaine have no classified item at all, which
+never happens once `import_rome` has loaded the items, and the profile of the occasional test
+database without them.
 
-How the numbers were set. Each profile is a judgement on the task content of the typical
-fiches of the domain, calibrated against the published ISCO-08 task measures of Mihaylov &
-Tijdens (2019, « Measuring the routine and non-routine task content of 427 four-digit ISCO-08
-occupations », Tinbergen Institute DP 2019-035): shares of each occupation's ISCO task
-statements coded RC / RM / NRA / NRI / NRM. For instance they give secretaries (4120) and
-accounting clerks (4311) 100 % RC, cashiers (5230) 88 % RC, food machine operators (8160)
-100 % RM, welders (7212) 75 % RM, bricklayers (7112) and cleaners (9112) 100 % NRM, software
-developers (2512) 56 % NRA / 44 % NRI, nurses (2221) 55 % NRA / 36 % NRI, home care workers
-(5322) 55 % NRM / 27 % NRI. Those measures count task statements, not time, and sit at the
-extremes; the defaults below pull them towards a mixed profile, because every job also holds
-some time of every kind (an accountant talks to clients, a welder reads a drawing). Every
-share is at least 0.02 so that the routine task intensity `ln(RC+RM) − ln(NRA+NRI) − ln(NRM)`
-stays finite and a Dirichlet draw around a profile is defined.
+How those numbers were set (they predate the rule that published indices only validate the
+method; they are not used when the ROME items are loaded). Each profile is a judgement on
+the task content of the typical fiches of the domain, calibrated against the published
+ISCO-08 task measures of Mihaylov & Tijdens (2019, « Measuring the routine and non-routine
+task content of 427 four-digit ISCO-08 occupations », Tinbergen Institute DP 2019-035):
+shares of each occupation's ISCO task statements coded RC / RM / NRA / NRI / NRM. For
+instance they give secretaries (4120) and accounting clerks (4311) 100 % RC, cashiers (5230)
+88 % RC, food machine operators (8160) 100 % RM, welders (7212) 75 % RM, bricklayers (7112)
+and cleaners (9112) 100 % NRM, software developers (2512) 56 % NRA / 44 % NRI, nurses (2221)
+55 % NRA / 36 % NRI, home care workers (5322) 55 % NRM / 27 % NRI. Those measures count task
+statements, not time, and sit at the extremes; the defaults below pull them towards a mixed
+profile, because every job also holds some time of every kind (an accountant talks to
+clients, a welder reads a drawing). Every share is at least 0.02 so that the routine task
+intensity `ln(RC+RM) − ln(NRA+NRI) − ln(NRM)` stays finite and a Dirichlet draw around a
+profile is defined.
 
 These are assumptions, to be refined by imported occupation-level profiles and by the field
 data of the company diagnostics (which the shrinkage of step 1 weighs against them).
