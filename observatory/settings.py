@@ -11,16 +11,24 @@ from pathlib import Path
 import environ
 import plotly
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
-# The default key is deliberately marked insecure: `check --deploy` refuses it.
+# The default key is deliberately marked insecure: `check --deploy` refuses it, and with debug
+# off the application does not start with it (sessions and reset links would be forgeable).
 INSECURE_SECRET_KEY = "django-insecure-observatoire-ia-hdf-local-only"
 SECRET_KEY = env("DJANGO_SECRET_KEY", default=INSECURE_SECRET_KEY)
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
+if not DEBUG and SECRET_KEY.strip() in ("", INSECURE_SECRET_KEY):
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY est absente ou laissée à sa valeur par défaut alors que DJANGO_DEBUG=0 : "
+        "donnez-lui une valeur secrète et aléatoire (par exemple python -c \"import secrets; "
+        "print(secrets.token_urlsafe(50))\"), voir .env.example."
+    )
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 

@@ -132,11 +132,15 @@ def test_deploy_check_passes_with_production_settings():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_deploy_check_refuses_the_default_key():
+@pytest.mark.parametrize("key", [None, "", "django-insecure-observatoire-ia-hdf-local-only"])
+def test_production_refuses_to_start_without_a_secret_key(key):
+    """With debug off, a missing, empty or default key stops the application at start-up (not
+    only `check --deploy`), with a French message."""
     skip_if_local_env_file()
-    result = check_deploy()
+    result = check_deploy(**({} if key is None else {"DJANGO_SECRET_KEY": key}))
     assert result.returncode != 0
-    assert "security.W009" in result.stdout + result.stderr
+    assert "ImproperlyConfigured" in result.stderr
+    assert "DJANGO_SECRET_KEY est absente ou laissée à sa valeur par défaut" in result.stderr
 
 
 @pytest.mark.parametrize("debug", ["1", "true"])
