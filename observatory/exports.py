@@ -52,8 +52,44 @@ OCCUPATION_COLUMNS = (
 )
 
 
+# A text that a spreadsheet would read as a formula (OWASP « CSV injection »): =, +, -, @, a tab
+# or a carriage return first. In a CSV it is written after an apostrophe, and stays text; in a
+# workbook it is stored as a text cell (`_xlsx_text`).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_text(value):
+    """`value` as a spreadsheet must hold it: a text that would start a formula gets a leading
+    apostrophe; anything else is returned as it is."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _neutralise_texts(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every text column of `frame` through `spreadsheet_text`, vectorised."""
+    texts = [
+        name for name in frame.columns if frame[name].dtype == object or pd.api.types.is_string_dtype(frame[name])
+    ]
+    if not texts:
+        return frame
+    frame = frame.copy()
+    for name in texts:
+        column = frame[name]
+        kind = pd.api.types.infer_dtype(column, skipna=True)
+        if kind == "string":
+            starts = column.str.startswith(FORMULA_START, na=False)
+            if starts.any():
+                frame.loc[starts, name] = "'" + column[starts]
+        elif kind.startswith("mixed"):  # texts among numbers: value by value
+            frame[name] = column.map(spreadsheet_text)
+    return frame
+
+
 def _csv_response(frame: pd.DataFrame, filename: str, chunk_rows: int = 20_000) -> StreamingHttpResponse:
-    """Stream a frame as CSV, a chunk of rows at a time (pandas writes each chunk)."""
+    """Stream a frame as CSV, a chunk of rows at a time (pandas writes each chunk); texts that a
+    spreadsheet would read as formulas are neutralised."""
+    frame = _neutralise_texts(frame)
 
     def chunks():
         yield ",".join(frame.columns) + "\n"
@@ -130,8 +166,8 @@ def grid_xlsx_response(run, cells=None, *, filters: dict | None = None) -> HttpR
     for values in frame.itertuples(index=False, name=None):
         row = []
         for value, number_format in zip(values, formats, strict=True):
-            value = _xlsx_value(value)
-            if number_format and value is not None:
+            value = _xlsx_text(sheet, _xlsx_value(value))
+            if number_format and value is not None and not hasattr(value, "data_type"):
                 cell = WriteOnlyCell(sheet, value=value)
                 cell.number_format = number_format
                 value = cell
@@ -147,7 +183,7 @@ def grid_xlsx_response(run, cells=None, *, filters: dict | None = None) -> HttpR
     finished = timezone.localtime(run.finished_at).replace(tzinfo=None) if run.finished_at else None
     about.append(["terminé le", finished])  # local time: Excel has no time zones
     for name, value in (filters or {}).items():
-        about.append([f"filtre {name}", value])
+        about.append([f"filtre {name}", _xlsx_text(about, value)])
     about.append(["lignes", len(frame)])
     about.append(["secret statistique", "les cellules secrètes (secret = true) n'ont aucune valeur"])
 
@@ -168,6 +204,18 @@ def _xlsx_value(value):
             return None
     if value is pd.NA or value is pd.NaT:
         return None
+    return value
+
+
+def _xlsx_text(sheet, value):
+    """A text openpyxl would store as a formula (it starts with =) as a text cell instead; a
+    text cell is never evaluated, whatever it starts with."""
+    if isinstance(value, str) and value.startswith("="):
+        from openpyxl.cell import WriteOnlyCell
+
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.data_type = "s"
+        return cell
     return value
 
 

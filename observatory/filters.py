@@ -2,6 +2,7 @@
 link shows, downloads and serves the same cells."""
 
 import django_filters
+from django.core.validators import RegexValidator
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
@@ -114,11 +115,23 @@ class GridCellFilterSet(django_filters.FilterSet):
     """
 
     territory_level = django_filters.ChoiceFilter(label=_("Niveau territorial"), choices=TERRITORY_LEVELS)
-    territory_code = django_filters.CharFilter(label=_("Code du territoire"))
+    # Codes as the nomenclatures write them, nothing else: a COG code (59, 2A, 200093201), a
+    # NAF section or division (C, 62), a ROME grand domaine, domaine or fiche (M, M16, M1607).
+    territory_code = django_filters.CharFilter(
+        label=_("Code du territoire"),
+        max_length=9,
+        validators=[RegexValidator(r"^[0-9AB]{2,9}$", _("Code COG invalide."))],
+    )
     sector_level = django_filters.ChoiceFilter(label=_("Niveau sectoriel"), choices=SECTOR_LEVELS)
-    sector_code = django_filters.CharFilter(label=_("Code NAF"))
+    sector_code = django_filters.CharFilter(
+        label=_("Code NAF"), max_length=2, validators=[RegexValidator(r"^([A-U]|[0-9]{2})$", _("Code NAF invalide."))]
+    )
     occupation_level = django_filters.ChoiceFilter(label=_("Niveau métier"), choices=OCCUPATION_LEVELS)
-    occupation_code = django_filters.CharFilter(label=_("Code ROME"))
+    occupation_code = django_filters.CharFilter(
+        label=_("Code ROME"),
+        max_length=5,
+        validators=[RegexValidator(r"^[A-N]([0-9]{2}([0-9]{2})?)?$", _("Code ROME invalide."))],
+    )
     size_band = django_filters.ChoiceFilter(label=_("Tranche d'effectif"), choices=SIZE_BANDS, empty_label=None)
     secret = django_filters.BooleanFilter(label=_("Secret statistique"))
 

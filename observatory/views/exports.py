@@ -1,12 +1,19 @@
-from django.core.exceptions import BadRequest
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseBadRequest
 
 from .. import exports
 from ..filters import GridCellFilterSet
 from ..models import GridCell
 from ..permissions import analyst_required
-from ..selectors import grid_cells_ordered
+from ..selectors import GRID_SORT_FIELDS, grid_cells_ordered
 from .common import requested_run
+
+
+class InvalidExport(ValueError):
+    """A download asked with filters or a sort the grid does not know: nothing is written."""
+
+
+def _refused(exc: InvalidExport) -> HttpResponse:
+    return HttpResponseBadRequest(str(exc), content_type="text/plain; charset=utf-8")
 
 
 def export_cells(request, run):
@@ -20,9 +27,13 @@ def export_cells(request, run):
     filterset = GridCellFilterSet(request.GET, queryset=GridCell.objects.filter(run=run))
     if not filterset.is_valid():
         errors = "; ".join(f"{name} : {' '.join(messages)}" for name, messages in filterset.errors.items())
-        raise BadRequest(f"Filtres invalides — {errors}")
+        raise InvalidExport(f"Filtres invalides, rien n'a été écrit — {errors}")
     filters = {name: request.GET[name] for name in names}
     if sort:
+        if sort.removeprefix("-") not in GRID_SORT_FIELDS:
+            raise InvalidExport(
+                f"Tri inconnu, rien n'a été écrit — choisissez parmi : {', '.join(sorted(GRID_SORT_FIELDS))}"
+            )
         filters["sort"] = sort
     return grid_cells_ordered(filterset.qs, sort), filters
 
@@ -30,7 +41,10 @@ def export_cells(request, run):
 @analyst_required
 def grid_export_csv(request):
     run = requested_run(request)
-    cells, _filters = export_cells(request, run)
+    try:
+        cells, _filters = export_cells(request, run)
+    except InvalidExport as exc:
+        return _refused(exc)
     return exports.grid_csv_response(run, cells)
 
 
@@ -43,7 +57,10 @@ XLSX_MAX_ROWS = 20_000
 @analyst_required
 def grid_export_xlsx(request):
     run = requested_run(request)
-    cells, filters = export_cells(request, run)
+    try:
+        cells, filters = export_cells(request, run)
+    except InvalidExport as exc:
+        return _refused(exc)
     rows = run.cells.count() if cells is None else cells.count()
     if rows > XLSX_MAX_ROWS:
         return HttpResponse(

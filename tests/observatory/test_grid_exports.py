@@ -210,3 +210,42 @@ def test_a_selection_too_large_for_a_workbook_points_to_the_csv(client, analyst,
     assert "limité à 5 lignes" in response.content.decode() and "CSV" in response.content.decode()
     # A selection under the limit is served.
     assert client.get(XLSX_URL, {"territory": "all", "rows": "section", "columns": "grand_domaine"}).status_code == 200
+
+
+# --- No formula from the outside --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"territory_code": '=HYPERLINK("http://evil.example","clic")'}, "Code COG invalide"),
+        ({"occupation_code": "@SUM(A1)"}, "Code ROME invalide"),
+        ({"sort": "=1+1"}, "Tri inconnu"),
+    ],
+)
+def test_a_formula_in_a_parameter_never_reaches_a_file(client, analyst, run, params, message):
+    client.force_login(analyst)
+    for url in (CSV_URL, XLSX_URL):
+        response = client.get(url, params)
+        assert response.status_code == 400, url
+        assert message in response.content.decode()
+
+
+def test_a_stored_text_that_looks_like_a_formula_stays_text(client, analyst, hand_worked):  # noqa: F811
+    from skills.models import Occupation
+
+    Occupation.objects.filter(pk="M1607").update(label='=HYPERLINK("http://evil.example","clic")')
+    Occupation.objects.filter(pk="M16").update(label="+33 cmd|' /C calc'!A0")
+    services.grid_run_compute(services.grid_run_create().pk)
+    client.force_login(analyst)
+    params = {"occupation_level": "fiche", "territory_level": "all", "sector_level": "all", "size_band": "all"}
+    rows = _csv(client.get(CSV_URL, params))
+    assert [r["occupation_label"] for r in rows] == ["'=HYPERLINK(\"http://evil.example\",\"clic\")"]
+    domaine = _csv(client.get(CSV_URL, {**params, "occupation_level": "domaine"}))
+    assert [r["occupation_label"] for r in domaine] == ["'+33 cmd|' /C calc'!A0"]
+    response = client.get(XLSX_URL, params)
+    workbook = openpyxl.load_workbook(io.BytesIO(response.content))
+    sheet = workbook["grille"]
+    column = [cell.value for cell in sheet[1]].index("occupation_label") + 1
+    cell = sheet.cell(row=2, column=column)
+    assert cell.value == '=HYPERLINK("http://evil.example","clic")' and cell.data_type == "s"
