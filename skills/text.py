@@ -53,3 +53,26 @@ def accent_insensitive_pattern(query: str) -> str:
             parts.append(re.escape(char))
         position += 1
     return "".join(parts)
+
+
+# Addresses from outside (imported files, forms) the site links to: http or https with a host,
+# nothing else (« javascript: », « data: », « file: » would run or read in the reader's browser).
+WEB_SCHEMES = ("http", "https")
+_URL_UNSAFE = re.compile(r"[\x00-\x20\x7f<>\"'`\\]")
+
+
+def web_url(value: str) -> str:
+    """`value` when it is an http(s) address with a host and no space, quote or control
+    character; else ""."""
+    from urllib.parse import urlsplit
+
+    value = (value or "").strip()
+    if not value or _URL_UNSAFE.search(value):
+        return ""
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return ""
+    if parts.scheme.lower() not in WEB_SCHEMES or not parts.hostname:
+        return ""
+    return value

@@ -2,10 +2,16 @@
 and the import jobs that feed it from LHEO and RNCP files."""
 
 from django.conf import settings
+from django.core.validators import URLValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from companies.validators import validate_siret
+
+# Pages the catalogue links to: http or https only (URLField alone also lets ftp through).
+WEB_URL = URLValidator(
+    schemes=["http", "https"], message=_("Saisissez une adresse web commençant par http:// ou https://.")
+)
 
 
 class CurationStatus(models.TextChoices):
@@ -39,7 +45,7 @@ class Provider(models.Model):
         related_name="training_providers",
         limit_choices_to={"level": "commune"},
     )
-    website = models.URLField(_("site web"), blank=True)
+    website = models.URLField(_("site web"), blank=True, validators=[WEB_URL])
     contact_name = models.CharField(_("contact"), max_length=255, blank=True)
     contact_email = models.EmailField(_("courriel de contact"), blank=True)
     contact_phone = models.CharField(_("téléphone de contact"), max_length=32, blank=True)
@@ -98,7 +104,7 @@ class TrainingOffer(models.Model):
     price = models.DecimalField(_("prix (€ TTC)"), max_digits=10, decimal_places=2, null=True, blank=True)
     cpf_eligible = models.BooleanField(_("éligible au CPF"), default=False)
     funding = models.CharField(_("financements"), max_length=500, blank=True)
-    url = models.URLField(_("page de l'offre"), blank=True, max_length=500)
+    url = models.URLField(_("page de l'offre"), blank=True, max_length=500, validators=[WEB_URL])
     # Set by the AI-skills rule set (trainings/tagging.py) unless a curator decided.
     ai_related = models.BooleanField(_("en lien avec l'IA et les données"), default=False)
     ai_related_by_curator = models.BooleanField(_("lien IA fixé par un curateur"), default=False)

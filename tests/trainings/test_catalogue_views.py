@@ -413,3 +413,28 @@ def test_public_suggestions_for_communes_and_occupations(client, place):
     assert [item["value"] for item in communes.json()] == ["Quinzeville (59015)"]
     assert [item["value"] for item in fiches.json()] == ["Secrétariat (M1607)"]
     assert too_short.json() == []
+
+
+def test_an_address_saved_before_the_check_never_becomes_a_link(client, curator):
+    """Stored XSS: a « javascript: » address saved before imports checked them (written here
+    past the model's validators) is shown nowhere as a link, public or curation pages alike."""
+    from django.urls import reverse
+
+    from trainings.models import Provider, TrainingOffer
+
+    offer = TrainingOfferFactory(title="Offre piégée")
+    hostile = "javascript://%0aalert(document.domain)"
+    TrainingOffer.objects.filter(pk=offer.pk).update(url=hostile)
+    Provider.objects.filter(pk=offer.provider_id).update(website=hostile)
+    pages = [reverse("trainings:offer", args=[offer.pk]), reverse("trainings:provider", args=[offer.provider_id])]
+    for url in pages:
+        html = client.get(url).content.decode()
+        assert 'href="javascript' not in html and "alert(document.domain)" not in html, url
+    client.force_login(curator)
+    for url in (
+        reverse("trainings:curation_offer", args=[offer.pk]),
+        reverse("trainings:curation_provider", args=[offer.provider_id]),
+    ):
+        html = client.get(url).content.decode()
+        assert 'href="javascript' not in html, url
+        assert "adresse refusée : ni http ni https" in html, url

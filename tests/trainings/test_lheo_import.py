@@ -475,3 +475,33 @@ def test_real_onisep_offer(shared_data):
 
     again, _ = import_lheo(shared_data / "lheo" / "exemple-bts-onisep-lheo2.2.xml")
     assert (again.created, again.updated, again.unchanged) == (0, 0, 1)
+
+
+# --- Addresses: http or https only ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "hostile", ["javascript://%0aalert(document.domain)", "data:text/html,<script>alert(1)</script>", "ftp://x.org"]
+)
+def test_an_offer_page_that_is_not_http_is_refused_with_its_line(catalogue_refs, fixture_file, tmp_path, hostile):
+    path = _variant(
+        fixture_file,
+        tmp_path,
+        (
+            "<urlweb>https://inf-flandres.example/analyste-donnees</urlweb>",
+            f"<urlweb>{hostile.replace('<', '&lt;')}</urlweb>",
+        ),
+    )
+    exc = _refused(path)
+    assert "adresse de la page de l'offre" in str(exc) and "seules les adresses http ou https" in str(exc)
+    assert {error.line for error in exc.errors} == {_line_of(path, "<formation numero=")}
+
+
+def test_a_provider_website_that_is_not_http_is_refused_with_its_line(catalogue_refs, fixture_file, tmp_path):
+    path = _variant(
+        fixture_file,
+        tmp_path,
+        ("<urlweb>inf-flandres.example</urlweb>", "<urlweb>javascript://%0aalert(document.domain)</urlweb>"),
+    )
+    exc = _refused(path)
+    assert "site web de l'organisme « javascript://%0aalert(document.domain) » refusé" in str(exc)

@@ -4,7 +4,16 @@ from decimal import Decimal
 
 from django import template
 
+from skills.text import web_url
+
 register = template.Library()
+
+
+@register.filter(name="web_url")
+def web_url_filter(value: str) -> str:
+    """An address the page may link to (http or https), else "": no stored text becomes a
+    link that runs a script, even one saved before addresses were checked on import."""
+    return web_url(value)
 
 
 @register.filter(name="euros")

@@ -8,6 +8,7 @@ from html.parser import HTMLParser
 
 from companies.validators import is_valid_siret
 from skills.importers.base import RowError
+from skills.text import web_url
 from trainings.models import Provider
 
 from .records import (
@@ -95,6 +96,8 @@ def _clean_offer(record: OfferRecord, error) -> CleanOffer | None:
             error(record.line, f"code {register} « {code} » invalide (attendu : « {register}1234 » ou « 1234 »)")
 
     url = _url(record.url)
+    if url and not web_url(url):
+        error(record.line, f"adresse de la page de l'offre « {url[:80]} » refusée : seules les adresses http ou https")
     if len(url) > URL_LENGTH:
         error(record.line, f"adresse de la page de l'offre trop longue ({URL_LENGTH} caractères au plus)")
     modality = MODALITIES.get(record.modality or "0")
@@ -214,6 +217,11 @@ def _clean_provider(record: OfferRecord, error) -> CleanProvider | None:
         "contact_email": _plain(provider.email),
         "contact_phone": _plain(provider.phone),
     }
+    if values["website"] and not web_url(values["website"]):
+        error(
+            provider.line,
+            f"site web de l'organisme « {values['website'][:80]} » refusé : seules les adresses http ou https",
+        )
     for key, value in values.items():
         if len(value) > PROVIDER_LENGTHS[key]:
             label = Provider._meta.get_field(key).verbose_name
