@@ -135,23 +135,66 @@ def read_rncp(source: Path | str | BinaryIO) -> dict[str, pd.DataFrame]:
     return _read_zip(source, Path(getattr(source, "name", "") or "archive zip").name)
 
 
+# An archive is opened with limits (a zip bomb holds gigabytes of zeros in a few megabytes):
+# the files used may add up to at most this many bytes once uncompressed (the whole national
+# export is about a tenth of it), and none may be compressed more than this ratio (CSV text
+# compresses about ten times). Both are counted on the bytes actually read, not on what the
+# archive declares, and reading stops at the first byte over.
+MAX_UNCOMPRESSED_BYTES = 512 * 1024 * 1024
+MAX_COMPRESSION_RATIO = 100
+CHUNK_BYTES = 1024 * 1024
+
+
 def _read_zip(file: BinaryIO, where: str) -> dict[str, pd.DataFrame]:
     """Extract the parts used into a temporary folder (under names of our own, whatever paths
-    the archive holds) and read them from there."""
+    the archive holds), streaming each within the limits above, and read them from there."""
     try:
         with zipfile.ZipFile(file) as archive, tempfile.TemporaryDirectory() as folder:
             members = {}
+            total = 0
             for info in archive.infolist():
                 name = _member_name(info)
                 if not info.is_dir() and _part_of(name) is not None:
                     if name in members:
                         raise ExportRefused(where, f"fichier {name} présent deux fois dans l'archive")
                     target = Path(folder) / name
-                    target.write_bytes(archive.read(info))
+                    total = _extract_bounded(archive, info, target, total, where)
                     members[name] = target
             return _read_parts(members, where)
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as exc:
         raise ExportRefused(where, "archive zip illisible ou tronquée") from exc
+
+
+def _extract_bounded(archive: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, total: int, where: str) -> int:
+    """Copy one member to `target` a chunk at a time; the bytes read so far, all members
+    together, are returned. Refuses the archive at the first byte over a limit."""
+    # What the archive declares is checked first (an honest bomb is refused without reading a
+    # byte); what it holds is counted while reading (a lying one is refused all the same).
+    too_large = (
+        f"archive trop volumineuse une fois décompressée (plus de {MAX_UNCOMPRESSED_BYTES // 2**20} Mo)"
+    )
+    if total + info.file_size > MAX_UNCOMPRESSED_BYTES:
+        raise ExportRefused(where, too_large)
+    if info.file_size > CHUNK_BYTES and info.file_size > MAX_COMPRESSION_RATIO * max(info.compress_size, 1):
+        raise ExportRefused(
+            where,
+            f"fichier {info.filename} : {info.file_size // 2**20} Mo une fois décompressé pour "
+            f"{info.compress_size // 2**10} Ko dans l'archive, archive refusée (bombe de décompression ?)",
+        )
+    written = 0
+    with archive.open(info) as source, target.open("wb") as sink:
+        while chunk := source.read(CHUNK_BYTES):
+            written += len(chunk)
+            if total + written > MAX_UNCOMPRESSED_BYTES:
+                raise ExportRefused(where, too_large)
+            if written > MAX_COMPRESSION_RATIO * max(info.compress_size, 1) and written > CHUNK_BYTES:
+                raise ExportRefused(
+                    where,
+                    f"fichier {info.filename} compressé plus de {MAX_COMPRESSION_RATIO} fois : "
+                    "archive refusée (bombe de décompression ?)",
+                )
+            sink.write(chunk)
+    return total + written
 
 
 def _member_name(info: zipfile.ZipInfo) -> str:

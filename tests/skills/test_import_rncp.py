@@ -1,5 +1,6 @@
 import datetime
 import io
+import os
 import shutil
 import unicodedata
 import zipfile
@@ -479,3 +480,43 @@ def test_real_export_sample(shared_data):
     reports = import_rncp(directory)
 
     assert [(r.created, r.updated, r.unchanged) for r in reports] == [(0, 0, 9), (0, 0, 6)]
+
+
+# --- Archives opened with limits --------------------------------------------------------------
+
+
+def _bomb(rncp_dir: Path, target: Path, *, part: str, size: int, data: bytes = b"\0") -> Path:
+    """The fixture's export zipped with one of its used parts replaced by `size` bytes made of
+    `data` repeated, written a megabyte at a time (never held whole)."""
+    chunk = (data * (2**20 // len(data) + 1))[: 2**20]
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(rncp_dir.glob("*.csv")):
+            if path.name != part:
+                archive.write(path, path.name)
+        with archive.open(part, "w") as member:
+            for start in range(0, size, len(chunk)):
+                member.write(chunk[: size - start])
+    return target
+
+
+def test_a_zip_bomb_is_refused_before_anything_is_written(rncp_dir, occupations, tmp_path):
+    # 64 MiB of zeros in about 64 KiB: a thousand times compressed, where CSV text is about ten.
+    part = next(p.name for p in rncp_dir.glob("*Blocs*.csv"))
+    bomb = _bomb(rncp_dir, tmp_path / "export.zip", part=part, size=64 * 2**20)
+    assert bomb.stat().st_size < 2**20
+    with pytest.raises(ImportFailed, match="bombe de décompression"):
+        import_rncp(bomb)
+    assert not Certification.objects.exists() and not SkillBlock.objects.exists()
+
+
+def test_an_archive_too_large_once_uncompressed_is_refused(rncp_dir, occupations, tmp_path, monkeypatch):
+    """The total limit, counted on what is read: lowered here to 4 MiB, with 6 MiB of
+    incompressible bytes in one part (the ratio limit cannot be what refuses it)."""
+    from skills.importers import rncp
+
+    monkeypatch.setattr(rncp, "MAX_UNCOMPRESSED_BYTES", 4 * 2**20)
+    part = next(p.name for p in rncp_dir.glob("*Blocs*.csv"))
+    archive = _bomb(rncp_dir, tmp_path / "export.zip", part=part, size=6 * 2**20, data=os.urandom(2**16))
+    with pytest.raises(ImportFailed, match="archive trop volumineuse une fois décompressée"):
+        import_rncp(archive)
+    assert not Certification.objects.exists()
