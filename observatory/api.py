@@ -21,6 +21,7 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import mixins, pagination, permissions, serializers, viewsets
+from rest_framework.exceptions import ValidationError
 from rest_framework.routers import APIRootView
 
 from companies.models import Sector, Territory
@@ -380,6 +381,18 @@ class RunSerializer(serializers.ModelSerializer):
 
 # --- Views ----------------------------------------------------------------------------------
 
+def api_run(request) -> GridRun:
+    """`requested_run` for the API, whose parameters are checked rather than guessed: an
+    unknown lens or a run that is not a number answer 400 with a message."""
+    params = request.query_params
+    lens, run = params.get("lens"), params.get("run")
+    if lens is not None and lens not in Lens.values:
+        raise ValidationError({"lens": [_("Lecture inconnue : choisissez parmi %s.") % ", ".join(Lens.values)]})
+    if run is not None and not run.isdigit():
+        raise ValidationError({"run": [_("Identifiant de calcul invalide : un nombre entier est attendu.")]})
+    return requested_run(request)
+
+
 RUN_PARAMETER = OpenApiParameter(
     "run",
     OpenApiTypes.INT,
@@ -414,7 +427,7 @@ class GridCellViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     @cached_property
     def run(self) -> GridRun:
-        return requested_run(self.request)
+        return api_run(self.request)
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no request data
@@ -472,7 +485,7 @@ class OccupationViewSet(viewsets.ReadOnlyModelViewSet):
         """The requested run; none yet is not an error here (fiches are listed without score),
         but an unknown `?run=` is."""
         try:
-            return requested_run(self.request)
+            return api_run(self.request)
         except Http404:
             if self.request.query_params.get("run"):
                 raise
@@ -506,7 +519,10 @@ class OccupationViewSet(viewsets.ReadOnlyModelViewSet):
 class RunFilterSet(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=GridRun.Status.choices, label=_("Statut"))
     lens = django_filters.ChoiceFilter(field_name="methodology__lens", choices=Lens.choices, label=_("Lecture"))
-    is_current = django_filters.BooleanFilter(label=_("En vigueur"))
+    # « true » or « false », nothing else: a BooleanFilter would read « 3 » as no filter at all.
+    is_current = django_filters.TypedChoiceFilter(
+        choices=[("true", "true"), ("false", "false")], coerce=lambda value: value == "true", label=_("En vigueur")
+    )
 
     class Meta:
         model = GridRun

@@ -187,8 +187,10 @@ def test_another_run_is_read_with_the_run_parameter(analyst_client, run):
 
 def test_an_unknown_or_unfinished_run_is_not_found(analyst_client, run):
     failed = GridRun.objects.create(methodology=run.methodology, status=GridRun.Status.FAILED)
-    for value in (failed.pk, 999_999, "abc"):
+    for value in (failed.pk, 999_999):
         assert analyst_client.get("/api/v1/grid-cells/", {"run": value}).status_code == 404
+    # Not a number at all: a bad request, said as such.
+    assert analyst_client.get("/api/v1/grid-cells/", {"run": "abc"}).status_code == 400
 
 
 def test_no_computed_grid_is_not_found(analyst_client, hand_worked):  # noqa: F811
@@ -407,3 +409,31 @@ def test_the_sidecar_assets_are_served_as_static_files():
     from django.contrib.staticfiles import finders
 
     assert finders.find("drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js")
+
+
+# --- The API says what it does: invalid values answer 400 -------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "params", "field"),
+    [
+        ("/api/v1/grid-cells/", {"lens": "<script>"}, "lens"),
+        ("/api/v1/occupations/", {"lens": "generative"}, "lens"),
+        ("/api/v1/occupations/M1607/", {"lens": "x"}, "lens"),
+        ("/api/v1/grid-cells/", {"run": "1 OR 1=1"}, "run"),
+        ("/api/v1/runs/", {"is_current": "3"}, "is_current"),
+        ("/api/v1/runs/", {"status": "finished"}, "status"),
+        ("/api/v1/grid-cells/", {"size_band": "huge"}, "size_band"),
+    ],
+)
+def test_invalid_values_answer_400_with_a_message(analyst_client, run, url, params, field):
+    response = analyst_client.get(url, params)
+    assert response.status_code == 400
+    assert field in response.json()
+
+
+def test_is_current_filters_on_true_and_false(analyst_client, run):
+    assert [r["id"] for r in analyst_client.get("/api/v1/runs/", {"is_current": "true"}).json()["results"]] == [
+        run.pk
+    ]
+    assert analyst_client.get("/api/v1/runs/", {"is_current": "false"}).json()["results"] == []
