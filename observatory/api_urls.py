@@ -2,7 +2,7 @@
 documentation page included, is for analysts only (api.IsAnalyst)."""
 
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
 from . import api
@@ -20,7 +20,8 @@ urlpatterns = [
     # Swagger UI from the drf-spectacular-sidecar package (SPECTACULAR_SETTINGS): no CDN.
     path(
         "docs/",
-        SpectacularSwaggerView.as_view(url_name="api:schema", permission_classes=[api.IsAnalyst]),
+        # The split view serves Swagger UI's start-up script as a file: no inline script (CSP).
+        SpectacularSwaggerSplitView.as_view(url_name="api:schema", permission_classes=[api.IsAnalyst]),
         name="docs",
     ),
     *router.urls,
