@@ -547,3 +547,29 @@ class RunViewSet(viewsets.ReadOnlyModelViewSet):
     pagination_class = Pagination
     filter_backends = [DjangoFilterBackend]
     filterset_class = RunFilterSet
+
+
+# The answers every route may give besides its 200, in the schema (drf-spectacular hook).
+ERROR_RESPONSES = {
+    "400": _("Paramètre invalide (valeur inconnue, mauvais type, caractère de contrôle) : le message nomme le champ."),
+    "401": _("Non authentifié (session ou jeton absent ou invalide)."),
+    "403": _("Authentifié, mais sans le rôle d'analyste."),
+    "404": _("Calcul, fiche ou page inconnus, ou aucun calcul publié pour cette lecture."),
+}
+
+
+def document_error_responses(result, generator, request, public):
+    """Add the error answers to every operation of the schema, as they are really given."""
+    error = {
+        "type": "object",
+        "additionalProperties": True,
+        "description": str(_("Le détail de l'erreur, ou un message par champ refusé.")),
+    }
+    for path in result.get("paths", {}).values():
+        for operation in path.values():
+            responses = operation.setdefault("responses", {})
+            for code, description in ERROR_RESPONSES.items():
+                responses.setdefault(
+                    code, {"description": str(description), "content": {"application/json": {"schema": error}}}
+                )
+    return result

@@ -250,6 +250,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # Swagger UI would otherwise send the schema's address to validator.swagger.io for a badge.
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+    # Every operation also documents the error answers it can give (observatory.api).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "observatory.api.document_error_responses",
+    ],
 }
 
 # Where `make run` and `load_reference` look for the official files when REFERENCE_DATA is set.

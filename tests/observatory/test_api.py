@@ -437,3 +437,14 @@ def test_is_current_filters_on_true_and_false(analyst_client, run):
         run.pk
     ]
     assert analyst_client.get("/api/v1/runs/", {"is_current": "false"}).json()["results"] == []
+
+
+def test_every_operation_documents_the_errors_it_gives(analyst_client, run):
+    schema = analyst_client.get("/api/v1/schema/", {"format": "json"}).json()
+    operations = [op for path in schema["paths"].values() for op in path.values()]
+    assert len(operations) >= 5
+    for operation in operations:
+        assert {"200", "400", "401", "403", "404"} <= set(operation["responses"]), operation["operationId"]
+    # And the codes it documents are the ones it gives: a refused parameter is a 400 with a body.
+    response = analyst_client.get("/api/v1/occupations/", {"lens": "x"})
+    assert response.status_code == 400 and response.json()["lens"]
