@@ -215,6 +215,16 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=30 * 60)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=35 * 60)
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A task is acknowledged once it has run, and given back to the broker when its worker dies
+# (killed, out of memory): the runs and imports it computes are idempotent. Redis redelivers an
+# unacknowledged message after the visibility timeout, which must outlast the longest task (the
+# grid's hard limit, 65 minutes) or a running task would be delivered twice; Redis's default is
+# one hour.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=75 * 60),
+}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Nightly recomputation of every lens (beat copies this into its database schedule).
 CELERY_BEAT_SCHEDULE = {

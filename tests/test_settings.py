@@ -148,3 +148,20 @@ def test_deploy_check_refuses_debug(debug):
     result = check_deploy(DJANGO_SECRET_KEY=secrets.token_urlsafe(50), DJANGO_DEBUG=debug)
     assert result.returncode != 0
     assert "security.W018" in result.stdout + result.stderr
+
+
+def test_the_broker_gives_back_a_task_only_after_the_longest_one_could_end():
+    """Redis redelivers an unacknowledged message after its visibility timeout: shorter than a
+    task's hard time limit, a running grid would be delivered to a second worker. And a task
+    whose worker dies is given back (acks late, rejected on a lost worker)."""
+    from observatory.celery import app
+
+    app.loader.import_default_modules()
+    limits = [
+        task.time_limit or app.conf.task_time_limit
+        for name, task in app.tasks.items()
+        if not name.startswith("celery.")
+    ]
+    assert max(limits) == 65 * 60  # the grid run
+    assert settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] > max(limits)
+    assert settings.CELERY_TASK_ACKS_LATE and settings.CELERY_TASK_REJECT_ON_WORKER_LOST
