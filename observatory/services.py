@@ -291,5 +291,21 @@ def schedule_recomputation(*, delay_seconds: int) -> GridRun | None:
         if waiting:
             return None
         run = GridRun.objects.create(methodology=methodology, trigger="auto")
-        transaction.on_commit(lambda: recompute_after_field_data.apply_async((run.pk,), countdown=delay_seconds))
+
+        def enqueue():
+            # After the commit of what triggered it (a submitted diagnostic, an import): a broker
+            # out of reach must not turn that success into an error page, nor leave a pending
+            # run that blocks every later recomputation. The run fails with the reason; the next
+            # field data, or an analyst, queues another.
+            try:
+                recompute_after_field_data.apply_async((run.pk,), countdown=delay_seconds)
+            except Exception as exc:
+                logger.exception("recomputation %s could not be queued", run.pk)
+                GridRun.objects.filter(pk=run.pk, status=GridRun.Status.PENDING).update(
+                    status=GridRun.Status.FAILED,
+                    error=f"File d'attente indisponible : {exc}",
+                    finished_at=timezone.now(),
+                )
+
+        transaction.on_commit(enqueue)
     return run
