@@ -33,3 +33,9 @@ def test_no_template_holds_an_inline_script_or_handler():
         for tag in re.findall(r"<script\b[^>]*>", text):
             assert "src=" in tag or 'type="application/json"' in tag, f"{path}: {tag}"
         assert not re.search(r"\son[a-z]+=\"", text), path
+
+
+def test_the_geo_assets_file_sets_an_empty_topology():
+    """The map's empty world topology (no base map fetched from a CDN) now lives in a file."""
+    text = (TEMPLATES.parent / "static" / "js" / "plotly-geo-assets.js").read_text(encoding="utf-8")
+    assert "window.PlotlyGeoAssets" in text and "world_110m" in text

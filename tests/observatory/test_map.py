@@ -181,7 +181,7 @@ def test_the_choropleth_is_drawn_from_the_stored_outlines(client, analyst, run, 
     assert codes == {"59", "62"}
     html = response.content.decode()
     assert 'role="img"' in html and 'aria-label="Carte des départements' in html
-    assert "window.PlotlyGeoAssets" in html  # an empty topology: plotly.js fetches none
+    assert "js/plotly-geo-assets.js" in html  # an empty topology: plotly.js fetches none
     # The table is always shown under the map.
     assert "Les chiffres par département" in html
 

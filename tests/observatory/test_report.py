@@ -217,7 +217,7 @@ def test_the_owner_sees_the_hand_computed_figures(client, case, django_assert_ma
     drop = format_number(mobility["difference"], 2).replace("-", "−")
     assert f"({drop} par rapport à ce métier) ; aucune compétence en commun" in page
     assert "Aucun bloc de compétences n'est encore relié à ce métier" in page  # Comptable
-    assert 'onclick="window.print()"' in page and "Imprimer" in page
+    assert 'data-print>Imprimer<' in page and "js/print.js" in page
     pdf_url = reverse("diagnostic_report_pdf", args=[case["diagnostic"].pk])
     assert pdf_url == f"/diagnostic/{case['diagnostic'].pk}/rapport.pdf"
     assert f'href="{pdf_url}" download>Télécharger en PDF</a>' in page
