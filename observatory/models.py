@@ -47,6 +47,9 @@ class Methodology(models.Model):
         "context_shift",
         "transition_margin",
     )
+    # The secrecy audit's protection interval: carried from version to version like the
+    # parameters above, but not on the version form.
+    AUDIT_PARAMETERS = ("secrecy_protection", "secrecy_protection_floor")
 
     lens = models.CharField(_("lecture"), max_length=16, choices=Lens.choices, default=Lens.DEFAULT)
     version = models.PositiveIntegerField(_("version"))
@@ -97,6 +100,15 @@ class Methodology(models.Model):
     secrecy_min_companies = models.PositiveSmallIntegerField(_("secret : nombre minimal d'entreprises"), default=3)
     secrecy_dominance = models.FloatField(
         _("secret : part maximale d'une entreprise"), default=0.85, validators=unit_interval
+    )
+    # The protection interval of a primary secret cell (audit of every run): a reader who
+    # solves every published total at once must not bound its employees within ±this share
+    # of the value, nor within ±secrecy_protection_floor employees.
+    secrecy_protection = models.FloatField(
+        _("secret : intervalle de protection (part de la valeur)"), default=0.15, validators=unit_interval
+    )
+    secrecy_protection_floor = models.PositiveSmallIntegerField(
+        _("secret : intervalle de protection minimal (salariés)"), default=2
     )
     notes = models.TextField(_("notes"), blank=True)
     created_by = models.ForeignKey(
@@ -153,6 +165,8 @@ class Methodology(models.Model):
             "medium_threshold": self.medium_threshold,
             "min_companies": self.secrecy_min_companies,
             "dominance": self.secrecy_dominance,
+            "protection": self.secrecy_protection,
+            "protection_floor": self.secrecy_protection_floor,
         }
 
     def profile_params(self) -> dict:
@@ -226,6 +240,9 @@ class GridRun(models.Model):
     timings = models.JSONField(_("durées (s)"), default=dict, blank=True)
     stats = models.JSONField(_("statistiques"), default=dict, blank=True)
     error = models.TextField(_("erreur"), blank=True)
+    # The secrecy audit of the run's cells (observatory.analysis.secrecy.audit): passed,
+    # determined, under_protected, skipped, seconds… A run that fails it is never made current.
+    audit = models.JSONField(_("audit du secret statistique"), default=dict, blank=True)
     task_id = models.CharField(_("tâche Celery"), max_length=64, blank=True)
     # An edition is a run readers see: made current by an analyst or the nightly schedule.
     # Recomputations triggered by new field data stay internal until one of them publishes

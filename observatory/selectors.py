@@ -444,15 +444,7 @@ def _cube_overlap(run_a_id: int, run_b_id: int) -> dict:
 
     by_coordinates = (
         GridCell.objects.filter(run__in=[run_a_id, run_b_id])
-        .values(
-            "territory_level",
-            "territory_code",
-            "sector_level",
-            "sector_code",
-            "occupation_level",
-            "occupation_code",
-            "size_band",
-        )
+        .values(*CELL_COORDINATES)
         .annotate(
             in_a=Count("pk", filter=Q(run=run_a_id)),
             in_b=Count("pk", filter=Q(run=run_b_id)),

@@ -40,7 +40,9 @@ def methodology_create_version(*, lens: str, user=None, notes: str = "", **param
         previous = Methodology.objects.select_for_update().filter(lens=lens).order_by("-version").first()
         fields = {}
         if previous:
-            fields = {name: getattr(previous, name) for name in Methodology.PARAMETERS}
+            fields = {
+                name: getattr(previous, name) for name in (*Methodology.PARAMETERS, *Methodology.AUDIT_PARAMETERS)
+            }
         fields.update(params)
         methodology = Methodology(
             lens=lens, version=(previous.version + 1) if previous else 1, notes=notes, created_by=user, **fields
@@ -127,11 +129,25 @@ def grid_run_compute(run_id: int) -> GridRun:
         del positions  # a million rows need not stay alive while the cells are written
 
         clock = time.perf_counter()
-        _progress(run, 65, "Secret statistique")
+        _progress(run, 60, "Secret statistique")
+        protection = {"protection": params["protection"], "protection_floor": params["protection_floor"]}
+        report = {}
         cells = secrecy.apply_secrecy(
-            cells, min_companies=params["min_companies"], dominance=params["dominance"]
+            cells, min_companies=params["min_companies"], dominance=params["dominance"], report=report, **protection
         )
         timings["secrecy"] = time.perf_counter() - clock
+
+        # The audit attacks the cells as they would be published; a run it fails is never
+        # made current. The protection's witness tables spare it searching again, and it
+        # checks each of them against the published equations before trusting it.
+        clock = time.perf_counter()
+        _progress(run, 72, "Audit du secret statistique")
+        audit = secrecy.audit_secrecy(cells, witnesses=report.get("witnesses"), **protection)
+        timings["audit"] = time.perf_counter() - clock
+        run.audit = {**audit.summary(), "protection": report.get("summary", {})}
+        GridRun.objects.filter(pk=run.pk).update(audit=run.audit)
+        if not audit.passed:
+            raise secrecy.SecrecyAuditFailed(audit.explanation())
 
         clock = time.perf_counter()
         _progress(run, 80, "Enregistrement des cellules")
@@ -156,6 +172,7 @@ def grid_run_compute(run_id: int) -> GridRun:
                 "positions": position_count,
                 "cells": len(cells),
                 "secret_cells": int(cells["secret"].sum()) if len(cells) else 0,
+                "secondary_cells": int((cells["secret_reason"] == "secondary").sum()) if len(cells) else 0,
                 "occupations": len(scores),
             }
             run.save()
@@ -169,8 +186,13 @@ def grid_run_compute(run_id: int) -> GridRun:
         GridRun.objects.filter(pk=run.pk).update(finished_at=run.finished_at, timings=run.timings)
     except Exception as exc:
         logger.exception("grid run %s failed", run.pk)
+        # The audit's refusal is a verdict written for people, not a crash.
+        error = str(exc) if isinstance(exc, secrecy.SecrecyAuditFailed) else f"{type(exc).__name__}: {exc}"
         GridRun.objects.filter(pk=run.pk).update(
-            status=GridRun.Status.FAILED, error=f"{type(exc).__name__}: {exc}", finished_at=timezone.now()
+            status=GridRun.Status.FAILED,
+            error=error,
+            finished_at=timezone.now(),
+            timings={k: round(v, 3) for k, v in timings.items()},
         )
         raise
     return run

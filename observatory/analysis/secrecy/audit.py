@@ -1,0 +1,670 @@
+"""The secrecy audit: attack the published cells as a reader who solves every total at once.
+
+The reader (`system`): every published figure, zero for every cell absent from the
+publication, and `parent = Σ children` along the nine relations of the cube (territory,
+twice under the région; sector; occupation; size band) for every combination of the other
+coordinates. A listed secret cell has at least one company, hence at least one employee.
+The audit works on employees, the one figure additive along every dimension (companies and
+establishments are distinct counts: a company present in two départements counts once in
+their région).
+
+For every secret cell the audit finds
+
+1. whether it is **determined** — equal in every solution of the published equations — and
+   its value then. Exact reduction first (`system.reduce_system`: one- and two-unknown
+   equations, substituted until none is left), then, on the core that remains, the
+   projection of a few random vectors onto the null space of the core's equations (block
+   conjugate gradients on the normal equations, i.e. the minimum-norm solution LSQR would
+   give): a core variable is determined when its component is zero in all of them;
+2. for every **primary** secret cell, whether the reader can bound it within its
+   **protection interval** `[v − p, v + p]`, `p = max(protection × v, floor)` (by default
+   ±15 % and at least 2 employees). The lower end never goes below what the list of cells
+   alone gives away (`structural_floor`: a listed cell has an employee, a parent at least
+   its children's floors): no publication can be blamed for it, and no mask can hide it.
+   The reader's best bounds are `min` and `max` of the cell subject to the equations and
+   every secret cell ≥ 1: linear programs (HiGHS), settled per core component:
+   - *proof of weakness*: bound propagation along the equations gives bounds any reader
+     reaches; when they are narrower than the protection interval, the cell is
+     under-protected, no linear program needed;
+   - *proof of protection*: any solution of the equations is a table the reader cannot
+     tell from the true one. Witness tables found earlier (by the protection) are checked
+     against the equations first; then linear programs push the open bounds towards their
+     targets, all at once while that settles many, then in smaller and smaller random
+     batches, down to one bound at a time, whose program gives the reader's exact bound when
+     it falls short. They stop after `lp_seconds`; what is left is *skipped*.
+   Small components (`exact_component` core variables or fewer) get the exact `min` and
+   `max` of every primary cell, reported as its bounds. Components larger than
+   `max_component` get no linear program: what propagation and determination do not settle
+   there is skipped.
+
+A primary cell is then "determined", "under_protected", "skipped" or "protected"; the audit
+passes when every primary cell is protected (a skipped cell fails it: what is not proven is
+not published). Nothing here knows which cells were meant to protect which: the attack sees
+the published frame (`mask_values`) only; the true values enter only to judge the result
+and to steer the search for witness tables.
+
+On the demonstration (54,403 cells, 52,444 of them secret once protected) the reduction
+leaves a core of about 12,300 variables in one component; the audit takes about 25 seconds
+from scratch (18 linear programs), 1.5 seconds with the protection's witnesses.
+"""
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from scipy.optimize import linprog
+
+from .relations import equations
+from .rules import is_primary, mask_values
+from .system import core_components, reduce_system
+
+PROTECTION = 0.15  # ± share of a primary cell's value the reader must not get within
+PROTECTION_FLOOR = 2  # employees: the protection is never narrower than this
+CELL_FLOOR = 1  # a listed secret cell has at least one company, so at least one employee
+MAX_COMPONENT = 200_000  # core variables: larger components get no linear program
+EXACT_COMPONENT = 300  # core variables: smaller components get exact bounds for every cell
+LP_SECONDS = 60.0  # budget of the per-cell linear programs
+
+STATUSES = ("protected", "determined", "under_protected", "skipped")
+
+_NULL_VECTORS = 3
+_CG_TOLERANCE = 1e-12
+_DETERMINED = 1e-6  # a null-space component below this (of N(0, 1) draws) is zero
+_BATCH_SHARE = 0.25  # all open sides are pushed together while a program settles this share
+_FIRST_BATCH = 16  # then random batches of this many sides, halved when they mostly fail
+_IPM_SIZE = 2000  # variables above which HiGHS's interior point beats its simplex here
+_SLACK = 1e-6  # relative tolerance when comparing bounds with the protection interval
+
+
+class SecrecyAuditFailed(Exception):
+    """A run's cells failed the audit: the message says why, in French, for the runs page."""
+
+
+@dataclass
+class SecrecyAudit:
+    """What the reader can learn about each secret cell, and the verdict.
+
+    `hidden`: one row per secret cell of the audited frame, with
+      row            its position in the frame,
+      primary        bool, a primary secret (its own rule) rather than a complementary one,
+      employees      its true value,
+      determined     bool, the published figures give it exactly,
+      value          the value they give (NaN when not determined),
+      lower, upper   the reader's exact bounds (LP) where the audit computed them, else NaN
+                     (upper may be inf: nothing bounds the cell from above),
+      required_lower, required_upper   the protection interval (primary cells),
+      status         "protected", "determined", "under_protected", "skipped" for primary
+                     cells, "" for the others,
+      group          cells that the equations tie together (one moves, all move) share it.
+    `witnesses`: the tables that proved cells protected, each (rows of the secret cells it
+    changes, their values): solutions of the published equations with every secret cell at
+    one employee or more. Masking more cells keeps them solutions, so the protection passes
+    them from round to round, and to the run's audit, which checks them again.
+    """
+
+    hidden: pd.DataFrame
+    seconds: float = 0.0
+    stats: dict = field(default_factory=dict)
+    witnesses: list = field(default_factory=list)
+
+    @property
+    def determined(self) -> int:
+        return int(self.hidden["determined"].sum())
+
+    @property
+    def determined_primary(self) -> int:
+        return int((self.hidden["status"] == "determined").sum())
+
+    @property
+    def under_protected(self) -> int:
+        """Primary cells the reader can bound within their protection interval (determined
+        ones included: their interval has no width)."""
+        return int(self.hidden["status"].isin(["determined", "under_protected"]).sum())
+
+    @property
+    def skipped(self) -> int:
+        return int((self.hidden["status"] == "skipped").sum())
+
+    @property
+    def passed(self) -> bool:
+        return self.under_protected == 0 and self.skipped == 0
+
+    def failing(self) -> pd.DataFrame:
+        """The primary cells that are not protected."""
+        return self.hidden[self.hidden["primary"] & (self.hidden["status"] != "protected")]
+
+    def summary(self) -> dict:
+        """The verdict as JSON-ready numbers (what a run stores)."""
+        return {
+            "passed": self.passed,
+            "hidden": len(self.hidden),
+            "primary": int(self.hidden["primary"].sum()),
+            "determined": self.determined,
+            "determined_primary": self.determined_primary,
+            "under_protected": self.under_protected,
+            "skipped": self.skipped,
+            "seconds": round(self.seconds, 3),
+            **self.stats,
+        }
+
+    def explanation(self) -> str:
+        """Why the audit failed, in French, for the runs page ("" when it passed)."""
+        if self.passed:
+            return ""
+        parts = []
+        if self.determined_primary:
+            parts.append(f"{self.determined_primary} cellule(s) secrète(s) calculable(s) exactement")
+        weak = self.under_protected - self.determined_primary
+        if weak:
+            parts.append(f"{weak} cellule(s) secrète(s) encadrée(s) plus étroitement que l'intervalle de protection")
+        if self.skipped:
+            parts.append(f"{self.skipped} cellule(s) secrète(s) non vérifiée(s) (système trop grand)")
+        return (
+            "Audit du secret statistique non satisfait : "
+            + ", ".join(parts)
+            + " à partir des totaux publiés. Le calcul n'est pas publié."
+        )
+
+
+def protection_interval(
+    values: np.ndarray,
+    protection: float = PROTECTION,
+    floor: float = PROTECTION_FLOOR,
+    known_floor: np.ndarray | float = CELL_FLOOR,
+) -> tuple[np.ndarray, np.ndarray]:
+    """How far up and down from its value a primary cell must stay uncertain (employees).
+
+    Up: `p = max(protection × v, floor)`. Down: the same, but never below `known_floor`,
+    what anyone knows without a published figure (`structural_floor`).
+    """
+    values = np.asarray(values, dtype=np.float64)
+    up = np.maximum(protection * values, floor)
+    down = np.clip(np.minimum(up, values - known_floor), 0.0, None)
+    return up, down
+
+
+def structural_floor(cells: pd.DataFrame, max_rounds: int = 1000) -> np.ndarray:
+    """The least value of each cell that the list of cells alone gives away (employees).
+
+    The list of cells is published, figures or not: a listed cell has at least one employee,
+    and a parent at least the sum of its children's least values, along every relation. With
+    every figure hidden, the reader's system is `M x = 0, x ≥ CELL_FLOOR`; its bounds, by the
+    exact reduction and bound propagation (`_Core.propagate`), are a floor under which no
+    publication can be blamed for what the reader knows: the protection interval never goes
+    below it. Needs the cube's coordinate columns only.
+    """
+    matrix = equations(cells)
+    n = len(cells)
+    if not n:
+        return np.zeros(0)
+    used = np.diff(matrix.indptr) > 0
+    reduction = reduce_system(matrix[used], np.zeros(int(used.sum())))
+    # Any positive values do for the root values here: only the propagated bounds are read.
+    core = _Core(reduction, np.full(n, float(CELL_FLOOR)), np.zeros(n), np.zeros(n))
+    core.propagate(max_rounds)
+    return np.maximum(core.member_bounds()["outer_lower"], CELL_FLOOR)
+
+
+def audit_secrecy(
+    cells: pd.DataFrame,
+    *,
+    protection: float = PROTECTION,
+    protection_floor: float = PROTECTION_FLOOR,
+    max_component: int = MAX_COMPONENT,
+    exact_component: int = EXACT_COMPONENT,
+    lp_seconds: float = LP_SECONDS,
+    witnesses: list | None = None,
+    floor: np.ndarray | None = None,
+    thorough: bool = True,
+    seed: int = 0,
+) -> SecrecyAudit:
+    """Attack the published version of `cells` and judge each primary secret cell.
+
+    `cells`: the cube's coordinate columns, employees (true values), secret and
+    secret_reason (as `apply_secrecy` leaves them). The attack reads `mask_values(cells)`.
+    `witnesses` (optional): tables found earlier (`SecrecyAudit.witnesses`, e.g. by the
+    protection), each checked here against the published equations before it proves
+    anything; the linear programs then only look for what they do not show.
+    `floor` (optional): `structural_floor(cells)`, when the caller already has it.
+    `thorough=False` (the protection loop's quick rounds) leaves out the projection, so that
+    only the reduction finds determined cells, and the linear programs of the components
+    larger than `exact_component`, whose primary cells that propagation does not settle are
+    then "skipped".
+    """
+    clock = time.perf_counter()
+    published = mask_values(cells)
+    secret = published["secret"].to_numpy(dtype=bool)
+    unknown = np.flatnonzero(secret)
+    all_truth = cells["employees"].to_numpy(dtype=np.float64)
+    truth = all_truth[unknown]
+    primary = is_primary(cells)[unknown]
+    if not len(unknown):
+        return SecrecyAudit(_hidden_frame(unknown, primary, truth), time.perf_counter() - clock)
+
+    # The reader's system, from the published frame only.
+    matrix = equations(published)
+    known = np.nan_to_num(published["employees"].to_numpy(dtype=np.float64))
+    rhs = -(matrix @ np.where(secret, 0.0, known))
+    system = matrix[:, unknown].tocsr()
+    used = np.diff(system.indptr) > 0
+    reduction = reduce_system(system[used], rhs[used])
+
+    if floor is None:
+        floor = structural_floor(cells)
+    up, down = protection_interval(truth, protection, protection_floor, floor[unknown])
+    up, down = np.where(primary, up, 0.0), np.where(primary, down, 0.0)
+    core = _Core(reduction, truth, up, down)
+    if thorough:
+        determined_core, core_values = _determined(core, seed)
+    else:
+        determined_core, core_values = np.zeros(len(core.value), dtype=bool), core.value
+    core.propagate()
+    core.mark_determined(determined_core)
+    # Each candidate witness: (the table as given or None, its core variables).
+    candidates = []
+    for witness in witnesses or ():
+        if _verified(witness, matrix, secret, all_truth):
+            root_values = core.root_values(witness_values(witness, all_truth)[unknown])
+            core.reached(np.arange(len(core.value)), root_values)
+            candidates.append((witness, root_values))
+
+    n_components, component = core_components(core.matrix)
+    sizes = np.bincount(component, minlength=n_components)
+    rng = np.random.default_rng(seed)
+    budget = time.perf_counter() + lp_seconds
+    by_component = np.argsort(component, kind="stable")
+    starts = np.concatenate([[0], np.cumsum(sizes)])
+    for label in np.argsort(sizes, kind="stable"):  # small components first
+        members = by_component[starts[label] : starts[label + 1]]
+        if sizes[label] <= exact_component:
+            core.solve_each(members)
+        elif thorough and sizes[label] <= max_component and core.open_sides(members).any():
+            core.certify(members, rng, budget)
+    for roots, solution in core.solutions:
+        root_values = core.value.copy()
+        root_values[roots] = solution
+        candidates.append((None, root_values))
+    kept = [
+        witness if witness is not None else _witness(reduction, unknown, truth, root_values)
+        for witness, root_values in _extremes(core, candidates)
+    ]
+
+    determined = reduction.fixed.copy()
+    values = np.where(reduction.fixed, reduction.gamma, np.nan)
+    live = np.flatnonzero(~reduction.fixed)
+    on_core = live[determined_core[reduction.root[live]]]
+    determined[on_core] = True
+    values[on_core] = reduction.sigma[on_core] * core_values[reduction.root[on_core]] + reduction.gamma[on_core]
+    bounds = core.member_bounds()
+    full_up, full_down = protection_interval(truth, protection, protection_floor, floor[unknown])
+    required_lower, required_upper = truth - full_down, truth + full_up
+    slack = _SLACK * np.maximum(truth, 1.0)
+    reaches_upper = bounds["inner_upper"] >= required_upper - slack
+    reaches_lower = bounds["inner_lower"] <= required_lower + slack
+    weak = ((bounds["outer_upper"] < required_upper - slack) & ~reaches_upper) | (
+        (bounds["outer_lower"] > required_lower + slack) & ~reaches_lower
+    )
+    status = np.select(
+        [determined, weak, reaches_upper & reaches_lower], ["determined", "under_protected", "protected"], "skipped"
+    )
+    hidden = _hidden_frame(unknown, primary, truth)
+    hidden["determined"] = determined
+    hidden["value"] = values
+    hidden["lower"] = np.where(determined, values, bounds["lower"])
+    hidden["upper"] = np.where(determined, values, bounds["upper"])
+    hidden["required_lower"] = np.where(primary, required_lower, np.nan)
+    hidden["required_upper"] = np.where(primary, required_upper, np.nan)
+    hidden["status"] = np.where(primary, status, "")
+    hidden["group"] = reduction.group
+    stats = {
+        "core_unknowns": int(core.matrix.shape[1]),
+        "core_equations": int(core.matrix.shape[0]),
+        "components": int(n_components),
+        "largest_component": int(sizes.max()) if n_components else 0,
+        "linear_programs": core.linear_programs,
+        "witnesses": len(kept),
+    }
+    return SecrecyAudit(hidden, time.perf_counter() - clock, stats, kept)
+
+
+def witness_values(witness: tuple[np.ndarray, np.ndarray], truth: np.ndarray) -> np.ndarray:
+    """A witness table as employees per cell: its listed cells, the true value elsewhere."""
+    rows, values = witness
+    table = truth.copy()
+    table[rows] = values
+    return table
+
+
+def _verified(witness, matrix: sp.csr_matrix, secret: np.ndarray, truth: np.ndarray) -> bool:
+    """Whether a witness is a table the reader cannot exclude: it changes secret cells only,
+    keeps every secret cell at CELL_FLOOR or more, and satisfies every equation."""
+    rows, _ = witness
+    if not secret[rows].all():
+        return False
+    table = witness_values(witness, truth)
+    if (table[secret] < CELL_FLOOR - _SLACK).any():
+        return False
+    scale = abs(matrix) @ np.abs(table)
+    return bool((np.abs(matrix @ table) <= _SLACK * np.maximum(scale, 1.0)).all())
+
+
+def _extremes(core: "_Core", candidates: list) -> list:
+    """The candidate witnesses worth keeping: for every core variable with a primary member,
+    one reaching its highest value and one its lowest. The others reach nothing these do not."""
+    if not candidates:
+        return []
+    stacked = np.vstack([root_values for _, root_values in candidates])
+    wanted = core.has_primary
+    keep = np.unique(np.concatenate([stacked.argmax(axis=0)[wanted], stacked.argmin(axis=0)[wanted]]))
+    return [candidates[k] for k in keep]
+
+
+def _witness(reduction, unknown, truth, core_values) -> tuple[np.ndarray, np.ndarray]:
+    """A table of the core variables as the secret cells it changes and their values."""
+    values = truth.copy()
+    live = ~reduction.fixed
+    values[live] = reduction.sigma[live] * core_values[reduction.root[live]] + reduction.gamma[live]
+    changed = np.abs(values - truth) > _SLACK * np.maximum(truth, 1.0)
+    return unknown[changed], values[changed]
+
+
+def _hidden_frame(unknown: np.ndarray, primary: np.ndarray, truth: np.ndarray) -> pd.DataFrame:
+    n = len(unknown)
+    return pd.DataFrame(
+        {
+            "row": unknown,
+            "primary": primary,
+            "employees": truth,
+            "determined": np.zeros(n, dtype=bool),
+            "value": np.full(n, np.nan),
+            "lower": np.full(n, np.nan),
+            "upper": np.full(n, np.nan),
+            "required_lower": np.full(n, np.nan),
+            "required_upper": np.full(n, np.nan),
+            "status": np.where(primary, "protected", ""),
+            "group": np.arange(n),
+        }
+    )
+
+
+def _determined(core: "_Core", seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Which core variables the equations determine, and the minimum-norm solution.
+
+    A variable is determined when it is orthogonal to the null space of the core matrix A.
+    Random vectors z are projected onto that null space, z − Aᵀ(AAᵀ)⁺Az, by conjugate
+    gradients on AAᵀw = Az (all vectors at once, rows scaled to unit norm, which changes
+    neither the null space nor the solution set); a component that vanishes in every
+    projection is zero in the null space, up to a probability nil for Gaussian draws. The
+    same iteration on AAᵀw = b gives the minimum-norm solution Aᵀw, whose determined
+    components are the values the reader finds.
+    """
+    matrix, rhs = core.matrix, core.rhs
+    n = matrix.shape[1]
+    if n == 0:
+        return np.zeros(0, dtype=bool), np.zeros(0)
+    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+    scaled = (sp.diags(1.0 / norms) @ matrix).tocsr()
+    transposed = scaled.T.tocsr()
+    draws = np.random.default_rng(seed).standard_normal((n, _NULL_VECTORS))
+    targets = np.column_stack([scaled @ draws, rhs / norms])
+    w = np.zeros_like(targets)
+    residual = targets.copy()
+    direction = residual.copy()
+    squared = (residual * residual).sum(axis=0)
+    stop = _CG_TOLERANCE**2 * np.maximum(squared, 1e-300)
+    for _ in range(max(1000, 20 * n)):
+        product = scaled @ (transposed @ direction)
+        curvature = (direction * product).sum(axis=0)
+        step = np.divide(squared, curvature, out=np.zeros_like(squared), where=curvature > 0)
+        w += step * direction
+        residual -= step * product
+        new_squared = (residual * residual).sum(axis=0)
+        if (new_squared <= stop).all():
+            break
+        ratio = np.divide(new_squared, squared, out=np.zeros_like(squared), where=squared > 0)
+        direction = residual + ratio * direction
+        squared = new_squared
+    solution = transposed @ w
+    null_components = draws - solution[:, :_NULL_VECTORS]
+    return (np.abs(null_components) < _DETERMINED).all(axis=1), solution[:, _NULL_VECTORS]
+
+
+class _Core:
+    """The core variables with what is known of each: true value, the box the members'
+    floors give it, how far it must move up and down for its primary members, and the
+    bounds proven so far — `inner` (values reached by solutions found: the reader cannot
+    exclude them) and `outer` (bounds the reader can prove). A side is settled when the
+    inner bound reaches the requirement, or the outer one proves it cannot."""
+
+    def __init__(self, reduction, truth: np.ndarray, up: np.ndarray, down: np.ndarray):
+        self.matrix = reduction.matrix.tocsr()
+        self.rhs = reduction.rhs
+        self.n_unknowns = len(reduction.root)
+        n = self.matrix.shape[1]
+        live = np.flatnonzero(~reduction.fixed)
+        self.member = live
+        self.root = reduction.root[live]
+        self.sigma = reduction.sigma[live]
+        self.gamma = reduction.gamma[live]
+        self.fixed_value = reduction.gamma  # the values of the fixed unknowns
+        self.value = np.zeros(n)
+        self.value[self.root] = (truth[live] - self.gamma) / self.sigma
+        rising = self.sigma > 0
+        # Every member ≥ CELL_FLOOR: a bound on its root, from below or above by sigma's sign.
+        bound = (CELL_FLOOR - self.gamma) / self.sigma
+        self.low = np.full(n, -np.inf)
+        self.high = np.full(n, np.inf)
+        np.maximum.at(self.low, self.root[rising], bound[rising])
+        np.minimum.at(self.high, self.root[~rising], bound[~rising])
+        magnitude = np.abs(self.sigma)
+        self.need_up = np.zeros(n)
+        self.need_down = np.zeros(n)
+        np.maximum.at(self.need_up, self.root, np.where(rising, up[live], down[live]) / magnitude)
+        np.maximum.at(self.need_down, self.root, np.where(rising, down[live], up[live]) / magnitude)
+        self.has_primary = np.zeros(n, dtype=bool)
+        self.has_primary[self.root[(up[live] > 0) | (down[live] > 0)]] = True
+        self.inner_low = self.value.copy()
+        self.inner_high = self.value.copy()
+        self.outer_low = self.low.copy()
+        self.outer_high = self.high.copy()
+        self.exact_low = np.zeros(n, dtype=bool)
+        self.exact_high = np.zeros(n, dtype=bool)
+        self.linear_programs = 0
+        self.solutions = []  # (roots, solution) of every program solved
+        self._tolerance = _SLACK * np.maximum(np.abs(self.value), 1.0)
+
+    # --- What is settled ------------------------------------------------------------------
+
+    def open_sides(self, roots: np.ndarray) -> np.ndarray:
+        """(up, down) open per root of `roots`: required, not reached, not disproved."""
+        up_target = self.value[roots] + self.need_up[roots] - self._tolerance[roots]
+        down_target = self.value[roots] - self.need_down[roots] + self._tolerance[roots]
+        up = (self.need_up[roots] > 0) & (self.inner_high[roots] < up_target) & (self.outer_high[roots] >= up_target)
+        down = (
+            (self.need_down[roots] > 0)
+            & (self.inner_low[roots] > down_target)
+            & (self.outer_low[roots] <= down_target)
+        )
+        return np.column_stack([up, down])
+
+    def mark_determined(self, determined: np.ndarray) -> None:
+        for array in (self.inner_low, self.inner_high, self.outer_low, self.outer_high):
+            array[determined] = self.value[determined]
+        self.exact_low |= determined
+        self.exact_high |= determined
+
+    def root_values(self, unknown_values: np.ndarray) -> np.ndarray:
+        """The core variables of a table of the unknowns (read on one member of each)."""
+        values = self.value.copy()
+        roots, first = np.unique(self.root, return_index=True)
+        values[roots] = (unknown_values[self.member[first]] - self.gamma[first]) / self.sigma[first]
+        return values
+
+    def reached(self, roots: np.ndarray, solution: np.ndarray) -> None:
+        np.minimum.at(self.inner_low, roots, solution)
+        np.maximum.at(self.inner_high, roots, solution)
+
+    # --- Proofs ---------------------------------------------------------------------------
+
+    def propagate(self, max_rounds: int = 100) -> None:
+        """Bounds any reader reaches by propagating the boxes along the equations (interval
+        constraint propagation): for each equation Σ aⱼxⱼ = b and each of its variables,
+        aₖxₖ = b − Σⱼ≠ₖ aⱼxⱼ bounds xₖ by the others' bounds. Sound at every round."""
+        coo = self.matrix.tocoo()
+        row, column, a = coo.row, coo.col, coo.data
+        m = self.matrix.shape[0]
+        low, high = self.outer_low, self.outer_high
+        positive = a > 0
+        for _ in range(max_rounds):
+            with np.errstate(invalid="ignore"):
+                least = np.where(positive, a * low[column], a * high[column])
+                most = np.where(positive, a * high[column], a * low[column])
+            least_infinite, most_infinite = ~np.isfinite(least), ~np.isfinite(most)
+            least_sum = np.bincount(row, np.where(least_infinite, 0.0, least), m)
+            most_sum = np.bincount(row, np.where(most_infinite, 0.0, most), m)
+            least_count = np.bincount(row, least_infinite, m)
+            most_count = np.bincount(row, most_infinite, m)
+            # The other terms of the equation lie in [others_least, others_most].
+            others_least = np.where(
+                least_count[row] - least_infinite > 0, -np.inf, least_sum[row] - np.where(least_infinite, 0.0, least)
+            )
+            others_most = np.where(
+                most_count[row] - most_infinite > 0, np.inf, most_sum[row] - np.where(most_infinite, 0.0, most)
+            )
+            term_low, term_high = self.rhs[row] - others_most, self.rhs[row] - others_least
+            new_low = np.where(positive, term_low / a, term_high / a)
+            new_high = np.where(positive, term_high / a, term_low / a)
+            before_low, before_high = low.copy(), high.copy()
+            np.maximum.at(low, column, new_low)
+            np.minimum.at(high, column, new_high)
+            tolerance = self._tolerance
+            if not ((low > before_low + tolerance).any() or (high < before_high - tolerance).any()):
+                break
+
+    def certify(self, roots: np.ndarray, rng: np.random.Generator, budget: float) -> None:
+        """Solutions reaching the protection bounds of the open sides of the component
+        `roots`: linear programs that push open sides towards their targets, capped there (a
+        solution of the capped program solves the reader's), with random weights so that
+        sides competing for the same slack take turns.
+
+        First every open side at once, while that settles many; then random batches, halved
+        whenever a batch settles less than half of its sides, down to one side at a time —
+        whose capped program gives the exact bound when it stops short of the target.
+        Stops when the clock passes `budget`; the sides still open are left undecided.
+        """
+        batch = None  # all open sides
+        while time.perf_counter() < budget:
+            sides = self.open_sides(roots)
+            open_root, open_side = np.nonzero(sides)
+            if not len(open_root):
+                return
+            if batch is not None and batch < len(open_root):
+                pick = rng.choice(len(open_root), size=batch, replace=False)
+                open_root, open_side = open_root[pick], open_side[pick]
+            # A root open on both sides is pushed one way at a time.
+            order = rng.permutation(len(open_root))
+            open_root, open_side = open_root[order], open_side[order]
+            open_root, first = np.unique(open_root, return_index=True)
+            open_side = open_side[first]
+            go_up = np.zeros(len(roots), dtype=bool)
+            go_down = np.zeros(len(roots), dtype=bool)
+            go_up[open_root[open_side == 0]] = True
+            go_down[open_root[open_side == 1]] = True
+            weight = rng.uniform(0.5, 1.5, len(roots))
+            cost = np.where(go_up, -weight, np.where(go_down, weight, 0.0))
+            low, high = self.low[roots].copy(), self.high[roots].copy()
+            target = self.value[roots]
+            high[go_up] = np.minimum(high[go_up], target[go_up] + self.need_up[roots][go_up])
+            low[go_down] = np.maximum(low[go_down], target[go_down] - self.need_down[roots][go_down])
+            result = self._solve(roots, cost, low, high)
+            if result.status != 0:
+                return
+            self.reached(roots, result.x)
+            pushed = roots[open_root]
+            still = self.open_sides(pushed)[np.arange(len(pushed)), open_side]
+            if len(pushed) == 1 and still[0]:
+                # Alone and capped above its optimum: the optimum is the reader's bound.
+                root = pushed[0]
+                if open_side[0] == 0:
+                    self.outer_high[root] = result.x[open_root[0]]
+                    self.exact_high[root] = True
+                else:
+                    self.outer_low[root] = result.x[open_root[0]]
+                    self.exact_low[root] = True
+            settled = len(pushed) - int(still.sum())
+            if batch is None:
+                if settled < _BATCH_SHARE * len(pushed):
+                    batch = _FIRST_BATCH
+            elif settled * 2 < len(pushed):
+                batch = max(1, batch // 2)
+
+    def solve_each(self, roots: np.ndarray) -> None:
+        """The exact min and max of every root with a primary member (small components)."""
+        for root in roots[self.has_primary[roots]]:
+            for side, sign in ((0, -1.0), (1, 1.0)):
+                position = int(np.searchsorted(roots, root))
+                cost = np.zeros(len(roots))
+                cost[position] = sign
+                result = self._solve(roots, cost, self.low[roots], self.high[roots])
+                if result.status == 3 and side == 0:  # unbounded: nothing bounds it from above
+                    self.inner_high[root] = self.outer_high[root] = np.inf
+                    self.exact_high[root] = True
+                if result.status != 0:
+                    continue
+                self.reached(roots, result.x)
+                optimum = result.x[position]
+                if side == 0:
+                    self.inner_high[root] = self.outer_high[root] = optimum
+                    self.exact_high[root] = True
+                else:
+                    self.inner_low[root] = self.outer_low[root] = optimum
+                    self.exact_low[root] = True
+
+    def _solve(self, variables: np.ndarray, cost, low, high):
+        """min cost·y over the core variables `variables` (a whole component, sorted)."""
+        columns = self.matrix[:, variables].tocsc()
+        rows = np.unique(columns.indices)
+        method = "highs-ipm" if len(variables) > _IPM_SIZE else "highs"
+        result = linprog(
+            cost,
+            A_eq=columns[rows].tocsr(),
+            b_eq=self.rhs[rows],
+            bounds=np.column_stack([low, high]),
+            method=method,
+        )
+        self.linear_programs += 1
+        if result.status == 0:
+            self.solutions.append((variables, result.x))
+        return result
+
+    # --- Back to the cells ----------------------------------------------------------------
+
+    def member_bounds(self) -> dict[str, np.ndarray]:
+        """Each unknown's inner, outer and exact (NaN where not computed) bounds, from its
+        root's; a fixed unknown's are its value."""
+        out = {name: self.fixed_value.copy() for name in ("inner_lower", "inner_upper", "outer_lower", "outer_upper")}
+        out["lower"] = self.fixed_value.copy()
+        out["upper"] = self.fixed_value.copy()
+        rising = self.sigma > 0
+
+        def image(low, high):
+            with np.errstate(invalid="ignore"):
+                a = self.sigma * low[self.root] + self.gamma
+                b = self.sigma * high[self.root] + self.gamma
+            return np.where(rising, a, b), np.where(rising, b, a)
+
+        for kind, low, high in (
+            ("inner", self.inner_low, self.inner_high),
+            ("outer", self.outer_low, self.outer_high),
+        ):
+            lower, upper = image(low, high)
+            out[f"{kind}_lower"][self.member] = lower
+            out[f"{kind}_upper"][self.member] = upper
+        exact_low = np.where(self.exact_low, self.outer_low, np.nan)
+        exact_high = np.where(self.exact_high, self.outer_high, np.nan)
+        lower, upper = image(exact_low, exact_high)
+        out["lower"][self.member] = lower
+        out["upper"][self.member] = upper
+        return out

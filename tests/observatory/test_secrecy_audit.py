@@ -1,0 +1,223 @@
+"""The secrecy audit: what a reader solving every published total at once recovers, on
+hand-worked tables, and the protection that leaves it nothing, on random cubes."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from observatory.analysis.cube import build_cube
+from observatory.analysis.secrecy import (
+    apply_secrecy,
+    audit_secrecy,
+    complementary_suppression,
+    primary_secrecy,
+    protection_interval,
+    secondary_suppression,
+    single_secret_groups,
+    structural_floor,
+)
+from observatory.analysis.secrecy.system import reduce_system
+
+from .test_analysis_cube import SCORES, positions_frames
+
+# The issue's example in miniature, on the sector and size dimensions (territory and
+# occupation at "all"): sections C (divisions 24, 28, 29) and G (division 47).
+#
+#                 all    0-9   10-49  50-249
+#   all           170     20     59     91
+#   C             120     20     40     60
+#     24            1      1      .      .
+#     28            3      3      .      .
+#     29          116     16     40     60
+#   G              50      .     19     31
+#     47           50      .     19     31
+#
+# Secret (·s): 24 and 28 (one company each) and « all, 50-249 » (two companies) are primary;
+# the other secret cells are complementary. Every parent/children group holds 0 or at least
+# 2 secret cells — the one-secret rule holds — and still, three chains of equations give
+# « all, 50-249 » away:
+#   sector, C:        24 + 28 = 120 − 116 = 4 (both only in 0-9, so 24 + 28 in 0-9 = 4 too);
+#   sector, 0-9:      C 0-9 = 4 + 16 = 20, and « all, 0-9 » = C 0-9 (C is alone in 0-9);
+#   size, all:        « all, 50-249 » = 170 − 59 − 20 = 91.
+TABLE = {
+    ("all", "", ""): {"all": 170, "0-9": 20, "10-49": 59, "50-249": 91},
+    ("section", "C", ""): {"all": 120, "0-9": 20, "10-49": 40, "50-249": 60},
+    ("division", "24", "C"): {"all": 1, "0-9": 1},
+    ("division", "28", "C"): {"all": 3, "0-9": 3},
+    ("division", "29", "C"): {"all": 116, "0-9": 16, "10-49": 40, "50-249": 60},
+    ("section", "G", ""): {"all": 50, "10-49": 19, "50-249": 31},
+    ("division", "47", "G"): {"all": 50, "10-49": 19, "50-249": 31},
+}
+PRIMARY = {("24", "all"), ("24", "0-9"), ("28", "all"), ("28", "0-9"), ("", "50-249")}
+COMPLEMENTARY = {
+    ("", "0-9"),
+    ("C", "0-9"),
+    ("C", "10-49"),
+    ("C", "50-249"),
+    ("29", "10-49"),
+    ("29", "50-249"),
+    ("G", "10-49"),
+    ("G", "50-249"),
+    ("47", "10-49"),
+    ("47", "50-249"),
+}
+
+
+def _table(complementary=COMPLEMENTARY):
+    rows = [
+        (level, code, parent, band, employees)
+        for (level, code, parent), bands in TABLE.items()
+        for band, employees in bands.items()
+    ]
+    cells = pd.DataFrame(rows, columns=["sector_level", "sector_code", "sector_parent", "size_band", "employees"])
+    for dim in ("territory", "occupation"):
+        cells[f"{dim}_level"] = "all"
+        cells[f"{dim}_code"] = ""
+        cells[f"{dim}_parent"] = ""
+    keys = list(zip(cells["sector_code"], cells["size_band"], strict=True))
+    primary = np.array([key in PRIMARY for key in keys])
+    secret = primary | np.array([key in complementary for key in keys])
+    cells["secret"] = secret
+    reason = np.where(primary, "companies", np.where(secret, "secondary", ""))
+    cells["secret_reason"] = pd.Categorical(reason, categories=["", "companies", "dominance", "secondary"])
+    return cells
+
+
+def _by_key(audit, cells):
+    """The audit's rows, keyed by (sector code, size band)."""
+    return {
+        (cells["sector_code"].iloc[hidden["row"]], cells["size_band"].iloc[hidden["row"]]): hidden
+        for _, hidden in audit.hidden.iterrows()
+    }
+
+
+def test_the_one_secret_rule_holds_in_the_example():
+    assert single_secret_groups(_table()) == 0
+
+
+def test_three_chained_equations_determine_a_primary_cell():
+    cells = _table()
+    audit = audit_secrecy(cells)
+    hidden = _by_key(audit, cells)
+
+    determined = {key: row["value"] for key, row in hidden.items() if row["determined"]}
+    assert determined == pytest.approx({("", "0-9"): 20, ("C", "0-9"): 20, ("", "50-249"): 91})
+    assert hidden[("", "50-249")]["status"] == "determined"
+    assert not audit.passed and audit.determined_primary == 1
+
+
+def test_bounds_of_the_cells_left_undetermined_are_the_readers():
+    # 24 + 28 = 4 with each ≥ 1 employee: 24 ∈ [1, 3] and 28 ∈ [1, 3].
+    # 24 (1 employee) must stay uncertain up to 1 + 2 = 3: it does. Its lower end is 1,
+    # which anyone knows. 28 (3 employees) must reach 3 + 2 = 5: it cannot, under-protected.
+    cells = _table()
+    hidden = _by_key(audit_secrecy(cells), cells)
+    for key, (lower, upper, status) in {
+        ("24", "all"): (1, 3, "protected"),
+        ("24", "0-9"): (1, 3, "protected"),
+        ("28", "all"): (1, 3, "under_protected"),
+        ("28", "0-9"): (1, 3, "under_protected"),
+    }.items():
+        assert (hidden[key]["lower"], hidden[key]["upper"]) == pytest.approx((lower, upper)), key
+        assert hidden[key]["status"] == status, key
+    assert (hidden[("28", "all")]["required_lower"], hidden[("28", "all")]["required_upper"]) == (1, 5)
+    # C 10-49 = u, then C 50-249 = 100 − u, G 10-49 = 59 − u, G 50-249 = u − 9, all ≥ 1:
+    # u ∈ [10, 58] (a complementary cell: bounds are computed for primary cells only).
+    assert np.isnan(hidden[("C", "10-49")]["lower"])
+
+
+def test_one_more_complementary_cell_breaks_the_chain():
+    # Masking « 29, 0-9 » (16 = y): C 0-9 = 4 + y, so « all, 50-249 » = 170 − 59 − (4 + y)
+    # = 107 − y. y ≥ 1, and y = 116 − (29, 10-49) − (29, 50-249) ≤ 116 − 10 − 1 = 105 since
+    # (29, 10-49) = u ≥ 10 (G 50-249 = u − 9 ≥ 1) and (29, 50-249) ≥ 1: the reader knows
+    # « all, 50-249 » ∈ [2, 106], which holds [91 − 13.65, 91 + 13.65].
+    cells = _table(COMPLEMENTARY | {("29", "0-9")})
+    audit = audit_secrecy(cells)
+    hidden = _by_key(audit, cells)
+    assert not any(row["determined"] for row in hidden.values())
+    assert (hidden[("", "50-249")]["lower"], hidden[("", "50-249")]["upper"]) == pytest.approx((2, 106))
+    assert hidden[("", "50-249")]["status"] == "protected"
+    # 28 is still bounded by 24 + 28 = 4, which the new mask does not touch.
+    assert hidden[("28", "all")]["status"] == "under_protected"
+    assert audit.under_protected == 2 and audit.determined_primary == 0
+
+
+def test_the_protection_fixes_the_example():
+    cells = _table()
+    protected, history, _ = complementary_suppression(cells)
+    audit = audit_secrecy(protected)
+    assert audit.passed, audit.failing()
+    assert history[-1]["passed"]
+    # Primary cells keep their reason; the masks added are complementary.
+    keys = list(zip(protected["sector_code"], protected["size_band"], strict=True))
+    reasons = dict(zip(keys, protected["secret_reason"], strict=True))
+    assert all(reasons[key] == "companies" for key in PRIMARY)
+    added = protected["secret"].to_numpy() & ~cells["secret"].to_numpy()
+    assert added.any() and (protected["secret_reason"].to_numpy()[added] == "secondary").all()
+
+
+def test_the_protection_interval():
+    up, down = protection_interval(np.array([1.0, 3.0, 10.0, 100.0]), 0.15, 2, known_floor=np.array([1, 1, 4, 1]))
+    assert up.tolist() == pytest.approx([2, 2, 2, 15])
+    # Never below what the list of cells gives away: 1 employee, or 4 for the third cell.
+    assert down.tolist() == pytest.approx([0, 2, 2, 15])
+
+
+def test_the_list_of_cells_alone_gives_a_floor():
+    # 29 has three bands, each ≥ 1: 29 ≥ 3, hence C ≥ 1 + 1 + 3 = 5 and « all » ≥ 5 + 2.
+    cells = _table()
+    floor = dict(zip(zip(cells["sector_code"], cells["size_band"], strict=True), structural_floor(cells), strict=True))
+    assert floor[("29", "all")] == 3
+    assert floor[("C", "all")] == 5
+    assert floor[("47", "all")] == 2
+    assert floor[("", "all")] == 7
+    assert floor[("24", "0-9")] == 1
+
+
+def test_the_reduction_is_exact():
+    # x + y = 5, y − z = 1, z + w = 4, x + w = 4: each equation holds two unknowns, so they
+    # chain x, y, z, w into one class, and the last one closes a cycle that does not cancel.
+    matrix = sp.csr_matrix(np.array([[1, 1, 0, 0], [0, 1, -1, 0], [0, 0, 1, 1], [1, 0, 0, 1]], dtype=float))
+    truth = np.array([2.0, 3.0, 2.0, 2.0])
+    reduction = reduce_system(matrix, matrix @ truth)
+    # x = 5 − y, y = 1 + z, w = 4 − z, so x + w = 8 − 2z = 4: z = 2, and every unknown is fixed.
+    assert reduction.fixed.all()
+    assert reduction.gamma == pytest.approx(truth)
+
+
+def test_an_empty_frame_passes():
+    cells = _table(set())
+    cells["secret"] = False
+    cells["secret_reason"] = ""
+    assert audit_secrecy(cells).passed
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(positions_frames(), st.integers(1, 4), st.sampled_from([0.5, 0.85, 1.0]))
+def test_after_protection_the_audit_finds_nothing(positions, min_companies, dominance):
+    cube = build_cube(positions, SCORES)
+    cells = apply_secrecy(cube, min_companies=min_companies, dominance=dominance)
+    audit = audit_secrecy(cells)
+    assert audit.passed, audit.failing()
+    assert audit.determined_primary == 0 and audit.under_protected == 0 and audit.skipped == 0
+
+    # Every primary secret is still secret, with its own reason; the rest are complementary.
+    primary = primary_secrecy(cube, min_companies=min_companies, dominance=dominance)
+    kept = primary["secret"].to_numpy()
+    assert cells["secret"].to_numpy()[kept].all()
+    assert (cells["secret_reason"].to_numpy()[kept] == primary["secret_reason"].to_numpy()[kept]).all()
+    added = cells["secret"].to_numpy() & ~kept
+    assert (cells["secret_reason"].to_numpy()[added] == "secondary").all()
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(positions_frames())
+def test_the_one_secret_rule_alone_never_does_better_than_the_audit_driven_protection(positions):
+    # The audit-driven protection starts from the one-secret rule and only adds masks.
+    cube = primary_secrecy(build_cube(positions, SCORES))
+    one_secret = secondary_suppression(cube)["secret"].to_numpy()
+    protected = apply_secrecy(build_cube(positions, SCORES))["secret"].to_numpy()
+    assert (protected >= one_secret).all()
