@@ -6,9 +6,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from skills.categories import CATEGORIES
 from skills.profiles import PROFILE_SOURCE_LABELS
-
-CATEGORIES = ("rc", "rm", "nra", "nri", "nrm")
 
 unit_interval = [MinValueValidator(0.0), MaxValueValidator(1.0)]
 
@@ -60,9 +59,7 @@ class Methodology(models.Model):
     alpha_nrm = models.FloatField(_("susceptibilité NRM"), validators=unit_interval)
     # OECD task-based studies: high exposure from 0.7, significant change from 0.5.
     high_threshold = models.FloatField(_("seuil d'exposition forte"), default=0.7, validators=unit_interval)
-    medium_threshold = models.FloatField(
-        _("seuil de changement significatif"), default=0.5, validators=unit_interval
-    )
+    medium_threshold = models.FloatField(_("seuil de changement significatif"), default=0.5, validators=unit_interval)
     prior_strength = models.FloatField(
         _("force de l'a priori (m)"),
         default=5.0,
@@ -243,7 +240,15 @@ class GridRun(models.Model):
     # The secrecy audit of the run's cells (observatory.analysis.secrecy.audit): passed,
     # determined, under_protected, skipped, seconds… A run that fails it is never made current.
     audit = models.JSONField(_("audit du secret statistique"), default=dict, blank=True)
+    # The Celery message computing the run: a message delivered again with the same id is the
+    # same attempt, whose worker died; another message finds the run taken (services).
     task_id = models.CharField(_("tâche Celery"), max_length=64, blank=True)
+    # Jobs always end (services.grid_runs_reap): a running run beats while it computes, and
+    # one whose heartbeat stopped is failed; a pending one not started long after it was due
+    # (`due_at`, else its creation) is sent to the broker again, `resends` times at most.
+    heartbeat_at = models.DateTimeField(_("dernier signe de vie"), null=True, blank=True)
+    due_at = models.DateTimeField(_("attendu à partir du"), null=True, blank=True)
+    resends = models.PositiveSmallIntegerField(_("renvois à la file d'attente"), default=0)
     # An edition is a run readers see: made current by an analyst or the nightly schedule.
     # Recomputations triggered by new field data stay internal until one of them publishes
     # them: each submission no longer yields a readable run one company away from the last.
@@ -322,6 +327,28 @@ CELL_FIGURES = (
     "training_coverage",
     "diagnostics",
 )
+
+
+class GridRunInput(models.Model):
+    """The positions a run was computed from (observatory.analysis.differencing), kept while
+    the run may be compared with: every edition, and runs not yet published. A later
+    edition is compared with each of them so that no difference reveals a single company."""
+
+    run = models.OneToOneField(
+        GridRun, verbose_name=_("calcul"), on_delete=models.CASCADE, primary_key=True, related_name="input"
+    )
+    positions = models.BinaryField(_("postes (tableaux numpy compressés)"))
+    companies = models.PositiveIntegerField(_("entreprises"), default=0)
+    # Order-free digest of the positions: two runs of the same data share it.
+    digest = models.CharField(_("empreinte des postes"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("créé le"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("données d'entrée d'un calcul")
+        verbose_name_plural = _("données d'entrée des calculs")
+
+    def __str__(self):
+        return f"Données du calcul n° {self.run_id}"
 
 
 class GridCell(models.Model):

@@ -3,16 +3,23 @@
 import io
 import logging
 import time
+from datetime import timedelta
+from functools import partial
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
+from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import F
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from skills.jobs import start_heartbeat
 from skills.selectors import profile_source_tag, reference_profiles_frame
 
+from . import editions
 from .analysis import cube, exposure, secrecy
 from .models import CATEGORIES, CELL_COORDINATES, CELL_FIGURES, GridCell, GridRun, Lens, Methodology, OccupationScore
 from .selectors import (
@@ -76,28 +83,40 @@ def grid_run_publish(*, run: GridRun, user) -> GridRun:
     run = GridRun.objects.select_for_update().select_related("methodology").get(pk=run.pk)
     if not run.is_internal:
         raise ValueError("Seul un calcul terminé et non encore publié peut être publié.")
+    refusal = editions.publication_refusal(run)
+    if refusal:
+        raise ValueError(refusal)
     _make_current(run, user)
+    transaction.on_commit(editions.prune_inputs)
     transaction.on_commit(renew_grid_runs_token)
     return run
 
 
 def _progress(run: GridRun, progress: int, step: str) -> None:
-    # A plain UPDATE outside the run's transaction, so the progress bar moves while it computes.
-    GridRun.objects.filter(pk=run.pk).update(progress=progress, step=step)
+    # A plain UPDATE outside the run's transaction, so the progress bar moves while it computes;
+    # each step is also a heartbeat (between steps, the thread of grid_run_compute beats).
+    GridRun.objects.filter(pk=run.pk, task_id=run.task_id).update(
+        progress=progress, step=step, heartbeat_at=timezone.now()
+    )
 
 
-def grid_run_compute(run_id: int) -> GridRun:
-    """Compute a run and make it current. Idempotent: a finished run is returned as it is, and
-    a retried one starts again from scratch (its partial cells are replaced in the final
-    transaction, so cells are never duplicated)."""
-    run = GridRun.objects.select_related("methodology", "index").get(pk=run_id)
-    if run.status == GridRun.Status.READY:
+def grid_run_compute(run_id: int, *, task_id: str | None = None) -> GridRun:
+    """Compute a run and make it current.
+
+    Idempotent: a finished run is returned as it is, and a retried one starts again from
+    scratch (its partial cells are replaced in the final transaction, so cells are never
+    duplicated). `task_id` is the Celery message's id when a worker computes the run: then a
+    run failed meanwhile (reaped, or refused by the audit) is left as it is, and so is a run
+    that another message is computing and that still beats (grid_run_claim). Called without
+    it (the demo, a test, a command), any run not ready is computed again.
+    """
+    run, claimed = grid_run_claim(run_id, task_id=task_id)
+    if not claimed:
         return run
-    run.status = GridRun.Status.RUNNING
-    run.started_at = timezone.now()
-    run.error = ""
-    run.save(update_fields=["status", "started_at", "error"])
     timings = {}
+    # The heartbeat of grid_runs_reap: beats from a thread, since the secrecy protection is
+    # one long call into analysis/ that knows nothing of runs.
+    stop_beating = start_heartbeat(partial(_beat, run.pk, run.task_id), every=settings.RUN_HEARTBEAT_INTERVAL)
     try:
         params = run.methodology.as_params()
         clock = time.perf_counter()
@@ -125,6 +144,20 @@ def grid_run_compute(run_id: int) -> GridRun:
         _progress(run, 45, "Agrégation du cube")
         cells = cube.build_cube(positions, scores, training_coverage=coverage)
         timings["cube"] = time.perf_counter() - clock
+
+        # Compared with every published edition: cells too few companies changed in since
+        # are withheld, then protected and audited with the other secrets.
+        clock = time.perf_counter()
+        _progress(run, 55, "Comparaison avec les éditions publiées")
+        editions.store_input(run, positions)
+        withheld, compared = editions.compare_with_editions(
+            run,
+            positions,
+            scores,
+            secrecy.primary_secrecy(cells, params["min_companies"], params["dominance"]),
+            min_companies=params["min_companies"],
+        )
+        timings["editions"] = time.perf_counter() - clock
         position_count = len(positions)
         del positions  # a million rows need not stay alive while the cells are written
 
@@ -133,7 +166,12 @@ def grid_run_compute(run_id: int) -> GridRun:
         protection = {"protection": params["protection"], "protection_floor": params["protection_floor"]}
         report = {}
         cells = secrecy.apply_secrecy(
-            cells, min_companies=params["min_companies"], dominance=params["dominance"], report=report, **protection
+            cells,
+            min_companies=params["min_companies"],
+            dominance=params["dominance"],
+            report=report,
+            withheld=withheld,
+            **protection,
         )
         timings["secrecy"] = time.perf_counter() - clock
 
@@ -144,7 +182,7 @@ def grid_run_compute(run_id: int) -> GridRun:
         _progress(run, 72, "Audit du secret statistique")
         audit = secrecy.audit_secrecy(cells, witnesses=report.get("witnesses"), **protection)
         timings["audit"] = time.perf_counter() - clock
-        run.audit = {**audit.summary(), "protection": report.get("summary", {})}
+        run.audit = {**audit.summary(), "protection": report.get("summary", {}), "editions": compared}
         GridRun.objects.filter(pk=run.pk).update(audit=run.audit)
         if not audit.passed:
             raise secrecy.SecrecyAuditFailed(audit.explanation())
@@ -152,6 +190,7 @@ def grid_run_compute(run_id: int) -> GridRun:
         clock = time.perf_counter()
         _progress(run, 80, "Enregistrement des cellules")
         with transaction.atomic():
+            _hold(run)
             GridCell.objects.filter(run=run).delete()
             OccupationScore.objects.filter(run=run).delete()
             _write_cells(run, cells)
@@ -159,8 +198,12 @@ def grid_run_compute(run_id: int) -> GridRun:
             # A recomputation after new field data stays internal: published, its difference
             # with the edition before would be one company's answers.
             publish = run.trigger not in GridRun.INTERNAL_TRIGGERS
-            if publish:
+            refusal = editions.publication_refusal(run) if publish else ""
+            if refusal:
+                run.audit["editions"]["refused"] = refusal
+            elif publish:
                 _make_current(run)
+                transaction.on_commit(editions.prune_inputs)
             timings["write"] = time.perf_counter() - clock
             run.status = GridRun.Status.READY
             run.progress = 100
@@ -184,18 +227,78 @@ def grid_run_compute(run_id: int) -> GridRun:
         run.finished_at = timezone.now()
         run.timings = {k: round(v, 3) for k, v in timings.items()}
         GridRun.objects.filter(pk=run.pk).update(finished_at=run.finished_at, timings=run.timings)
+    except RunTakenOver:
+        logger.warning("grid run %s was reaped or taken by another attempt: its cells are not written", run.pk)
+        return GridRun.objects.get(pk=run.pk)
     except Exception as exc:
         logger.exception("grid run %s failed", run.pk)
         # The audit's refusal is a verdict written for people, not a crash.
         error = str(exc) if isinstance(exc, secrecy.SecrecyAuditFailed) else f"{type(exc).__name__}: {exc}"
-        GridRun.objects.filter(pk=run.pk).update(
+        GridRun.objects.filter(pk=run.pk, task_id=run.task_id).update(
             status=GridRun.Status.FAILED,
             error=error,
             finished_at=timezone.now(),
             timings={k: round(v, 3) for k, v in timings.items()},
         )
         raise
+    finally:
+        stop_beating()
     return run
+
+
+class RunTakenOver(Exception):
+    """The run is no longer this attempt's: the reaper failed it, or a later message took it."""
+
+
+def grid_run_claim(run_id: int, *, task_id: str | None = None) -> tuple[GridRun, bool]:
+    """Take a run for one attempt (status running, heartbeat now), or say why not: the run
+    and whether it was taken.
+
+    Never taken: a ready run (a message delivered twice, or sent again by the reaper, computes
+    once). With a Celery message's `task_id`, also a failed run (reaped or refused: an analyst
+    relaunches it, a late message does not) and a run that another message is computing and
+    that still beats. The same message delivered again (its worker died, the broker gave it
+    back) takes its run over and starts again from scratch.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        run = GridRun.objects.select_for_update().get(pk=run_id)
+        if run.status == GridRun.Status.READY:
+            return run, False
+        if task_id is not None:
+            beats = run.heartbeat_at is not None and run.heartbeat_at > now - timedelta(
+                seconds=settings.RUN_HEARTBEAT_TIMEOUT
+            )
+            taken = run.status == GridRun.Status.RUNNING and run.task_id not in ("", task_id) and beats
+            if run.status == GridRun.Status.FAILED or taken:
+                return run, False
+        run.status = GridRun.Status.RUNNING
+        run.started_at = run.heartbeat_at = now
+        run.error = ""
+        run.task_id = task_id or ""
+        run.save(update_fields=["status", "started_at", "heartbeat_at", "error", "task_id"])
+    return GridRun.objects.select_related("methodology", "index").get(pk=run_id), True
+
+
+def _beat(run_pk: int, task_id: str) -> None:
+    """One heartbeat of a computing run. A row locked by the run's final transaction is
+    skipped: the lock already says the run is alive (the reaper skips it too), and waiting for
+    it would only beat once the run has ended."""
+    with transaction.atomic():
+        alive = list(
+            GridRun.objects.select_for_update(skip_locked=True)
+            .filter(pk=run_pk, status=GridRun.Status.RUNNING, task_id=task_id)
+            .values_list("pk", flat=True)
+        )
+        GridRun.objects.filter(pk__in=alive).update(heartbeat_at=timezone.now())
+
+
+def _hold(run: GridRun) -> None:
+    """Lock the run for its final transaction, and go on only while it is still this
+    attempt's: two attempts never both write cells, and a reaped run stays failed."""
+    held = GridRun.objects.select_for_update().filter(pk=run.pk).values_list("status", "task_id").first()
+    if held != (GridRun.Status.RUNNING, run.task_id):
+        raise RunTakenOver(run.pk)
 
 
 def _with_index_exposure(scores: pd.DataFrame, index_scores: pd.Series, params: dict) -> pd.DataFrame:
@@ -312,22 +415,86 @@ def schedule_recomputation(*, delay_seconds: int) -> GridRun | None:
         ).exists()
         if waiting:
             return None
-        run = GridRun.objects.create(methodology=methodology, trigger="auto")
-
-        def enqueue():
-            # After the commit of what triggered it (a submitted diagnostic, an import): a broker
-            # out of reach must not turn that success into an error page, nor leave a pending
-            # run that blocks every later recomputation. The run fails with the reason; the next
-            # field data, or an analyst, queues another.
-            try:
-                recompute_after_field_data.apply_async((run.pk,), countdown=delay_seconds)
-            except Exception as exc:
-                logger.exception("recomputation %s could not be queued", run.pk)
-                GridRun.objects.filter(pk=run.pk, status=GridRun.Status.PENDING).update(
-                    status=GridRun.Status.FAILED,
-                    error=f"File d'attente indisponible : {exc}",
-                    finished_at=timezone.now(),
-                )
-
-        transaction.on_commit(enqueue)
+        run = GridRun.objects.create(
+            methodology=methodology, trigger="auto", due_at=timezone.now() + timedelta(seconds=delay_seconds)
+        )
+        # After the commit of what triggered it (a submitted diagnostic, an import), which a
+        # broker out of reach must not turn into an error page: the run then waits, later
+        # field data joins it, and the reaper sends it once the broker is back.
+        transaction.on_commit(
+            partial(grid_run_enqueue, run.pk, countdown=delay_seconds, task=recompute_after_field_data)
+        )
     return run
+
+
+def grid_run_enqueue(run_id: int, *, countdown: int = 0, task=None) -> bool:
+    """Send a committed pending run to the broker (`task`: compute_grid_run by default);
+    whether the broker took it.
+
+    A broker out of reach is logged and the run stays pending: the request that launched it
+    succeeds, and grid_runs_reap sends it again once the broker is back. With eager Celery
+    (no broker) the run computes here, and a failure is already recorded on the run.
+    """
+    from .tasks import compute_grid_run
+
+    try:
+        (task or compute_grid_run).apply_async((run_id,), countdown=countdown or None)
+    except Exception:
+        logger.exception("grid run %s could not be queued or computed", run_id)
+        return False
+    return True
+
+
+# What the runs page says of a run the reaper failed (French: read by analysts).
+REAPED_ERROR = "Le calcul s'est interrompu (processus arrêté) : relancez-le."
+ABANDONED_ERROR = (
+    "Le calcul n'a été pris en charge par aucun processus de calcul après {sends} envois à la file "
+    "d'attente : vérifiez que Redis et un worker Celery tournent, puis relancez-le."
+)
+
+
+def grid_runs_reap() -> dict:
+    """Jobs always end (beat runs this every RUN_REAPER_INTERVAL seconds).
+
+    A running run whose heartbeat stopped RUN_HEARTBEAT_TIMEOUT seconds ago lost its worker
+    (killed, out of memory, past its hard time limit): it fails with REAPED_ERROR and is no
+    longer « en cours », so it can be relaunched at once. A run whose final transaction holds
+    its row is alive whatever its heartbeat says, and is skipped. A pending run not started
+    RUN_PENDING_TIMEOUT seconds after it was due never reached a worker (a broker out of reach
+    when it was queued, a broker that lost its messages): it is sent again, RUN_MAX_RESENDS
+    times at most, then fails (a duplicate message is harmless: grid_run_claim).
+
+    Returns the ids of the runs failed ("reaped", "abandoned") and sent again ("resent").
+    """
+    now = timezone.now()
+    stalled = now - timedelta(seconds=settings.RUN_HEARTBEAT_TIMEOUT)
+    overdue = now - timedelta(seconds=settings.RUN_PENDING_TIMEOUT)
+    with transaction.atomic():
+        reaped = list(
+            GridRun.objects.select_for_update(skip_locked=True)
+            .filter(status=GridRun.Status.RUNNING)
+            .alias(last_sign=Coalesce("heartbeat_at", "started_at", "created_at"))
+            .filter(last_sign__lt=stalled)
+            .values_list("pk", flat=True)
+        )
+        GridRun.objects.filter(pk__in=reaped).update(status=GridRun.Status.FAILED, error=REAPED_ERROR, finished_at=now)
+        waiting = list(
+            GridRun.objects.select_for_update(skip_locked=True)
+            .filter(status=GridRun.Status.PENDING, heartbeat_at__isnull=True)
+            .alias(due=Coalesce("due_at", "created_at"))
+            .filter(due__lt=overdue)
+            .values_list("pk", "resends")
+        )
+        abandoned = [pk for pk, resends in waiting if resends >= settings.RUN_MAX_RESENDS]
+        resent = [pk for pk, resends in waiting if resends < settings.RUN_MAX_RESENDS]
+        for pk, resends in waiting:
+            if pk in abandoned:
+                GridRun.objects.filter(pk=pk).update(
+                    status=GridRun.Status.FAILED, error=ABANDONED_ERROR.format(sends=resends + 1), finished_at=now
+                )
+        GridRun.objects.filter(pk__in=resent).update(due_at=now, resends=F("resends") + 1)
+        for pk in resent:
+            transaction.on_commit(partial(grid_run_enqueue, pk))
+    if reaped or abandoned or resent:
+        logger.warning("grid runs reaped %s, abandoned %s, sent again %s", reaped, abandoned, resent)
+    return {"reaped": reaped, "abandoned": abandoned, "resent": resent}

@@ -1,5 +1,7 @@
 """Celery tasks of the observatory: thin, they take ids and call a service."""
 
+from functools import partial
+
 from celery import shared_task
 from django.db import transaction
 
@@ -15,12 +17,18 @@ def ping(value):
     return {"pong": value, "occupations": Occupation.objects.count()}
 
 
-@shared_task(name="observatory.compute_grid_run", acks_late=True, soft_time_limit=60 * 60, time_limit=65 * 60)
-def compute_grid_run(run_id: int) -> dict:
-    """Compute one run. acks_late: a worker killed mid-run leaves the message on the broker,
-    and the retry restarts the run cleanly (the service is idempotent)."""
-    run = services.grid_run_compute(run_id)
+def _outcome(run) -> dict:
     return {"run": run.pk, "status": run.status, "cells": run.stats.get("cells", 0)}
+
+
+@shared_task(
+    name="observatory.compute_grid_run", bind=True, acks_late=True, soft_time_limit=60 * 60, time_limit=65 * 60
+)
+def compute_grid_run(self, run_id: int) -> dict:
+    """Compute one run. acks_late: a worker killed mid-run leaves the message on the broker,
+    and the retry restarts the run cleanly; the message's id tells a retry of the same message
+    from a duplicate, which leaves a run already ready, failed or computing alone."""
+    return _outcome(services.grid_run_compute(run_id, task_id=self.request.id))
 
 
 @shared_task(name="observatory.compute_current_grids")
@@ -30,15 +38,27 @@ def compute_current_grids() -> list[int]:
     for lens in Lens.values:
         run = services.grid_run_create(lens=lens, trigger="nightly")
         run_ids.append(run.pk)
-        transaction.on_commit(lambda pk=run.pk: compute_grid_run.delay(pk))
+        transaction.on_commit(partial(services.grid_run_enqueue, run.pk))
     for index in ExposureIndex.objects.filter(runs__isnull=False).distinct():
         run = services.grid_run_create(lens=Lens.DEFAULT, index=index, trigger="nightly")
         run_ids.append(run.pk)
-        transaction.on_commit(lambda pk=run.pk: compute_grid_run.delay(pk))
+        transaction.on_commit(partial(services.grid_run_enqueue, run.pk))
     return run_ids
 
 
-@shared_task(name="observatory.recompute_after_field_data", acks_late=True)
-def recompute_after_field_data(run_id: int) -> dict:
+@shared_task(
+    name="observatory.recompute_after_field_data",
+    bind=True,
+    acks_late=True,
+    soft_time_limit=60 * 60,
+    time_limit=65 * 60,
+)
+def recompute_after_field_data(self, run_id: int) -> dict:
     """The debounced recomputation queued by services.schedule_recomputation."""
-    return compute_grid_run(run_id)
+    return _outcome(services.grid_run_compute(run_id, task_id=self.request.id))
+
+
+@shared_task(name="observatory.reap_grid_runs")
+def reap_grid_runs() -> dict:
+    """Every minute (beat): fail the runs whose worker died, send again those never started."""
+    return services.grid_runs_reap()

@@ -8,7 +8,7 @@ through a separate Celery app built by `celery_client`, never through `task.dela
         result.get(timeout=30)
 
 Each worker consumes its own queue, so workers of other runs sharing the broker never take
-the test's tasks.
+the test's tasks; a worker started after another one died can be given the dead one's queue.
 """
 
 import os
@@ -41,6 +41,12 @@ class Worker:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
+    def kill(self) -> None:
+        """SIGKILL the worker's main process, as the out-of-memory killer or a lost machine
+        would: no warm shutdown, nothing given back to the broker."""
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait()
+
 
 def celery_client(broker_url: str, result_backend: str | None = None) -> Celery:
     """A Celery app configured as the project's one but sending to `broker_url`.
@@ -63,27 +69,38 @@ def start_worker(
     database_url: str | None = None,
     result_backend: str | None = None,
     timeout: float = 30,
+    *,
+    pool: str = "solo",
+    queue: str | None = None,
+    environment: dict | None = None,
+    include: tuple[str, ...] = (),
 ):
-    """Run `celery -A observatory worker` (solo pool) until the block ends; yield a `Worker`.
+    """Run `celery -A observatory worker` (solo pool, or `pool` with one child) until the
+    block ends; yield a `Worker`.
 
     The result backend defaults to the broker, so results come back through Redis and not
     through the database. Without `database_url` the worker inherits DATABASE_URL (or the
-    default SQLite file). The worker's log is printed when the block raises."""
+    default SQLite file). `queue` defaults to a queue of the worker's own; `environment` adds
+    variables (settings) to the worker's; `include` names more modules it imports at start
+    (e.g. tests.worker_hooks). The worker's log is printed when the block raises."""
     suffix = uuid.uuid4().hex[:8]
     nodename = f"test-{suffix}@{os.uname().nodename}"
-    queue = f"test-{suffix}"
+    queue = queue or f"test-{suffix}"
     env = {key: value for key, value in os.environ.items() if not key.startswith("CELERY_")}
     env["CELERY_BROKER_URL"] = broker_url
     env["CELERY_RESULT_BACKEND"] = result_backend or broker_url
     if database_url is not None:
         env["DATABASE_URL"] = database_url
+    env.update(environment or {})
     command = [
         sys.executable, "-m", "celery", "-A", "observatory", "worker",
-        "--pool=solo", "--concurrency=1", "-l", "info",
+        f"--pool={pool}", "--concurrency=1", "-l", "info",
         "-n", nodename, "-Q", queue,
         # No chatter with other workers on the same broker: faster start, no interference.
         "--without-gossip", "--without-mingle", "--without-heartbeat",
     ]  # fmt: skip
+    if include:
+        command += ["--include", ",".join(include)]
     log_file = tempfile.NamedTemporaryFile(  # noqa: SIM115 (kept open by the subprocess)
         prefix="celery-worker-", suffix=".log", delete=False
     )

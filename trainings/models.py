@@ -250,6 +250,14 @@ class ImportJob(models.Model):
     )
     created_at = models.DateTimeField(_("déposé le"), auto_now_add=True)
     finished_at = models.DateTimeField(_("terminé le"), null=True, blank=True)
+    # Jobs always end (services.import_jobs_reap): the Celery message importing the job (the
+    # same id delivered again is the same attempt, whose worker died), its heartbeat while it
+    # runs, and when a pending job was last sent to the broker again (else its creation) and
+    # how many times.
+    task_id = models.CharField(_("tâche Celery"), max_length=64, blank=True)
+    heartbeat_at = models.DateTimeField(_("dernier signe de vie"), null=True, blank=True)
+    due_at = models.DateTimeField(_("attendu à partir du"), null=True, blank=True)
+    resends = models.PositiveSmallIntegerField(_("renvois à la file d'attente"), default=0)
 
     class Meta:
         verbose_name = _("import de catalogue")

@@ -35,18 +35,22 @@ the observatory answers with one debounced recomputation of the grid.
 import io
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import partial
 
 from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from companies.signals import field_data_changed
 from skills.importers.base import ImportFailed
+from skills.jobs import start_heartbeat
 from skills.models import SkillBlock
 
 from .models import CurationEvent, CurationStatus, ImportJob, Provider, TrainingOffer
@@ -343,7 +347,9 @@ def _ai_flag_reason(ai_related: bool, rule: str | None) -> str:
 
 def import_job_create(*, kind: str, filename: str, payload: bytes, user) -> ImportJob:
     """Store an uploaded file as a pending job and queue its import once the row is committed
-    (a worker that looked for it earlier would not find it)."""
+    (a worker that looked for it earlier would not find it). A broker out of reach does not
+    fail the upload: the job waits and import_jobs_reap sends it once the broker is back
+    (the task's delay_on_commit only logs the error, skills.jobs.SentAfterCommit)."""
     from .tasks import run_import_job
 
     with transaction.atomic():
@@ -352,24 +358,27 @@ def import_job_create(*, kind: str, filename: str, payload: bytes, user) -> Impo
     return job
 
 
-def import_job_run(*, job_id: int) -> ImportJob | None:
+def import_job_run(*, job_id: int, task_id: str | None = None) -> ImportJob | None:
     """Run one job: the importer on the stored file, then the report, or the errors.
 
     The whole import is one transaction: a file refused (ImportFailed) or a crash leaves the
     catalogue as it was. A job already finished is left alone, so a message delivered twice
-    (acks_late) imports once; a job found `running` was interrupted and restarts cleanly.
+    (acks_late) imports once; a job found `running` was interrupted and restarts cleanly,
+    unless another Celery message is importing it (import_job_claim).
     """
-    job = ImportJob.objects.filter(pk=job_id).select_related("created_by").first()
+    job, claimed = import_job_claim(job_id, task_id=task_id)
     if job is None:
         logger.warning("import job %s not found", job_id)
         return None
-    if job.state in (ImportJob.State.DONE, ImportJob.State.FAILED):
+    if not claimed:
         return job
-    ImportJob.objects.filter(pk=job.pk).update(state=ImportJob.State.RUNNING, progress=0, report={})
     progress = partial(_import_progress, job.pk)
     source = io.BytesIO(bytes(job.payload))
     source.name = job.filename  # so that the importer's errors name the file the curator sent
     state, report = ImportJob.State.DONE, {}
+    # The heartbeat of import_jobs_reap, from a thread until the import's transaction locks
+    # the job's row (its first progress): the reaper skips a locked row, which is alive.
+    stop_beating = start_heartbeat(partial(_import_beat, job.pk, job.task_id), every=settings.RUN_HEARTBEAT_INTERVAL)
     try:
         with transaction.atomic():
             report = IMPORTERS[job.kind](source, user=job.created_by, progress=progress)
@@ -391,7 +400,9 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
         report = {
             "errors": [_("Erreur inattendue pendant l'import ; rien n'a été écrit. Prévenez l'équipe technique.")]
         }
-    ImportJob.objects.filter(pk=job.pk).update(
+    finally:
+        stop_beating()
+    ImportJob.objects.filter(pk=job.pk, task_id=job.task_id).update(
         state=state,
         progress=100 if state == ImportJob.State.DONE else (cache.get(_progress_key(job.pk)) or 0),
         report=report,
@@ -400,6 +411,106 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
     cache.delete(_progress_key(job.pk))
     job.refresh_from_db()
     return job
+
+
+def import_job_claim(job_id: int, *, task_id: str | None = None) -> tuple[ImportJob | None, bool]:
+    """Take a job for one attempt (state running, heartbeat now), or say why not: the job (None
+    when it does not exist) and whether it was taken.
+
+    Never taken: a finished job (done, or failed: refused, crashed, or reaped, whose curator
+    uploads the file again). With a Celery message's `task_id`, also a job that another
+    message is importing and that still beats. The same message delivered again (its worker
+    died, the broker gave it back) takes its job over and starts again from a clean state.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().filter(pk=job_id).defer("payload").first()
+        if job is None:
+            return None, False
+        if job.state in (ImportJob.State.DONE, ImportJob.State.FAILED):
+            return job, False
+        beats = job.heartbeat_at is not None and job.heartbeat_at > now - timedelta(
+            seconds=settings.RUN_HEARTBEAT_TIMEOUT
+        )
+        if task_id is not None and job.state == ImportJob.State.RUNNING and job.task_id not in ("", task_id) and beats:
+            return job, False
+        ImportJob.objects.filter(pk=job.pk).update(
+            state=ImportJob.State.RUNNING, progress=0, report={}, task_id=task_id or "", heartbeat_at=now
+        )
+    return ImportJob.objects.select_related("created_by").get(pk=job_id), True
+
+
+def _import_beat(job_id: int, task_id: str) -> None:
+    """One heartbeat of a running import. Once the import's transaction has written a
+    progress, it holds the row until it commits: skipped then, the lock says it is alive."""
+    with transaction.atomic():
+        alive = list(
+            ImportJob.objects.select_for_update(skip_locked=True)
+            .filter(pk=job_id, state=ImportJob.State.RUNNING, task_id=task_id)
+            .values_list("pk", flat=True)
+        )
+        ImportJob.objects.filter(pk__in=alive).update(heartbeat_at=timezone.now())
+
+
+# What the job's page says of a job the reaper failed (French: read by curators).
+INTERRUPTED_ERROR = "L'import s'est interrompu (processus arrêté) ; rien n'a été écrit : déposez le fichier à nouveau."
+ABANDONED_ERROR = (
+    "L'import n'a été pris en charge par aucun processus après {sends} envois à la file d'attente ; rien "
+    "n'a été écrit : vérifiez que Redis et un worker Celery tournent, puis déposez le fichier à nouveau."
+)
+
+
+def import_jobs_reap() -> dict:
+    """Jobs always end (beat runs this every RUN_REAPER_INTERVAL seconds).
+
+    A running job whose heartbeat stopped RUN_HEARTBEAT_TIMEOUT seconds ago lost its worker:
+    its transaction was rolled back with it, so it fails with INTERRUPTED_ERROR. A job whose
+    import's transaction holds its row is alive, and is skipped. A pending job not started
+    RUN_PENDING_TIMEOUT seconds after it was queued never reached a worker: it is sent again,
+    RUN_MAX_RESENDS times at most, then fails (a duplicate message is harmless:
+    import_job_claim).
+
+    Returns the ids of the jobs failed ("reaped", "abandoned") and sent again ("resent").
+    """
+    from .tasks import run_import_job
+
+    now = timezone.now()
+    stalled = now - timedelta(seconds=settings.RUN_HEARTBEAT_TIMEOUT)
+    overdue = now - timedelta(seconds=settings.RUN_PENDING_TIMEOUT)
+    jobs = ImportJob.objects.select_for_update(skip_locked=True)
+    with transaction.atomic():
+        reaped = list(
+            jobs.filter(state=ImportJob.State.RUNNING)
+            .alias(last_sign=Coalesce("heartbeat_at", "created_at"))
+            .filter(last_sign__lt=stalled)
+            .values_list("pk", flat=True)
+        )
+        ImportJob.objects.filter(pk__in=reaped).update(
+            state=ImportJob.State.FAILED, report={"errors": [INTERRUPTED_ERROR]}, finished_at=now
+        )
+        waiting = list(
+            jobs.filter(state=ImportJob.State.PENDING, heartbeat_at__isnull=True)
+            .alias(due=Coalesce("due_at", "created_at"))
+            .filter(due__lt=overdue)
+            .values_list("pk", "resends")
+        )
+        abandoned = [pk for pk, resends in waiting if resends >= settings.RUN_MAX_RESENDS]
+        resent = [pk for pk, resends in waiting if resends < settings.RUN_MAX_RESENDS]
+        for pk, resends in waiting:
+            if pk in abandoned:
+                ImportJob.objects.filter(pk=pk).update(
+                    state=ImportJob.State.FAILED,
+                    report={"errors": [ABANDONED_ERROR.format(sends=resends + 1)]},
+                    finished_at=now,
+                )
+        ImportJob.objects.filter(pk__in=resent).update(due_at=now, resends=models.F("resends") + 1)
+        for pk in resent:
+            run_import_job.delay_on_commit(pk)
+    for pk in reaped:
+        cache.delete(_progress_key(pk))
+    if reaped or abandoned or resent:
+        logger.warning("import jobs reaped %s, abandoned %s, sent again %s", reaped, abandoned, resent)
+    return {"reaped": reaped, "abandoned": abandoned, "resent": resent}
 
 
 def _import_lheo(source, *, user, progress) -> dict:
@@ -436,4 +547,5 @@ def _import_progress(job_id: int, value) -> None:
     shared by the worker and the web) carries the live value meanwhile."""
     value = max(0, min(100, int(value)))
     cache.set(_progress_key(job_id), value, timeout=60 * 60)
-    ImportJob.objects.filter(pk=job_id).update(progress=value)
+    # Also a heartbeat, seen at commit; meanwhile the row lock it takes says the job is alive.
+    ImportJob.objects.filter(pk=job_id).update(progress=value, heartbeat_at=timezone.now())

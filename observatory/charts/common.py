@@ -22,6 +22,7 @@ def secret_reason_text(reason: str, methodology=None, *, default: str = "secret 
         "companies": f"moins de {min_companies} entreprises",
         "dominance": f"une entreprise dépasse {dominance} % des salariés",
         "secondary": "secret secondaire",
+        "edition": "trop peu d'entreprises ont changé depuis l'édition précédente",
     }
     return labels.get(reason, default)
 

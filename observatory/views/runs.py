@@ -2,6 +2,7 @@
 run by an analyst, and the comparison of two runs (or two exposure sources) cell by cell."""
 
 import logging
+from functools import partial
 
 from django import forms
 from django.contrib import messages
@@ -21,7 +22,6 @@ from ..charts.common import figure_json, format_number, secret_reason_text
 from ..charts.runs import difference_heatmap, signed
 from ..models import GridRun, Lens, Methodology
 from ..permissions import analyst_required
-from ..tasks import compute_grid_run
 
 logger = logging.getLogger(__name__)
 
@@ -160,20 +160,6 @@ def run_list(request):
     return render(request, "observatory/run_list.html", context)
 
 
-def _enqueue(run_pk: int) -> None:
-    """Hand the run to Celery once it is committed. With eager Celery (no broker) the run
-    computes here and a failure is already recorded on the run by the service, so it is only
-    logged; a broker that refuses the message leaves the run failed rather than pending for
-    ever, which would block every later launch of the same lens and source."""
-    try:
-        compute_grid_run.delay(run_pk)
-    except Exception as exc:
-        logger.exception("grid run %s could not be computed or queued", run_pk)
-        GridRun.objects.filter(pk=run_pk, status=GridRun.Status.PENDING).update(
-            status=GridRun.Status.FAILED, error=f"File d'attente indisponible : {exc}", finished_at=timezone.now()
-        )
-
-
 @analyst_required
 @require_POST
 def run_launch(request):
@@ -210,7 +196,7 @@ def run_launch(request):
         except ValueError:
             messages.error(request, _("Aucune version de la méthode n'existe pour cette lecture."))
             return redirect("observatory:runs")
-        transaction.on_commit(lambda: _enqueue(run.pk))
+        transaction.on_commit(partial(services.grid_run_enqueue, run.pk))
     run.refresh_from_db(fields=["status", "stats", "error"])
     if run.status == GridRun.Status.READY:
         messages.success(
@@ -239,9 +225,7 @@ def run_publish(request, run_id):
     except ValueError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(
-            request, _("Calcul n°%(id)s publié : c'est désormais l'édition en vigueur.") % {"id": run.pk}
-        )
+        messages.success(request, _("Calcul n°%(id)s publié : c'est désormais l'édition en vigueur.") % {"id": run.pk})
     return redirect("observatory:runs")
 
 
@@ -323,8 +307,9 @@ def _table_rows(frame, sort: str) -> list[dict]:
                 "secret": bool(row.secret),
                 "secret_text": secret_reason_text(row.secret_reason, default="") if row.secret else "",
                 "presence": row.presence,
-                "employees_a": None if row.secret or row.employees_a != row.employees_a else row.employees_a,
-                "employees_b": None if row.secret or row.employees_b != row.employees_b else row.employees_b,
+                # Masked already (compare_cells): NaN is "not shown".
+                "employees_a": None if row.employees_a != row.employees_a else row.employees_a,
+                "employees_b": None if row.employees_b != row.employees_b else row.employees_b,
                 "exposure_a": None if row.exposure_a != row.exposure_a else row.exposure_a,
                 "exposure_b": None if row.exposure_b != row.exposure_b else row.exposure_b,
                 "difference": signed(row.difference),

@@ -50,9 +50,7 @@ def hand_worked():
             training_need=need,
             **shares,
         )
-    JobPositionFactory(
-        establishment=EstablishmentFactory(commune=arras), occupation=secretary, headcount=5, **shares
-    )
+    JobPositionFactory(establishment=EstablishmentFactory(commune=arras), occupation=secretary, headcount=5, **shares)
     return secretary
 
 
@@ -253,7 +251,10 @@ def test_a_run_records_the_source_of_its_reference_profiles(hand_worked):
     # reference is that item (RC 1) shrunk towards M16's pool, which is the same item.
     OccupationTaskProfile.objects.all().delete()
     item = RomeItem.objects.create(
-        code="1", kind="savoir_faire", label="Saisir des documents", rule="verbe:saisir",
+        code="1",
+        kind="savoir_faire",
+        label="Saisir des documents",
+        rule="verbe:saisir",
         **{"rc": 1, "rm": 0, "nra": 0, "nri": 0, "nrm": 0},
     )
     OccupationItem.objects.create(occupation=hand_worked, item=item, core="principale")
@@ -264,30 +265,3 @@ def test_a_run_records_the_source_of_its_reference_profiles(hand_worked):
     # The earlier run keeps what it was computed with, so both stay comparable.
     before.refresh_from_db()
     assert before.profile_source.startswith("domain_defaults:v0+1 importés:")
-
-
-def test_a_broker_out_of_reach_fails_the_recomputation_without_failing_what_triggered_it(
-    hand_worked, settings, django_capture_on_commit_callbacks, monkeypatch
-):
-    """The lost broker: queueing raises (kombu's OperationalError, as redis refusing the
-    connection gives). What triggered the run is committed and stays so; the run fails with the
-    reason instead of staying « en attente » and blocking every later recomputation."""
-    from kombu.exceptions import OperationalError
-
-    from companies.signals import field_data_changed
-    from observatory import tasks
-
-    def refuse(*args, **kwargs):
-        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
-
-    monkeypatch.setattr(tasks.recompute_after_field_data, "apply_async", refuse)
-    settings.OBSERVATORY_AUTO_RECOMPUTE = True
-    with django_capture_on_commit_callbacks(execute=True):
-        field_data_changed.send(sender=JobPosition, source="test", positions=1)
-    run = GridRun.objects.get(trigger="auto")
-    assert run.status == GridRun.Status.FAILED and "File d'attente indisponible" in run.error
-    # The next field data queues a new recomputation: nothing is left blocking.
-    monkeypatch.undo()
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        field_data_changed.send(sender=JobPosition, source="test", positions=1)
-    assert GridRun.objects.filter(trigger="auto", status=GridRun.Status.PENDING).count() == 1 and callbacks

@@ -25,6 +25,13 @@ def test_the_home_page_reads_the_edition_and_not_the_live_data(client, hand_work
     JobPositionFactory(occupation=hand_worked, headcount=7)
     html = client.get(reverse("home")).content.decode()
     assert "4 postes, 65 salariés" in html
+    # The next edition differs from it by that one company: its totals are withheld.
     services.grid_run_compute(services.grid_run_create().pk)
     html = client.get(reverse("home")).content.decode()
-    assert "5 postes, 72 salariés" in html
+    assert "72 salariés" not in html and "65 salariés" not in html
+    # Two more companies: three changed since the first edition, the totals are published.
+    JobPositionFactory(occupation=hand_worked, headcount=8)
+    JobPositionFactory(occupation=hand_worked, headcount=9)
+    services.grid_run_compute(services.grid_run_create().pk)
+    html = client.get(reverse("home")).content.decode()
+    assert "7 postes, 89 salariés" in html

@@ -48,20 +48,22 @@ def _cell_reads(queries) -> list:
     return [q for q in queries.captured_queries if "observatory_gridcell" in q["sql"]]
 
 
-def _fifth_company_in_lille(secretary):
-    """One more company in the Nord on M1607 (15 employees, same shares): the default view's
-    single cell goes from 4 companies and 65 employees to 5 and 80."""
+def _three_companies_in_lille(secretary):
+    """Three more companies in the Nord on M1607 (5 employees each, same shares): the default
+    view's single cell goes from 4 companies and 65 employees to 7 and 80. Three, so that the
+    new edition may publish it (fewer changed companies would have it withheld)."""
     lille = Territory.objects.get(level="commune", code="59350")
-    JobPositionFactory(
-        establishment=EstablishmentFactory(commune=lille),
-        occupation=secretary,
-        headcount=15,
-        rc=50,
-        rm=0,
-        nra=30,
-        nri=20,
-        nrm=0,
-    )
+    for _ in range(3):
+        JobPositionFactory(
+            establishment=EstablishmentFactory(commune=lille),
+            occupation=secretary,
+            headcount=5,
+            rc=50,
+            rm=0,
+            nra=30,
+            nri=20,
+            nrm=0,
+        )
 
 
 # --- Settings -------------------------------------------------------------------------------
@@ -117,12 +119,12 @@ def test_a_new_run_gets_new_fragments(client, analyst, hand_worked):  # noqa: F8
     assert f"Calcul n° {first_run.pk} " in _main(before)
     assert '<td class="num">65</td>' in _main(before)
 
-    _fifth_company_in_lille(hand_worked)
+    _three_companies_in_lille(hand_worked)
     second_run = _compute()
     assert GridRun.objects.current(Lens.DEFAULT) == second_run
     after = client.get(GRID)
     assert after.context["fragments"] == {}  # nothing of the first run's pages is reused
-    assert after.context["rows"][0]["companies"] == 5 and after.context["rows"][0]["employees"] == 80
+    assert after.context["rows"][0]["companies"] == 7 and after.context["rows"][0]["employees"] == 80
     page = _main(after)
     assert f"Calcul n° {second_run.pk} " in page and f"Calcul n° {first_run.pk} " not in page
     assert '<td class="num">80</td>' in page and '<td class="num">65</td>' not in page

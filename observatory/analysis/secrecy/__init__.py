@@ -31,6 +31,7 @@ from .rules import (
     is_primary,
     mask_values,
     primary_secrecy,
+    withhold,
 )
 from .suppression import (
     MAX_ROUNDS,
@@ -60,5 +61,6 @@ __all__ = [
     "protection_interval",
     "secondary_suppression",
     "single_secret_groups",
+    "withhold",
     "structural_floor",
 ]

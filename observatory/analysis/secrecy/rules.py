@@ -13,8 +13,10 @@ from ..cube import CUBE_COLUMNS
 
 MIN_COMPANIES = 3
 DOMINANCE = 0.85
-SECRET_REASONS = ("", "companies", "dominance", "secondary")
-PRIMARY_REASONS = ("companies", "dominance")
+SECRET_REASONS = ("", "companies", "dominance", "secondary", "edition")
+# "edition": withheld because too few companies changed in it since an edition that
+# published it (observatory.analysis.differencing); protected like the two rules' cells.
+PRIMARY_REASONS = ("companies", "dominance", "edition")
 
 # Value columns of a cube cell: everything that is not a coordinate.
 VALUE_COLUMNS = tuple(CUBE_COLUMNS[10:])
@@ -45,6 +47,18 @@ def primary_secrecy(
     reason = np.where(few, 1, np.where(dominated, 2, 0)).astype(np.int8)
     out["secret"] = few | dominated
     out["secret_reason"] = pd.Categorical.from_codes(reason, categories=list(SECRET_REASONS))
+    return out
+
+
+def withhold(cells: pd.DataFrame, withheld) -> pd.DataFrame:
+    """`cells` (primary rules applied) with the `withheld` cells (bool array) made primary
+    secrets of reason "edition" where no rule of their own hides them already."""
+    out = cells.copy(deep=False)
+    added = np.asarray(withheld, dtype=bool) & ~out["secret"].to_numpy(dtype=bool)
+    out["secret"] = out["secret"].to_numpy(dtype=bool) | added
+    out["secret_reason"] = (
+        out["secret_reason"].astype(pd.CategoricalDtype(list(SECRET_REASONS))).where(~added, "edition")
+    )
     return out
 
 

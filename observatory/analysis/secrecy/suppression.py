@@ -30,7 +30,7 @@ import scipy.sparse as sp
 from ..cube import CUBE_COLUMNS
 from .audit import PROTECTION, PROTECTION_FLOOR, audit_secrecy, protection_interval, structural_floor
 from .relations import Relation, equations, relations
-from .rules import DOMINANCE, MIN_COMPANIES, SECRET_REASONS, primary_secrecy
+from .rules import DOMINANCE, MIN_COMPANIES, SECRET_REASONS, primary_secrecy, withhold
 
 logger = logging.getLogger(__name__)
 
@@ -160,10 +160,12 @@ def apply_secrecy(
     protection: float = PROTECTION,
     protection_floor: float = PROTECTION_FLOOR,
     report: dict | None = None,
+    withheld=None,
     **audit_options,
 ) -> pd.DataFrame:
-    """Primary secrecy, then complementary suppression checked by the audit: the cells with
-    `secret` and `secret_reason` columns.
+    """Primary secrecy (with the `withheld` cells, a bool array, made primary secrets of
+    reason "edition": see observatory.analysis.differencing), then complementary suppression
+    checked by the audit: the cells with `secret` and `secret_reason` columns.
 
     Values of secret cells are kept (the engine stores them with their flag, for audit and
     recomputation); views, exports and the API show cells through `mask_values`.
@@ -181,6 +183,8 @@ def apply_secrecy(
     """
     clock = time.perf_counter()
     primary = primary_secrecy(cells, min_companies, dominance)
+    if withheld is not None:
+        primary = withhold(primary, withheld)
     key = _digest(primary, min_companies, dominance, protection, protection_floor, audit_options)
     if _LAST.get("key") == key:
         secret, reason, witnesses, summary = _LAST["value"]
