@@ -32,7 +32,7 @@ from skills.profiles import PROFILE_SOURCE_LABELS
 from .charts.common import CLASS_LABELS, secret_reason_text
 from .filters import GridCellFilterSet
 from .models import CATEGORIES, CELL_COORDINATES, CELL_FIGURES, GridCell, GridRun, Lens, OccupationScore
-from .published import score_visibility
+from .published import cell_figures, fiche_secrecy, score_publication
 from .views.common import requested_run
 
 SECRECY_RULE = _(
@@ -154,8 +154,7 @@ class GridCellSerializer(_PageDataMixin, serializers.ModelSerializer):
     def to_representation(self, cell):
         data = super().to_representation(cell)
         if cell.secret:
-            for name in CELL_FIGURES:
-                data[name] = None
+            data.update(cell_figures(cell))
         return data
 
     def get_territory_name(self, cell) -> str | None:
@@ -267,15 +266,7 @@ class OccupationSerializer(_PageDataMixin, serializers.ModelSerializer):
         run = self.context.get("run")
         if run is None or not occupations:
             return {"secrecy": {}}
-        rows = GridCell.objects.filter(
-            run=run,
-            territory_level="all",
-            sector_level="all",
-            size_band="all",
-            occupation_level="fiche",
-            occupation_code__in=[o.code for o in occupations],
-        ).values_list("occupation_code", "secret", "secret_reason")
-        return {"secrecy": {code: (secret, reason) for code, secret, reason in rows}}
+        return {"secrecy": fiche_secrecy(run, [o.code for o in occupations])}
 
     @extend_schema_field(
         {
@@ -310,24 +301,20 @@ class OccupationSerializer(_PageDataMixin, serializers.ModelSerializer):
             return None
         score = scores[0]
         run = self.context["run"]
-        secret, reason = self.page(occupation)["secrecy"].get(occupation.code, (None, ""))
-        if secret is None:
-            # No cell for the fiche (should not happen when it has positions): the primary rule.
-            secret = 0 < score.n_companies < run.methodology.secrecy_min_companies
-            reason = "companies" if secret else ""
-        # The companies' own answers are shown only as the one rule allows (observatory.published).
-        show_field, show_blended = score_visibility(score, min_companies=run.methodology.secrecy_min_companies)
-        score.secret = secret
-        score.secret_reason = reason
+        # What may be shown, as every consumer decides it (observatory.published).
+        shown = score_publication(
+            score, secrecy=self.page(occupation)["secrecy"], min_companies=run.methodology.secrecy_min_companies
+        )
+        score.secret = shown.secret
+        score.secret_reason = shown.secret_reason
         score.profile = {
-            "blended": _profile(score) if show_blended else None,
+            "blended": _profile(score) if shown.show_blended else None,
             "reference": _profile(score, "ref_"),
-            "field": _profile(score, "field_") if show_field else None,
+            "field": _profile(score, "field_") if shown.show_field else None,
         }
         data = OccupationScoreSerializer(score, context=self.context).data
-        if secret:
-            data["employees"] = None
-            data["n_companies"] = None
+        data["employees"] = shown.employees
+        data["n_companies"] = shown.n_companies
         return data
 
 
@@ -380,6 +367,7 @@ class RunSerializer(serializers.ModelSerializer):
 
 
 # --- Views ----------------------------------------------------------------------------------
+
 
 def api_run(request) -> GridRun:
     """`requested_run` for the API, whose parameters are checked rather than guessed: an

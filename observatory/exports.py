@@ -7,6 +7,7 @@ import math
 import pandas as pd
 from django.http import HttpResponse, StreamingHttpResponse
 
+from .analysis.secrecy import mask_values
 from .models import CATEGORIES, CELL_FIGURES
 from .published import fiche_secrecy, mask_occupation_scores
 from .selectors import cells_export_frame, grid_cells_export_frame, occupation_scores_export_frame
@@ -109,9 +110,10 @@ def grid_export_frame(cells: pd.DataFrame) -> pd.DataFrame:
     for column in ("territory_code", "sector_code", "occupation_code"):
         frame[column] = frame[column].mask(frame[column] == "", "*")
     frame["size_band"] = frame["size_band"].replace({"all": "*"})
-    secret = frame["secret"].astype(bool)
-    frame[GRID_FIGURES] = frame[GRID_FIGURES].astype(object)
-    frame.loc[secret, GRID_FIGURES] = None
+    frame["secret"] = frame["secret"].astype(bool)
+    counts = [c for c in GRID_FIGURES if pd.api.types.is_integer_dtype(frame[c])]
+    frame = mask_values(frame)
+    frame[counts] = frame[counts].astype("Int64")  # masking made them floats; counts stay whole
     frame["secret"] = frame["secret"].map({True: "true", False: "false"})
     return frame.reindex(columns=GRID_COLUMNS)
 

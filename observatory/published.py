@@ -1,4 +1,13 @@
-"""What may be published of a run's occupation scores: one rule, read by every consumer.
+"""The one door: what may be published of a run, read by every consumer.
+
+**Cells.** A secret cell (observatory.analysis.secrecy: its own rule, a complementary
+suppression, or withheld against an earlier edition) keeps its coordinates, `secret` and
+its reason, and loses every figure. Cells leave the database for a page, an export, the API
+or a chart only through `cells_frame` (frames) or `cell_figures` (one cell), both masked by
+`secrecy.mask_values`'s rule; the comparison of two runs reads both sides masked.
+
+**Occupation scores.** What may be published of a run's occupation scores: one rule, read
+by every consumer.
 
 An occupation score carries three profiles: the reference (public: built from the ROME), the
 field profile (what the companies reporting the fiche declared) and the blend of both. The
@@ -19,13 +28,32 @@ So, for a fiche of the run:
   one or two companies: it is hidden.
 
 The occupation page, the API, the occupations export and the company report all ask
-`profile_visibility` / `mask_occupation_scores`; none decides for itself.
+`profile_visibility` / `mask_occupation_scores` / `score_publication`; none decides for
+itself.
 """
+
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from .models import CATEGORIES, GridCell, GridRun, Lens
+from .analysis.secrecy import mask_values
+from .models import CATEGORIES, CELL_FIGURES, GridCell, GridRun, Lens
+
+
+def cells_frame(cells, columns) -> pd.DataFrame:
+    """The cells of the queryset `cells` as a frame of `columns` (which must include
+    `secret`), in the queryset's order, every figure of a secret cell NaN."""
+    columns = list(columns)
+    frame = pd.DataFrame.from_records(list(cells.values_list(*columns)), columns=columns)
+    frame["secret"] = frame["secret"].astype(bool)
+    return mask_values(frame)
+
+
+def cell_figures(cell) -> dict:
+    """The figures of one GridCell as they may be shown: None for each of a secret cell's."""
+    return {name: None if cell.secret else getattr(cell, name) for name in CELL_FIGURES}
+
 
 # A blend within this distance of the reference, category by category, was not moved by
 # any company's answers (the shares are fractions of 1).
@@ -71,6 +99,36 @@ def fiche_secrecy(run, codes=None) -> dict[str, tuple[bool, str]]:
         cells = cells.filter(occupation_code__in=list(codes))
     rows = cells.values_list("occupation_code", "secret", "secret_reason")
     return {code: (secret, reason) for code, secret, reason in rows}
+
+
+@dataclass(frozen=True)
+class ScorePublication:
+    """What one fiche's score may show: its counts (None when secret) and which profiles."""
+
+    secret: bool
+    secret_reason: str
+    employees: int | None
+    n_companies: int | None
+    show_field: bool
+    show_blended: bool
+
+
+def score_publication(score, *, secrecy: dict, min_companies: int) -> ScorePublication:
+    """`mask_occupation_scores` for one OccupationScore; `secrecy` from `fiche_secrecy`."""
+    secret, reason = secrecy.get(score.occupation_id, (None, ""))
+    if secret is None:
+        # A fiche without a cell (no position): the frequency rule on its reporting companies.
+        secret = 0 < score.n_companies < min_companies
+        reason = "companies" if secret else ""
+    show_field, show_blended = score_visibility(score, min_companies=min_companies)
+    return ScorePublication(
+        secret=bool(secret),
+        secret_reason=reason if secret else "",
+        employees=None if secret else score.employees,
+        n_companies=None if secret else score.n_companies,
+        show_field=show_field,
+        show_blended=show_blended,
+    )
 
 
 def mask_occupation_scores(frame: pd.DataFrame, *, secrecy: dict, min_companies: int) -> pd.DataFrame:

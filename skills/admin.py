@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from .categories import CATEGORIES
 from .models import (
     Appellation,
     Certification,
@@ -15,7 +16,6 @@ from .models import (
     SkillBlock,
     TaskCategory,
 )
-from .profiles import CATEGORIES
 from .selectors import ITEM_STATUS_LABELS, with_item_status
 
 

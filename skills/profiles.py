@@ -45,7 +45,7 @@ import pandas as pd
 
 from skills.classification.contexts import CONTEXT_RULES
 
-CATEGORIES = ("rc", "rm", "nra", "nri", "nrm")
+from .categories import CATEGORIES
 
 # (rc, rm, nra, nri, nrm) for each of the 14 grands domaines of ROME 4.0.
 GRAND_DOMAINE_PROFILES: dict[str, tuple[float, ...]] = {
@@ -341,9 +341,7 @@ def reference_profiles(skills, contexts, fiches, *, params: dict | None = None, 
     shift = np.zeros_like(shrunk)
     if not contexts.empty and params["context_shift"]:
         matched = contexts[contexts["rule"].isin(list(rules))].drop_duplicates(["occupation", "rule"])
-        deltas = pd.DataFrame(
-            [[rules[rule][1].get(c, 0.0) for c in cats] for rule in matched["rule"]], columns=cats
-        )
+        deltas = pd.DataFrame([[rules[rule][1].get(c, 0.0) for c in cats] for rule in matched["rule"]], columns=cats)
         deltas["occupation"] = matched["occupation"].to_numpy()
         shift = deltas.groupby("occupation").sum().reindex(fiches, fill_value=0.0)[cats].to_numpy()
     profile = shrunk + params["context_shift"] * shift

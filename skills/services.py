@@ -6,9 +6,9 @@ from dataclasses import dataclass
 import pandas as pd
 from django.db import transaction
 
+from skills.categories import CATEGORIES
 from skills.classification import classify_items
 from skills.models import ItemOverride, RomeItem
-from skills.profiles import CATEGORIES
 
 BATCH_SIZE = 2000
 

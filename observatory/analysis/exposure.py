@@ -14,9 +14,10 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from skills.categories import CATEGORIES
+
 # Autor–Levy–Murnane / Acemoglu–Autor five-way split: routine cognitive, routine manual,
 # non-routine analytical, non-routine interpersonal, non-routine manual.
-CATEGORIES = ("rc", "rm", "nra", "nri", "nrm")
 
 # AI susceptibility α_c of each category: an assumption of the methodology, not a
 # measurement. The default sits between the two published lenses below (DESIGN.md, step 2).

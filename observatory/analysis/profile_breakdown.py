@@ -17,12 +17,13 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-CATEGORIES = ("rc", "rm", "nra", "nri", "nrm")
+from skills.categories import CATEGORIES
 
 # What an item is to the profile.
 CLASSIFIED = "classified"  # has shares: weighs in the profile
 NON_TASK = "non_task"  # matched by a « hors tâche » rule (« Respecter les règles… »): no shares
 UNMATCHED = "unmatched"  # no rule of the lexicon matched it: no shares
+
 
 def skill_breakdown(skills: pd.DataFrame) -> pd.DataFrame:
     """The savoir-faire of one fiche, each with its place in the reference profile.

@@ -12,7 +12,7 @@ These indices only *validate* the method: nothing here feeds a profile back.
 import numpy as np
 import pandas as pd
 
-CATEGORIES = ("rc", "rm", "nra", "nri", "nrm")
+from skills.categories import CATEGORIES
 
 
 def spearman(left: pd.Series, right: pd.Series) -> tuple[float, int]:

@@ -159,11 +159,10 @@ def _territory_rows(frame: pd.DataFrame) -> list[dict]:
                 "name": row.name,
                 "secret": bool(row.secret),
                 "secret_label": secret_label(row.secret_reason) if row.secret else "",
-                "employees": None if row.secret else row.employees,
-                "companies": None if row.secret else row.companies,
-                "training_need_share": None
-                if row.secret or pd.isna(row.training_need_share)
-                else row.training_need_share,
+                # The frame is masked already (observatory.published): NaN is "not shown".
+                "employees": None if pd.isna(row.employees) else row.employees,
+                "companies": None if pd.isna(row.companies) else row.companies,
+                "training_need_share": None if pd.isna(row.training_need_share) else row.training_need_share,
             }
         )
     return rows
@@ -229,8 +228,9 @@ def _breakdown_context(run, score, breakdown: selectors.ProfileBreakdown) -> dic
         # « Hors tâche » items, then those no rule matched: neither weighs in the profile.
         "without_weight": [
             _item_row(item)
-            for item in others.sort_values("status", key=lambda s: s != profile_breakdown.NON_TASK, kind="stable")
-            .itertuples()
+            for item in others.sort_values(
+                "status", key=lambda s: s != profile_breakdown.NON_TASK, kind="stable"
+            ).itertuples()
         ],
         "contexts": [
             {

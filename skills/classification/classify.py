@@ -27,8 +27,9 @@ import unicodedata
 import numpy as np
 import pandas as pd
 
+from ..categories import CATEGORIES
 from .contexts import CONTEXT_RULES
-from .lexicon import CATEGORIES, NON_TASK_VERBS, OBJECT_CUES, VERB_PHRASES, VERB_WEIGHT, VERBS
+from .lexicon import NON_TASK_VERBS, OBJECT_CUES, VERB_PHRASES, VERB_WEIGHT, VERBS
 
 SKILL = "savoir_faire"
 CONTEXT = "contexte"

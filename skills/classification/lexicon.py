@@ -1,4 +1,5 @@
 """The French lexicon that classifies ROME 4.0 savoir-faire into the five task categories.
+from ..categories import CATEGORIES
 
 Categories (Autor, Levy & Murnane 2003; Acemoglu & Autor 2011), as DESIGN.md defines them:
 
@@ -29,8 +30,6 @@ up to set them. An item matched by nothing stays unmatched and is listed by
 `manage.py rome_unmatched`, most frequent first, so that the lexicon grows where it matters.
 """
 
-CATEGORIES = ("rc", "rm", "nra", "nri", "nrm")
-
 # A verb weighs as much as this many object cues: the verb names the act, a cue its matter.
 VERB_WEIGHT = 2.0
 
@@ -44,11 +43,41 @@ RC, RM, NRA, NRI, NRM = _(rc=1), _(rm=1), _(nra=1), _(nri=1), _(nrm=1)
 # Verbs that name no kind of work by themselves: the object decides (« Réaliser un
 # diagnostic » is analytical, « Réaliser des soudures » manual).
 LIGHT_VERBS = (
-    "realiser", "effectuer", "assurer", "proceder", "faire", "executer", "accomplir", "mettre",
-    "mener", "apporter", "fournir", "prendre", "tenir", "rendre", "donner", "porter", "maitriser",
-    "pratiquer", "preparer", "utiliser", "gerer", "conduire", "piloter", "lancer", "intervenir",
-    "travailler", "exploiter", "disposer", "garantir", "veiller", "traiter", "mobiliser",
-    "contribuer", "participer", "integrer",
+    "realiser",
+    "effectuer",
+    "assurer",
+    "proceder",
+    "faire",
+    "executer",
+    "accomplir",
+    "mettre",
+    "mener",
+    "apporter",
+    "fournir",
+    "prendre",
+    "tenir",
+    "rendre",
+    "donner",
+    "porter",
+    "maitriser",
+    "pratiquer",
+    "preparer",
+    "utiliser",
+    "gerer",
+    "conduire",
+    "piloter",
+    "lancer",
+    "intervenir",
+    "travailler",
+    "exploiter",
+    "disposer",
+    "garantir",
+    "veiller",
+    "traiter",
+    "mobiliser",
+    "contribuer",
+    "participer",
+    "integrer",
 )
 
 # Verbs that open a rule of conduct or an attitude rather than a task (« Respecter les règles
@@ -56,14 +85,29 @@ LIGHT_VERBS = (
 # (rule `hors_tache:<verbe>`) but carries no shares and weighs nothing in a profile. ROME lists
 # them on hundreds of fiches of every kind, so as tasks they would only blur every profile.
 NON_TASK_VERBS = [
-    "respecter", "adapter", "faire_preuve", "etre", "avoir", "savoir", "connaitre",
+    "respecter",
+    "adapter",
+    "faire_preuve",
+    "etre",
+    "avoir",
+    "savoir",
+    "connaitre",
     # « Appliquer » followed by rules, norms or principles says « comply with », as « respecter »
     # does (« Appliquer les règles de sécurité », « Appliquer les principes d'écoconduite »);
     # « Appliquer un traitement » or « un cadre juridique » stays a task (verb `appliquer`).
-    "appliquer_les_regles", "appliquer_les_normes", "appliquer_les_principes", "appliquer_les_protocoles",
-    "appliquer_les_eco_gestes", "appliquer_les_ecogestes", "appliquer_une_consigne", "appliquer_les_consignes",
-    "appliquer_la_legislation", "appliquer_la_reglementation", "appliquer_les_reglementations",
-    "appliquer_les_recommandations", "appliquer_les_procedures_de_securite",
+    "appliquer_les_regles",
+    "appliquer_les_normes",
+    "appliquer_les_principes",
+    "appliquer_les_protocoles",
+    "appliquer_les_eco_gestes",
+    "appliquer_les_ecogestes",
+    "appliquer_une_consigne",
+    "appliquer_les_consignes",
+    "appliquer_la_legislation",
+    "appliquer_la_reglementation",
+    "appliquer_les_reglementations",
+    "appliquer_les_recommandations",
+    "appliquer_les_procedures_de_securite",
 ]
 
 # Multi-word verbs, tried before the first word (accents folded, lower case).
@@ -412,85 +456,138 @@ OBJECT_CUES: dict[str, tuple[str, dict[str, float], str]] = {
     # Routine cognitive matter: accounts, files, records, transactions.
     # « écriture », « bilan » only in their bookkeeping sense: a « bilan de compétences » or
     # « de santé » is an assessment, « l'écriture d'un scénario » writing.
-    "comptabilite": (r"\b(comptab\w*|ecritures? comptables?|bilans? (comptables?|financiers?|annuels?)|liasses?|"
-                     r"rapprochements?|clotures? (mensuelles?|annuelles?|comptables?|des comptes)|"
-                     r"operations de cloture)\b", RC, "bookkeeping"),
+    "comptabilite": (
+        r"\b(comptab\w*|ecritures? comptables?|bilans? (comptables?|financiers?|annuels?)|liasses?|"
+        r"rapprochements?|clotures? (mensuelles?|annuelles?|comptables?|des comptes)|"
+        r"operations de cloture)\b",
+        RC,
+        "bookkeeping",
+    ),
     # Not a « caisse de retraite » (a fund), nor a « règlement intérieur » (rules); public
     # « recettes » are receipts, expense claims are transactions too.
-    "facturation": (r"\b(factur\w*|encaissements?|caisses?(?! (de retraite|primaires?|d assurance|de mise bas))|"
-                    r"paiements?|reglements?(?! interieurs?)|devis|notes? de frais|remboursements?|"
-                    r"recettes? (fiscales|publiques|d une entreprise)|depenses et (les )?recettes)\b", RC,
-                    "billing, till"),
+    "facturation": (
+        r"\b(factur\w*|encaissements?|caisses?(?! (de retraite|primaires?|d assurance|de mise bas))|"
+        r"paiements?|reglements?(?! interieurs?)|devis|notes? de frais|remboursements?|"
+        r"recettes? (fiscales|publiques|d une entreprise)|depenses et (les )?recettes)\b",
+        RC,
+        "billing, till",
+    ),
     "paie": (r"\b(paie|salaires?|bulletins? de (paie|salaire)|cotisations?)\b", RC, "payroll"),
     # Keying in, filing and registering: clerical by definition (a « saisie » of the data
     # cue below was worth only 0.6 RC).
-    "saisie": (r"\b(saisies?|classements? (des |de |d )|archivage|(?<!par )pointages?|immatriculations?)", RC,
-               "data entry, filing"),
+    "saisie": (
+        r"\b(saisies?|classements? (des |de |d )|archivage|(?<!par )pointages?|immatriculations?)",
+        RC,
+        "data entry, filing",
+    ),
     # Office routine: copying, mailing, supporting documents checked against a list.
-    "secretariat": (r"\b(reprographie|photocopi\w*|affranchissement|publipostage|mise sous pli|editique|"
-                    r"(mise|mettre) en forme (d un |d une |des |du |un |une |le |la |les )?(documents?|courriers?|"
-                    r"textes?|rapports?)|pieces? justificatives?|justificatifs?)\b", RC,
-                    "office routine, supporting documents"),
+    "secretariat": (
+        r"\b(reprographie|photocopi\w*|affranchissement|publipostage|mise sous pli|editique|"
+        r"(mise|mettre) en forme (d un |d une |des |du |un |une |le |la |les )?(documents?|courriers?|"
+        r"textes?|rapports?)|pieces? justificatives?|justificatifs?)\b",
+        RC,
+        "office routine, supporting documents",
+    ),
     # Nouns of the verbs above, after a light verb (« Effectuer une transmission d'information »,
     # « Réaliser des calculs », « Réaliser une télésurveillance »): the verb's own vector.
     "transmission": (r"\btransmissions? (d |des )?informations?\b", _(rc=0.5, nri=0.5), "passing information on"),
     "calculs": (r"\bcalculs?\b", _(rc=0.7, nra=0.3), "calculating, mostly by formula"),
-    "surveillance": (r"\b((tele|video)?surveillance|rondes?)\b", _(rc=0.4, rm=0.3, nra=0.3),
-                     "monitoring, by routine rounds or screens"),
+    "surveillance": (
+        r"\b((tele|video)?surveillance|rondes?)\b",
+        _(rc=0.4, rm=0.3, nra=0.3),
+        "monitoring, by routine rounds or screens",
+    ),
     "administratif": (r"\badministrati\w*\b", _(rc=0.8, nra=0.2), "administration by procedure"),
     "dossier": (r"\b(dossiers?|formalites|declarations?|courriers?|formulaires?)\b", _(rc=0.8, nra=0.2), "files"),
     "donnees": (r"\b(donnees|bases? de donnees|fichiers?)\b", _(rc=0.6, nra=0.4), "data records"),
-    "documents": (r"\b(documents?|documentation|documentaires?|archives?|registres?)\b", _(rc=0.7, nra=0.3),
-                  "documents"),
+    "documents": (
+        r"\b(documents?|documentation|documentaires?|archives?|registres?)\b",
+        _(rc=0.7, nra=0.3),
+        "documents",
+    ),
     "planning": (r"\b(plannings?|agendas?|rendez vous|emplois du temps|reservations?)\b", RC, "scheduling"),
     "stocks": (r"\b(stocks?|inventaires?|approvisionnements?)\b", _(rc=0.6, rm=0.4), "stock keeping"),
     # Not the controls of a machine (« à commande numérique »), nor order picking (below).
-    "commandes": (r"(?<!preparer les )(?<!preparer des )(?<!preparation des )(?<!preparation de )"
-                  r"\bcommandes?\b(?! numeriques?)", _(rc=0.6, rm=0.2, nri=0.2), "orders"),
+    "commandes": (
+        r"(?<!preparer les )(?<!preparer des )(?<!preparation des )(?<!preparation de )"
+        r"\bcommandes?\b(?! numeriques?)",
+        _(rc=0.6, rm=0.2, nri=0.2),
+        "orders",
+    ),
     "reporting": (r"\breporting\b", _(rc=0.6, nra=0.4), "set reports compiled for the hierarchy"),
     "tracabilite": (r"\b(tracabilite|enregistrements?|releves?)\b", RC, "traceability records"),
-    "conformite": (r"\b(conformite|normes?|procedures?|consignes?|protocoles?|reglementation|modes? operatoires?)\b",
-                   _(rc=0.7, nra=0.3), "checking against set rules"),
+    "conformite": (
+        r"\b(conformite|normes?|procedures?|consignes?|protocoles?|reglementation|modes? operatoires?)\b",
+        _(rc=0.7, nra=0.3),
+        "checking against set rules",
+    ),
     "indicateurs": (r"\b(indicateurs?|tableaux? de bord|statistiques?)\b", _(rc=0.5, nra=0.5), "figures"),
     "couts": (r"\b(couts?|budgets?|depenses?|tarifs?|prix)\b", _(rc=0.5, nra=0.5), "costs"),
     "contrats": (r"\b(contrats?|conventions?)\b", _(rc=0.5, nra=0.3, nri=0.2), "contracts"),
     # Design and modelling software is a tool of design (cue `conception`), not of office routine.
-    "numerique": (r"\b(outils numeriques|logiciels?(?! de (conception|modelisation|simulation|cao|dao))|informatique|"
-                  r"progiciels?|tableurs?)\b",
-                  _(rc=0.6, nra=0.4), "office software"),
+    "numerique": (
+        r"\b(outils numeriques|logiciels?(?! de (conception|modelisation|simulation|cao|dao))|informatique|"
+        r"progiciels?|tableurs?)\b",
+        _(rc=0.6, nra=0.4),
+        "office software",
+    ),
     # Taking and routing calls by script is clerical (a switchboard); not a « standard » of
     # quality, nor an « appel d'offres » (a tender).
-    "telephone": (r"\b(telephon\w*|appels?(?! (d offres?|a projets?|a candidatures?|a cotisations?|de fonds))|"
-                  r"standard telephonique|standardiste)\b", _(rc=0.7, nri=0.3), "switchboard"),
+    "telephone": (
+        r"\b(telephon\w*|appels?(?! (d offres?|a projets?|a candidatures?|a cotisations?|de fonds))|"
+        r"standard telephonique|standardiste)\b",
+        _(rc=0.7, nri=0.3),
+        "switchboard",
+    ),
     "etiquetage": (r"\betiquet\w*\b", _(rm=0.7, rc=0.3), "labelling"),
     # Routine manual matter: machines, lines, packing, goods.
     # A press the machine, not the press the media (« conférence de presse », « presse écrite »).
-    "machine": (r"\b(machines?|automates?|(?<!de )(?<!et )(?<!supports )(?<!relations )"
-                r"presses?(?! (ecrite|radio|television|tv|magazine|quotidienne|regionale|nationale))|robots?)\b",
-                _(rm=0.7, nrm=0.3), "machines"),
+    "machine": (
+        r"\b(machines?|automates?|(?<!de )(?<!et )(?<!supports )(?<!relations )"
+        r"presses?(?! (ecrite|radio|television|tv|magazine|quotidienne|regionale|nationale))|robots?)\b",
+        _(rm=0.7, nrm=0.3),
+        "machines",
+    ),
     # A production or assembly line, not a « chaîne » of value, transport or cold.
-    "ligne_production": (r"\b(lignes? de production|chaines? (de production|de fabrication|de montage|"
-                         r"d assemblage|de conditionnement|d embouteillage)|travail a la chaine|fabrication|"
-                         r"en serie|cadences?)\b", RM, "production lines"),
+    "ligne_production": (
+        r"\b(lignes? de production|chaines? (de production|de fabrication|de montage|"
+        r"d assemblage|de conditionnement|d embouteillage)|travail a la chaine|fabrication|"
+        r"en serie|cadences?)\b",
+        RM,
+        "production lines",
+    ),
     # Order picking and shelf filling: repeated handling of goods (RM by definition).
-    "preparation_commandes": (r"\b(prepar\w* (les |des |de )?commandes?|picking|mise en rayon|"
-                              r"reassort\w*|rayonnages?|palettisation|depalettisation)\b", _(rm=0.8, rc=0.2),
-                              "order picking, shelf filling"),
+    "preparation_commandes": (
+        r"\b(prepar\w* (les |des |de )?commandes?|picking|mise en rayon|"
+        r"reassort\w*|rayonnages?|palettisation|depalettisation)\b",
+        _(rm=0.8, rc=0.2),
+        "order picking, shelf filling",
+    ),
     "production": (r"\bproduction\b", _(rm=0.5, nra=0.5), "production"),
-    "conditionnement": (r"\b(conditionnements?|emballages?|colis|palettes?|manutention|ensachage|embouteillage|"
-                        r"mise en (boite|barquette|bouteille|sachet|carton)|barquettes?)\b", RM, "packing"),
+    "conditionnement": (
+        r"\b(conditionnements?|emballages?|colis|palettes?|manutention|ensachage|embouteillage|"
+        r"mise en (boite|barquette|bouteille|sachet|carton)|barquettes?)\b",
+        RM,
+        "packing",
+    ),
     "matieres": (r"\b(matieres? premieres?|pieces?|composants?|bobines?)\b", _(rm=0.6, nrm=0.4), "parts"),
     # « injection » of plastics only: a diesel injection system is repaired, an injection given.
     # Assembling as a noun after a light verb (« Réaliser les travaux de montage, d'assemblage »).
     "assemblage": (r"\b(assemblages?|(travaux|operations?) de montage)\b", _(rm=0.7, nrm=0.3), "assembling parts"),
     "finition": (r"\b(poncage|polissage|lissage|ebavurage)\b", _(rm=0.5, nrm=0.5), "sanding, polishing"),
-    "usinage": (r"\b(usinage|tournage|fraisage|decoupe|soudures?|soudage|moulage|injection plastique|"
-                r"presses? a injecter)\b",
-                _(rm=0.6, nrm=0.4), "machining, welding"),
+    "usinage": (
+        r"\b(usinage|tournage|fraisage|decoupe|soudures?|soudage|moulage|injection plastique|"
+        r"presses? a injecter)\b",
+        _(rm=0.6, nrm=0.4),
+        "machining, welding",
+    ),
     # Recipes, not public receipts nor the acceptance tests (« recette ») of software.
-    "dosage": (r"\b(dosages?|pesees?|melanges?|(?<!depenses et les )(?<!depenses et )"
-               r"recettes?(?! (fiscales|publiques|d une entreprise|des applications)))\b", _(rm=0.7, rc=0.3),
-               "dosing"),
+    "dosage": (
+        r"\b(dosages?|pesees?|melanges?|(?<!depenses et les )(?<!depenses et )"
+        r"recettes?(?! (fiscales|publiques|d une entreprise|des applications)))\b",
+        _(rm=0.7, rc=0.3),
+        "dosing",
+    ),
     "produit_physique": (
         r"\bproduits?\b(?! (ou un service|financiers?|bancaires?|d assurance|touristiques?|d epargne))",
         _(nrm=0.5, rm=0.5),
@@ -502,31 +599,52 @@ OBJECT_CUES: dict[str, tuple[str, dict[str, float], str]] = {
     "marchandises": (r"\b(marchandises?|produits? finis|livraisons?|expeditions?)\b", _(rm=0.6, rc=0.4), "goods"),
     # Non-routine manual matter: sites, vehicles, equipment, living things, bodies.
     "chantier": (r"\b(chantiers?|ouvrages?|batiments?|maconnerie|charpente|toitures?|facades?)\b", NRM, "sites"),
-    "vehicule": (r"\b(vehicules?|engins?|camions?|poids lourds?|bus|cars?|trains?|navires?|bateaux?|aeronefs?)\b",
-                 _(nrm=0.8, rm=0.2), "driving"),
+    "vehicule": (
+        r"\b(vehicules?|engins?|camions?|poids lourds?|bus|cars?|trains?|navires?|bateaux?|aeronefs?)\b",
+        _(nrm=0.8, rm=0.2),
+        "driving",
+    ),
     "equipement": (
         r"\b(equipements?|installations?|materiels?|outillages?|outils(?! numeriques)|appareils?|"
         r"reseaux?(?! (sociaux|professionnels?|de partenaires|d acteurs)))\b",
         _(nrm=0.6, rm=0.2, nra=0.2),
         "equipment",
     ),
-    "maintenance": (r"\b(maintenance|depannages?|reparations?|pannes?|dysfonctionnements?)\b",
-                    _(nrm=0.7, nra=0.3), "repair"),
-    "nettoyage": (r"\b(nettoyage|proprete|locaux|surfaces?|hygiene des locaux|linge)\b", _(nrm=0.8, rm=0.2),
-                  "cleaning"),
+    "maintenance": (
+        r"\b(maintenance|depannages?|reparations?|pannes?|dysfonctionnements?)\b",
+        _(nrm=0.7, nra=0.3),
+        "repair",
+    ),
+    "nettoyage": (
+        r"\b(nettoyage|proprete|locaux|surfaces?|hygiene des locaux|linge)\b",
+        _(nrm=0.8, rm=0.2),
+        "cleaning",
+    ),
     # Crops, not a « culture d'entreprise » nor « technologique ».
-    "vivant": (r"\b(animaux|animal|betail|chevaux|plantes?|vegetaux|arbres?|"
-               r"cultures?(?! (d entreprise|d amelioration|technologique|scientifique|generale|numerique))|"
-               r"sols?|espaces? verts?)\b",
-               _(nrm=0.8, rm=0.2), "living things"),
-    "cuisine": (r"\b(repas|plats?|cuisine|aliments?|denrees?|patisseries?|viandes?|pains?)\b", _(nrm=0.5, rm=0.5),
-                "food preparation"),
-    "soins": (r"\b(soins?|toilette|patients?|malades?|blesses?|corps(?! (de metiers?|d etat|etrangers?)))\b",
-              _(nrm=0.5, nri=0.5), "bedside care"),
+    "vivant": (
+        r"\b(animaux|animal|betail|chevaux|plantes?|vegetaux|arbres?|"
+        r"cultures?(?! (d entreprise|d amelioration|technologique|scientifique|generale|numerique))|"
+        r"sols?|espaces? verts?)\b",
+        _(nrm=0.8, rm=0.2),
+        "living things",
+    ),
+    "cuisine": (
+        r"\b(repas|plats?|cuisine|aliments?|denrees?|patisseries?|viandes?|pains?)\b",
+        _(nrm=0.5, rm=0.5),
+        "food preparation",
+    ),
+    "soins": (
+        r"\b(soins?|toilette|patients?|malades?|blesses?|corps(?! (de metiers?|d etat|etrangers?)))\b",
+        _(nrm=0.5, nri=0.5),
+        "bedside care",
+    ),
     # Heavy loads only: not a « cahier des charges », a « prise en charge » or a workload.
-    "charges": (r"\b(charges? (lourdes?|encombrantes?)|colis lourds?|port de charges?|"
-                r"(levage|deplacement|manutention|transport) (de |des )?charges?)\b", _(nrm=0.6, rm=0.4),
-                "carrying loads"),
+    "charges": (
+        r"\b(charges? (lourdes?|encombrantes?)|colis lourds?|port de charges?|"
+        r"(levage|deplacement|manutention|transport) (de |des )?charges?)\b",
+        _(nrm=0.6, rm=0.4),
+        "carrying loads",
+    ),
     "precision": (r"\b(precision|minutie|dexterite|gestes?)\b", _(rm=0.5, nrm=0.5), "hand precision"),
     "intervention": (r"\bintervention\w*\b", _(nrm=0.6, nra=0.4), "interventions on site"),
     # Non-routine analytical matter: studies, designs, strategies, projects.
@@ -534,21 +652,29 @@ OBJECT_CUES: dict[str, tuple[str, dict[str, float], str]] = {
     "projet": (r"\bprojets?\b", _(nra=0.7, nri=0.3), "projects"),
     "etude": (r"\b(etudes?|recherches?|analyses?|expertises?|audits?|enquetes?)\b", NRA, "studies"),
     "diagnostic": (r"\bdiagnostics?\b", _(nra=0.8, nrm=0.2), "diagnosis"),
-    "conception": (r"\b(conception|plans?|cahiers? des charges|specifications?|prototypes?|maquettes?|"
-                   r"modelisation|simulations?|cao|dao)\b",
-                   _(nra=0.8, rc=0.2), "design"),
-    "solutions": (r"\b(solutions?|innovations?|ameliorations?|optimisation|performances?)\b", NRA,
-                  "improvements"),
+    "conception": (
+        r"\b(conception|plans?|cahiers? des charges|specifications?|prototypes?|maquettes?|"
+        r"modelisation|simulations?|cao|dao)\b",
+        _(nra=0.8, rc=0.2),
+        "design",
+    ),
+    "solutions": (r"\b(solutions?|innovations?|ameliorations?|optimisation|performances?)\b", NRA, "improvements"),
     "risques": (r"\b(risques?|securite|prevention)\b", _(nra=0.6, rc=0.4), "risk assessment"),
     "veille": (r"\bveille\b", _(nra=0.7, rc=0.3), "monitoring a field"),
     # Markets, not a machine's « état de marche ».
-    "marche": (r"\b((?<!etat de )(?<!ordre de )(?<!en )marches?|marketing|concurrence|concurrentielle|tendances?)\b",
-               _(nra=0.7, nri=0.3), "markets"),
+    "marche": (
+        r"\b((?<!etat de )(?<!ordre de )(?<!en )marches?|marketing|concurrence|concurrentielle|tendances?)\b",
+        _(nra=0.7, nri=0.3),
+        "markets",
+    ),
     "finance": (r"\b(financ\w*|investiss\w*|tresorerie|fiscal\w*)\b", _(nra=0.6, rc=0.4), "finance"),
-    "informatique_dev": (r"\b(applications?|programmes? informatiques?|codes? source|algorithmes?|"
-                         r"systemes? d information|architectures?|cybersecurite)\b", _(nra=0.8, rc=0.2), "software"),
-    "juridique": (r"\b(juridiques?|droit|contentieux|litiges?|legal\w*|reglementaires?)\b", _(nra=0.6, rc=0.4),
-                  "law"),
+    "informatique_dev": (
+        r"\b(applications?|programmes? informatiques?|codes? source|algorithmes?|"
+        r"systemes? d information|architectures?|cybersecurite)\b",
+        _(nra=0.8, rc=0.2),
+        "software",
+    ),
+    "juridique": (r"\b(juridiques?|droit|contentieux|litiges?|legal\w*|reglementaires?)\b", _(nra=0.6, rc=0.4), "law"),
     "creation": (
         r"\b(creations?|artistiques?|graphiques?|visuels?|contenus? (editoriaux|numeriques|pedagogiques)|"
         r"textes?|articles? de presse|scenarios?)\b",
@@ -557,36 +683,59 @@ OBJECT_CUES: dict[str, tuple[str, dict[str, float], str]] = {
     ),
     "besoins": (r"\bbesoins?\b", _(nra=0.6, nri=0.4), "needs analysis"),
     # The unforeseen is non-routine by definition: diagnosing it and acting on the spot.
-    "imprevus": (r"\b(incidents?|imprevus?|aleas|accidents?|problemes? techniques?)\b", _(nra=0.7, nrm=0.3),
-                 "responding to the unforeseen"),
+    "imprevus": (
+        r"\b(incidents?|imprevus?|aleas|accidents?|problemes? techniques?)\b",
+        _(nra=0.7, nrm=0.3),
+        "responding to the unforeseen",
+    ),
     "essais": (r"\b(tests?|essais?|experimentations?)\b", _(nra=0.6, rc=0.4), "testing, as the verb « tester »"),
     "correctives": (r"\b(mesures? correctives?|actions? correctives?|ecarts?)\b", NRA, "corrective action"),
     "decision": (r"\b(decisions?|arbitrages?)\b", _(nra=0.7, nri=0.3), "decisions"),
     # Non-routine interpersonal matter: customers, teams, the public, teaching, conflicts.
     "client": (r"\b(clients?|clientele|prospects?|acheteurs?)\b", _(nri=0.8, rc=0.2), "customers"),
     "equipe": (r"\b(equipes?|collaborateurs?|personnel|salaries?|effectifs?)\b", _(nri=0.8, nra=0.2), "teams"),
-    "public": (r"\b(public|publics|usagers?|beneficiaires?|personnes?|familles?|enfants?|eleves?|apprenants?|"
-               r"stagiaires?|jeunes|residents?|visiteurs?|voyageurs?|passagers?|convives?)\b",
-               _(nri=0.8, nrm=0.2), "people served"),
-    "relation": (r"\b(relations?|partenaires?|partenariats?|reseau professionnel|interlocuteurs?|"
-                 r"fournisseurs?|prestataires?|sous traitants?)\b", NRI, "relations"),
+    "public": (
+        r"\b(public|publics|usagers?|beneficiaires?|personnes?|familles?|enfants?|eleves?|apprenants?|"
+        r"stagiaires?|jeunes|residents?|visiteurs?|voyageurs?|passagers?|convives?)\b",
+        _(nri=0.8, nrm=0.2),
+        "people served",
+    ),
+    "relation": (
+        r"\b(relations?|partenaires?|partenariats?|reseau professionnel|interlocuteurs?|"
+        r"fournisseurs?|prestataires?|sous traitants?)\b",
+        NRI,
+        "relations",
+    ),
     "reunion": (r"\b(reunions?|ateliers?|groupes?|seances?|animations?)\b", _(nri=0.8, nra=0.2), "meetings"),
     # Not the adjective « technique(s) » (« documents techniques », « assistance technique »):
     # a technical document is not teaching.
-    "pedagogie": (r"\b(formations?|pedagog\w*|competences?|connaissances|savoir faire)\b",
-                  _(nri=0.5, nra=0.5), "teaching and know-how"),
+    "pedagogie": (
+        r"\b(formations?|pedagog\w*|competences?|connaissances|savoir faire)\b",
+        _(nri=0.5, nra=0.5),
+        "teaching and know-how",
+    ),
     # Interviewing people (not the « entretien » of equipment or premises).
-    "entretien_personne": (r"\b(interviews?|auditions? (de |des )?(temoins?|parties?)|"
-                           r"(mener|conduire) (un |une |des |l )?entretiens?)\b", _(nri=0.7, nra=0.3), "interviews"),
+    "entretien_personne": (
+        r"\b(interviews?|auditions? (de |des )?(temoins?|parties?)|"
+        r"(mener|conduire) (un |une |des |l )?entretiens?)\b",
+        _(nri=0.7, nra=0.3),
+        "interviews",
+    ),
     "conflit": (r"\b(conflits?|conflictuelles?|mediations?|reclamations?|incivilites?)\b", NRI, "conflicts"),
     "vente": (r"\b(ventes?|commerciale?s?|promotion\w*|offres?|negociations?)\b", _(nri=0.8, nra=0.2), "selling"),
     "conseil": (r"\b(conseils?|accompagnement|orientation|ecoute)\b", _(nri=0.8, nra=0.2), "advice"),
     "langues": (r"\b(langues? etrangeres?|anglais|oral|orale)\b", _(nri=0.7, nra=0.3), "languages"),
-    "communication": (r"\b(communication|medias|(relations|conferences?|communiques?|revues?|supports?) (de )?presse|"
-                      r"presse (ecrite|radio)|evenements?|manifestations?)\b", _(nri=0.7, nra=0.3),
-                      "communication"),
-    "rh": (r"\b(ressources humaines|recrutements?|carrieres?|"
-           r"entretiens? (d embauche|individuels?|annuels?|professionnels?))\b", _(nri=0.6, nra=0.2, rc=0.2),
-           "human resources"),
+    "communication": (
+        r"\b(communication|medias|(relations|conferences?|communiques?|revues?|supports?) (de )?presse|"
+        r"presse (ecrite|radio)|evenements?|manifestations?)\b",
+        _(nri=0.7, nra=0.3),
+        "communication",
+    ),
+    "rh": (
+        r"\b(ressources humaines|recrutements?|carrieres?|"
+        r"entretiens? (d embauche|individuels?|annuels?|professionnels?))\b",
+        _(nri=0.6, nra=0.2, rc=0.2),
+        "human resources",
+    ),
     "urgence": (r"\b(urgences?|crises?|secours|sinistres?)\b", _(nra=0.4, nri=0.3, nrm=0.3), "emergencies"),
 }

@@ -23,6 +23,7 @@ from skills.models import (
     OccupationTaskProfile,
     RomeItem,
 )
+from skills.text import accent_insensitive_pattern
 from tests.companies.factories import CommuneFactory, DepartementFactory, EstablishmentFactory, JobPositionFactory
 from tests.observatory.test_grid_run import hand_worked  # noqa: F401  (fixture)
 from tests.skills.factories import OccupationFactory
@@ -123,8 +124,14 @@ def items(occupations, analyst):
         _link("M1604", item, core)
     _link("J1501", welcome, "principale")
     for number, label in enumerate(
-        ["Réaliser des soins d'hygiène", "Surveiller l'état de santé", "Aider au lever", "Changer les draps",
-         "Distribuer les repas", "Transmettre les observations"],
+        [
+            "Réaliser des soins d'hygiène",
+            "Surveiller l'état de santé",
+            "Aider au lever",
+            "Changer les draps",
+            "Distribuer les repas",
+            "Transmettre les observations",
+        ],
         start=8,
     ):
         _link("J1501", _item(f"1000{number:02d}", label, rule="verbe:x", nrm=1), "principale")
@@ -187,7 +194,7 @@ def test_the_page_shows_the_hand_worked_exposure_and_formula(client, analyst, ru
     assert "Secrétariat et assistance" in html and "Support à l&#x27;entreprise" in html  # domaine, grand domaine
     assert response.context["score"].exposure == pytest.approx(5.6 / 9)
     # Above the default lens's thresholds (0,48 and 0,44): high exposure.
-    assert "0,62" in html and "badge-high\">Forte</span> sur une échelle" in html
+    assert "0,62" in html and 'badge-high">Forte</span> sur une échelle' in html
     # The formula written out with the run's α and the blended shares.
     assert "0,85 × 0,556 + 0,55 × 0,056 + 0,45 × 0,189 + 0,20 × 0,144 + 0,10 × 0,056 = <strong>0,622</strong>" in html
     assert "<em>n</em> = 4 entreprises déclarantes" in html and "<em>m</em> = 5,0" in html
@@ -272,15 +279,15 @@ def test_the_savoir_faire_are_listed_under_their_category_with_weights_and_rules
     rc, nri = html.index('id="why-rc"'), html.index('id="why-nri"')
     assert rc < html.index("Saisir des documents") < html.index("Vérifier la conformité") < nri
     assert nri < html.index("Accueillir une personne")
-    assert "Routinier cognitif <span class=\"code\">RC</span> — 56,0\u00a0% des savoir-faire classés" in html
+    assert 'Routinier cognitif <span class="code">RC</span> — 56,0\u00a0% des savoir-faire classés' in html
     assert "40,0\u00a0%" in html and "16,0\u00a0%" in html and "24,0\u00a0%" in html
     assert "cœur de métier" in html
     assert "verbe « saisir » + objet « documents »" in html
     assert "verbe « vérifier » + objet « dossier »" in html
     # Items without shares weigh nothing, and say why.
     assert "2 savoir-faire sans effet sur le profil" in html
-    assert "Respecter les règles d&#x27;hygiène</a> — <span class=\"rule\">hors tâche (« respecter »)" in html
-    assert "Piloter un drone</a> — <span class=\"rule\">non classé" in html
+    assert 'Respecter les règles d&#x27;hygiène</a> — <span class="rule">hors tâche (« respecter »)' in html
+    assert 'Piloter un drone</a> — <span class="rule">non classé' in html
     assert f'href="{reverse("observatory:item", args=["100001"])}"' in html
 
 
@@ -507,7 +514,7 @@ def test_an_empty_search_says_so(client, analyst, run):
 def test_the_search_pattern_ignores_accents_case_and_apostrophes():
     import re
 
-    pattern = selectors.accent_insensitive_pattern("Secrétaire d'état")
+    pattern = accent_insensitive_pattern("Secrétaire d'état")
     for label in ("Secrétaire d’État", "SECRETAIRE D ETAT", "secrétaire d'état"):
         assert re.search(pattern, label, re.IGNORECASE), label
     assert not re.search(pattern, "Secrétaire de direction", re.IGNORECASE)
@@ -568,3 +575,9 @@ def test_the_page_with_items_and_a_correction_runs_a_bounded_number_of_queries(
     with django_assert_max_num_queries(13):
         response = client.get(detail_url("M1607"))
     assert response.status_code == 200 and response.context["transitions"]
+
+
+def test_the_page_leads_to_the_catalogue_filtered_on_the_fiche(client, analyst, run):
+    client.force_login(analyst)
+    html = client.get(detail_url("M1607")).content.decode()
+    assert f'href="{reverse("trainings:catalogue")}?metier=M1607"' in html

@@ -16,8 +16,9 @@ import pandas as pd
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from observatory.analysis.validation import CATEGORIES, soc_index_by_isco, validation_figures
+from observatory.analysis.validation import soc_index_by_isco, validation_figures
 from observatory.models import Lens, Methodology
+from skills.categories import CATEGORIES
 from skills.models import Occupation, OccupationCrosswalk
 from skills.selectors import reference_profiles_frame
 
