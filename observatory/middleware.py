@@ -5,12 +5,14 @@ for control characters). Tabs and line breaks stay allowed in form fields (text 
 
 import re
 
-from django.http import HttpResponseBadRequest
+from django.http import HttpResponseBadRequest, JsonResponse
 from django.template.loader import render_to_string
 
 # C0 controls and DEL; a form field may hold tab, line feed and carriage return.
 QUERY_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 FORM_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+API_PREFIX = "/api/"
+REFUSED = "Un paramètre contient un caractère de contrôle (octet nul ou autre) : requête refusée."
 
 
 def _holds(pattern: re.Pattern, data) -> bool:
@@ -23,11 +25,19 @@ class RefuseControlCharactersMiddleware:
 
     def __call__(self, request):
         refused = _holds(QUERY_CONTROL, request.GET)
-        if not refused and request.method == "POST" and request.content_type in (
-            "application/x-www-form-urlencoded",
-            "multipart/form-data",
+        if (
+            not refused
+            and request.method == "POST"
+            and request.content_type
+            in (
+                "application/x-www-form-urlencoded",
+                "multipart/form-data",
+            )
         ):
             refused = _holds(FORM_CONTROL, request.POST)
         if refused:
+            if request.path.startswith(API_PREFIX):
+                # The API answers in JSON, as its schema documents every 400.
+                return JsonResponse({"detail": REFUSED}, status=400, json_dumps_params={"ensure_ascii": False})
             return HttpResponseBadRequest(render_to_string("400.html", request=request))
         return self.get_response(request)

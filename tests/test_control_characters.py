@@ -30,6 +30,13 @@ def test_a_control_character_in_a_query_parameter_is_refused(client, analyst, ur
     assert "caractère de contrôle" in response.content.decode()
 
 
+def test_the_api_refuses_in_json_as_its_schema_documents(client, analyst):
+    client.force_login(analyst)
+    response = client.get("/api/v1/occupations/", {"q": "\x00"})
+    assert response.status_code == 400 and response["Content-Type"] == "application/json"
+    assert "caractère de contrôle" in response.json()["detail"]
+
+
 def test_a_control_character_in_a_parameter_name_is_refused(client):
     assert client.get("/formations/?q\x00=1").status_code == 400
 
