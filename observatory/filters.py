@@ -25,10 +25,15 @@ OCCUPATION_LEVELS = [
 ]
 SIZE_BANDS = [("all", _("Toutes tailles")), *SizeBand.choices]
 
-# The heatmap's axes: rows are NAF sections or divisions, columns ROME grands domaines or
-# domaines professionnels (the fiche level has too many columns to be read as a heatmap).
+# The heatmap's axes: rows are NAF sections or divisions, columns ROME grands domaines,
+# domaines professionnels or fiches métier (too many fiches for a heatmap: the page then
+# offers their ranking, and keeps their table).
 ROW_LEVELS = [("section", _("Sections NAF")), ("division", _("Divisions NAF"))]
-COLUMN_LEVELS = [("grand_domaine", _("Grands domaines ROME")), ("domaine", _("Domaines professionnels"))]
+COLUMN_LEVELS = [
+    ("grand_domaine", _("Grands domaines ROME")),
+    ("domaine", _("Domaines professionnels")),
+    ("fiche", _("Fiches métier")),
+]
 
 # Depth of each level in its hierarchy, to tell which of two levels is the finer.
 SECTOR_DEPTH = {"all": 0, "section": 1, "division": 2}
@@ -108,7 +113,8 @@ class GridCellFilterSet(django_filters.FilterSet):
     occupation  a ROME grand domaine or domaine and what it contains: `grand_domaine:M`,
                 `domaine:M16` (ROME codes nest by prefix);
     rows        the sector level of the cells (the heatmap's rows): `section` or `division`;
-    columns     the occupation level (the heatmap's columns): `grand_domaine` or `domaine`.
+    columns     the occupation level (the heatmap's columns): `grand_domaine`, `domaine` or
+                `fiche`.
 
     A sector or occupation finer than the rows or columns asked for wins: `rows=section` with
     `sector=division:10` gives the division 10 row, not an empty grid.

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import classification, exports, grid, map, method, occupations, overview, runs
+from .views import classification, exports, grid, map, method, occupations, overview, ranking, runs
 
 app_name = "observatory"
 
@@ -13,6 +13,9 @@ urlpatterns = [
     path("metiers/", occupations.occupation_search, name="occupations"),
     path("metiers/autocomplete/", occupations.occupation_autocomplete, name="occupation_autocomplete"),
     path("metiers/export.csv", exports.occupations_export_csv, name="occupations_export_csv"),
+    path("metiers/classement/", ranking.ranking_page, name="ranking"),
+    path("metiers/classement/export.csv", ranking.ranking_export_csv, name="ranking_export_csv"),
+    path("metiers/classement/export.xlsx", ranking.ranking_export_xlsx, name="ranking_export_xlsx"),
     path("metiers/<str:code>/", occupations.occupation_detail, name="occupation"),
     path("runs/", runs.run_list, name="runs"),
     path("runs/lancer/", runs.run_launch, name="run_launch"),

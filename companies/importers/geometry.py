@@ -2,6 +2,9 @@
 simplified, WGS84 lon/lat, properties `{code, nom}`), kept on `Territory.geometry` as compact
 GeoJSON text for the map pages.
 
+Communes' outlines also give the EPCI theirs (`epci_outlines`), rebuilt whenever they are
+imported.
+
 A boundary file carries the COG of its own year (2018 for the stored ones), the territories
 the COG of theirs: a commune merged since then has a shape but no territory. Such features are
 counted and listed in the report, never a reason to refuse the file. The territories must be
@@ -59,7 +62,13 @@ def import_geometry(path: Path, level: str) -> GeometryReport:
     frame, errors = clean_geometry(read_geometry(path), source)
     if errors:
         raise ImportFailed(errors, source)
-    return load_geometry(frame, level)
+    report = load_geometry(frame, level)
+    if level == Territory.Level.COMMUNE:
+        # The EPCI have no boundary file: their outlines are their communes' (epci_outlines).
+        from .epci_outlines import build_epci_outlines
+
+        build_epci_outlines()
+    return report
 
 
 def read_geometry(path: Path) -> pd.DataFrame:

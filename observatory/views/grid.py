@@ -14,15 +14,13 @@ the data it would have shown is offered to the template lazily, read only if use
 from functools import cached_property, partial
 from urllib.parse import urlencode
 
+import pandas as pd
 from django.core.cache import cache
 from django.core.cache.utils import make_template_fragment_key
 from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
-from django.utils.html import escape, format_html
-from django.utils.safestring import mark_safe
-from django.utils.translation import get_language
 
 from ..charts.common import figure_json
 from ..charts.grid import exposure_heatmap, heatmap_min_width, heatmap_summary, secret_reason_label
@@ -42,6 +40,7 @@ from ..selectors import (
 )
 from . import exports
 from .common import RunRef, chosen_run, lazy_run, run_or_none  # noqa: F401  (run_or_none: overview)
+from .filter_form import filter_fields, select_option
 
 PER_PAGE = 50
 # A run's cells never change once it is ready and the run id is in the key, so a figure only
@@ -102,82 +101,71 @@ def cached_fragments(keys: dict) -> dict:
 
 
 def _heatmap(run, params: dict, filterset) -> dict:
-    """The heatmap of the filtered cells as JSON with its summary, cached per (run, filters)."""
-    key = f"observatory:grid-heatmap:v2:{run.pk}:{run.methodology_id}:{urlencode(sorted(params.items()))}"
+    """The heatmap of the filtered cells, with its « tous secteurs » row and « tous métiers »
+    column, as JSON with its summary, cached per (run, filters). Beyond MAX_HEATMAP_MEMBERS
+    members on an axis (the fiches) nothing is drawn: the page offers their ranking."""
+    key = f"observatory:grid-heatmap:v3:{run.pk}:{run.methodology_id}:{urlencode(sorted(params.items()))}"
     cached = cache.get(key)
     if cached is not None:
         return cached
     sector_level, occupation_level = filterset.grid_levels()
     row_title, column_title = ROW_TITLES[sector_level], COLUMN_TITLES[occupation_level]
-    cells = grid_heatmap_frame(filterset.qs, grid_reference())
+    reference = grid_reference()
+    cells = grid_heatmap_frame(filterset.qs, reference)
+    members = max(cells["sector_code"].nunique(), cells["occupation_code"].nunique()) if len(cells) else 0
+    too_many = members > MAX_HEATMAP_MEMBERS
+    drawn = cells
+    if len(cells) and not too_many:
+        drawn = pd.concat([cells, _heatmap_totals(filterset, run, reference)], ignore_index=True)
     heatmap = {
         "cells": len(cells),
         "secret": int(cells["secret"].astype(bool).sum()) if len(cells) else 0,
         "row_title": row_title,
         "column_title": column_title,
-        "min_width": heatmap_min_width(cells) if len(cells) else 0,
-        "summary": heatmap_summary(cells, row_title=str(row_title), column_title=str(column_title)),
-        "figure": figure_json(exposure_heatmap(cells, row_title=str(row_title), column_title=str(column_title)))
-        if len(cells)
+        "too_many": members if too_many else 0,
+        "min_width": heatmap_min_width(drawn) if len(drawn) and not too_many else 0,
+        "summary": heatmap_summary(drawn, row_title=str(row_title), column_title=str(column_title)),
+        "figure": figure_json(exposure_heatmap(drawn, row_title=str(row_title), column_title=str(column_title)))
+        if len(drawn) and not too_many
         else None,
     }
     cache.set(key, heatmap, FIGURE_TIMEOUT)
     return heatmap
 
 
-FILTER_FIELDS = ("territory", "sector", "occupation", "size_band", "rows", "columns")
-OPTIONS_CACHE_KEY = "observatory:grid-filter-options:v1"
+# More members than this on an axis (1 584 fiches métier) make lines no screen can show.
+MAX_HEATMAP_MEMBERS = 100
+# The code and label of the totals' row and column: Σ sorts after every NAF and ROME code, so
+# the totals come last, where a table's totals are read.
+TOTAL_CODE = "Σ"
+TOTAL_LABELS = {"sector": "Tous secteurs", "occupation": "Tous métiers"}
 
 
-def _options(choices) -> str:
-    """<option>s (and <optgroup>s) of a select, none selected. Built here rather than by
-    Django's select widget, which renders one template per option: a few hundred options
-    cost most of the page's time."""
-
-    def option(value, label):
-        return format_html('<option value="{}">{}</option>', str(value), label)
-
-    parts = []
-    for value, label in choices:
-        if isinstance(label, (list, tuple)):
-            inner = mark_safe("".join(option(v, lbl) for v, lbl in label))
-            parts.append(format_html('<optgroup label="{}">{}</optgroup>', value, inner))
-        else:
-            parts.append(option(value, label))
-    return mark_safe("".join(parts))
-
-
-def _filter_options(form) -> dict[str, str]:
-    """The <option>s of every filter, none selected: they depend only on the nomenclatures,
-    so they are rendered once and kept as long as the cached reference data."""
-    key = f"{OPTIONS_CACHE_KEY}:{get_language()}"
-    options = cache.get(key)
-    if options is None:
-        options = {name: _options(form.fields[name].choices) for name in FILTER_FIELDS}
-        cache.set(key, options, GRID_REFERENCE_TIMEOUT)
-    return options
+def _heatmap_totals(filterset, run, reference) -> pd.DataFrame:
+    """The cells of every sector together (one per column), of every occupation together
+    (one per row) and of both (the corner), for the same territory and size band, and the
+    same sector or occupation filter on the other axis; one query."""
+    data = filterset.form.cleaned_data
+    sector_level, occupation_level = filterset.grid_levels()
+    base = GridCell.objects.filter(run_id=run.pk, size_band=data.get("size_band") or "all")
+    base = filterset.filter_territory(base, "territory", data.get("territory") or "all")
+    by_column = base.filter(sector_level="all", occupation_level=occupation_level)
+    if data.get("occupation"):
+        by_column = filterset.filter_occupation(by_column, "occupation", data["occupation"])
+    by_row = base.filter(occupation_level="all", sector_level=sector_level)
+    if data.get("sector"):
+        by_row = filterset.filter_sector(by_row, "sector", data["sector"])
+    corner = base.filter(sector_level="all", occupation_level="all")
+    totals = grid_heatmap_frame(by_column | by_row | corner, reference)
+    # A roll-up's code is empty: that is how a total's row and column are told apart.
+    every_sector, every_occupation = totals["sector_code"] == "", totals["occupation_code"] == ""
+    totals.loc[every_sector, ["sector_code", "sector_label"]] = [TOTAL_CODE, TOTAL_LABELS["sector"]]
+    totals.loc[every_occupation, ["occupation_code", "occupation_label"]] = [TOTAL_CODE, TOTAL_LABELS["occupation"]]
+    return totals
 
 
-def _select(options: str, selected: str) -> str:
-    """`options` with the option(s) of value `selected` marked selected. Labels are escaped,
-    so the opening tag of an option cannot occur inside one."""
-    tag = f'<option value="{escape(selected)}"'
-    return mark_safe(options.replace(f"{tag}>", f"{tag} selected>"))
-
-
-def _filter_fields(form) -> list[dict]:
-    """The grid page's filters with their options, label and errors."""
-    options = _filter_options(form)
-    return [
-        {
-            "name": name,
-            "id": f"id_{name}",
-            "label": form.fields[name].label,
-            "options": _select(options[name], str(form[name].value() or "")),
-            "errors": form.errors.get(name, []),
-        }
-        for name in FILTER_FIELDS
-    ]
+# The name the page-caching tests know the helper by.
+_select = select_option
 
 
 def _sort_headers(sort: str, query: dict) -> list[dict]:
@@ -214,7 +202,7 @@ class GridResults:
 
     @cached_property
     def filters(self) -> list[dict]:
-        return _filter_fields(self.filterset.form)
+        return filter_fields(self.filterset.form)
 
     @cached_property
     def heatmap(self) -> dict:
@@ -251,10 +239,17 @@ class GridResults:
     def xlsx_url(self) -> str:
         return f"{reverse('observatory:grid_export_xlsx')}?{self.download_query}"
 
+    @cached_property
+    def ranking_url(self) -> str:
+        """The ranking of the fiches of the same edition, territory, sector and size band."""
+        shared = ("run", "lens", "territory", "sector", "occupation", "size_band")
+        query = {name: value for name, value in self.query.items() if name in shared and value not in ("", "all")}
+        return f"{reverse('observatory:ranking')}?{urlencode(query)}"
+
 
 # What the template reads of GridResults: the form's, then the heatmap's and the table's.
 FORM_DATA = ("filterset", "filters")
-RESULTS_DATA = ("heatmap", "page", "rows", "headers", "page_query", "csv_url", "xlsx_url")
+RESULTS_DATA = ("heatmap", "page", "rows", "headers", "page_query", "csv_url", "xlsx_url", "ranking_url")
 
 
 @analyst_required

@@ -1,23 +1,34 @@
 """The overview: key figures of a run, its most exposed occupations and class shares."""
 
+from urllib.parse import urlencode
+
 from django.core.cache import cache
 from django.shortcuts import render
+from django.urls import reverse
 
 from ..charts.common import figure_json, format_number, format_percent
 from ..charts.grid import class_shares_bar, secret_reason_label, top_occupations_bar
-from ..models import Lens
+from ..filters import GridCellFilterSet
+from ..key_figures import overview_figures
+from ..models import GridCell, Lens
 from ..permissions import analyst_required
-from ..selectors import overview_figures
+from ..scope import Scope, read_scope, scope_title
+from ..selectors import grid_reference_scope
+from .filter_form import filter_fields
 from .grid import FIGURE_TIMEOUT, run_or_none
 
+FORM_FIELDS = ("territory", "sector", "occupation", "size_band")
+SHARE_TITLES = {"grand_domaine": "grand domaine", "domaine": "domaine professionnel", "fiche": "fiche métier"}
 
-def _overview(run) -> dict:
-    """Figures and charts of a run, cached per run (its cells never change once ready)."""
-    key = f"observatory:overview:v1:{run.pk}"
+
+def _overview(run, scope: Scope) -> dict:
+    """Figures and charts of a run within a scope, cached per run and scope (its cells never
+    change once ready)."""
+    key = f"observatory:overview:v2:{run.pk}:{scope.key()}"
     cached = cache.get(key)
     if cached is not None:
         return cached
-    figures = overview_figures(run)
+    figures = overview_figures(run, scope)
     top, shares = figures["top_occupations"], figures["class_shares"]
     total = figures["total"]
     data = {
@@ -30,7 +41,8 @@ def _overview(run) -> dict:
         "top_figure": figure_json(top_occupations_bar(top)) if len(top) else None,
         "shares_figure": figure_json(class_shares_bar(shares)) if len(shares) else None,
         "top_summary": _top_summary(top),
-        "shares_summary": _shares_summary(shares),
+        "shares_summary": _shares_summary(shares, SHARE_TITLES[figures["share_level"]]),
+        "share_title": SHARE_TITLES[figures["share_level"]],
     }
     cache.set(key, data, FIGURE_TIMEOUT)
     return data
@@ -56,11 +68,12 @@ def _top_summary(top) -> str:
     )
 
 
-def _shares_summary(shares) -> str:
+def _shares_summary(shares, member: str = "grand domaine") -> str:
     if shares.empty:
         return ""
     public = shares[~shares["secret"].astype(bool)]
-    text = f"Barres empilées : parts des salariés par classe d'exposition pour {len(shares)} grands domaines"
+    plural = " ".join(word + "s" for word in member.split(" "))
+    text = f"Barres empilées : parts des salariés par classe d'exposition pour {len(shares)} {plural}"
     if not public.empty:
         top = public.sort_values("share_high", ascending=False).iloc[0]
         text += (
@@ -75,13 +88,39 @@ def _shares_summary(shares) -> str:
 
 @analyst_required
 def overview(request):
+    with grid_reference_scope():
+        return _overview_page(request)
+
+
+def _overview_page(request):
     run = run_or_none(request)
     lens = run.methodology.lens if run else request.GET.get("lens", Lens.DEFAULT)
+    lens = lens if lens in Lens.values else Lens.DEFAULT
+    scope, errors = read_scope(request.GET)
+    form = GridCellFilterSet(
+        {name: request.GET.get(name, "") for name in FORM_FIELDS}, queryset=GridCell.objects.none()
+    ).form
+    # The pages this one leads to get the same edition and filters.
+    edition = {"run": request.GET["run"]} if request.GET.get("run") else {"lens": lens}
+    scoped = urlencode({**edition, **scope.params()})
     context = {
         "run": run,
-        "lens": lens if lens in Lens.values else Lens.DEFAULT,
+        "lens": lens,
         "lenses": Lens.choices,
+        "lens_links": [
+            (value, label, "?" + urlencode({"lens": value, **scope.params()})) for value, label in Lens.choices
+        ],
+        "filters": filter_fields(form, FORM_FIELDS),
+        "errors": errors,
+        "scope": scope,
+        "scope_title": scope_title(scope),
+        "grid_url": f"{reverse('observatory:grid')}?{scoped}",
+        "ranking_url": f"{reverse('observatory:ranking')}?{scoped}",
+        "map_url": f"{reverse('observatory:map')}?{scoped}",
+        "edition_query": urlencode(edition),
     }
+    if errors:
+        return render(request, "observatory/overview.html", context, status=400)
     if run is not None:
-        context.update(_overview(run))
+        context.update(_overview(run, scope))
     return render(request, "observatory/overview.html", context)

@@ -192,7 +192,10 @@ def test_default_view_is_sections_by_grands_domaines_with_the_hand_worked_figure
 
     figure = _figure(response)
     values = figure["data"][0]
-    assert values["z"] == [[pytest.approx(5.6 / 9)]]
+    # The cell, then the « tous métiers » column and the « tous secteurs » row: one sector and
+    # one grand domaine, so every total is the same cell's figure.
+    assert values["z"] == [[pytest.approx(5.6 / 9)] * 2] * 2
+    assert values["x"][-1] == "Σ · Tous métiers" and values["y"][-1] == "Σ · Tous secteurs"
     assert values["zmin"] == 0 and values["zmax"] == 1
     assert "Salariés : 65" in values["customdata"][0][0]
     assert "Entreprises : 4" in values["customdata"][0][0]
@@ -242,9 +245,10 @@ def test_a_secret_cell_shows_its_reason_and_never_a_figure(client, analyst, run)
     assert '<td class="num">60</td>' not in content
 
     figure = _figure(response)
-    assert figure["data"][0]["z"] == [[None]]
+    # The Nord's cell and its totals (every sector, every occupation) are all secret.
+    assert figure["data"][0]["z"] == [[None, None], [None, None]]
     secret_layer = figure["data"][1]
-    assert secret_layer["text"] == [["secret"]]
+    assert secret_layer["text"][0][0] == "secret"
     assert "secret secondaire" in secret_layer["customdata"][0][0]
     assert "Salariés" not in json.dumps(figure) and "60" not in json.dumps(secret_layer["customdata"])
 

@@ -8,7 +8,8 @@ from django.urls import reverse
 
 from companies.models import Territory
 from observatory import selectors, services
-from observatory.charts import map as map_charts
+from observatory.charts import choropleth
+from observatory.charts.common import SECRET_COLOUR
 from observatory.models import GridCell, Lens
 from tests.companies.factories import CommuneFactory, DepartementFactory, EstablishmentFactory, JobPositionFactory
 from tests.observatory.test_grid_run import hand_worked  # noqa: F401  (fixture)
@@ -190,7 +191,7 @@ def test_secret_territories_are_grey_and_labelled_never_valued(client, analyst, 
     client.force_login(analyst)
     figure = _figure(client.get(URL, {"indicator": "employees"}))
     secret_trace = next(trace for trace in figure["data"] if trace["type"] == "choropleth")
-    assert secret_trace["colorscale"][0][1] == map_charts.SECRET_COLOUR
+    assert secret_trace["colorscale"][0][1] == SECRET_COLOUR
     assert secret_trace["z"] == [0, 0]
     hovers = {row[0]: row[1] for row in secret_trace["customdata"]}
     assert hovers == {"Nord": "secret : secret secondaire", "Pas-de-Calais": "secret : moins de 3 entreprises"}
@@ -234,12 +235,15 @@ def test_published_territories_carry_their_value(client, analyst, three_departem
     assert sorted(labels) == ["Aisne<br>secret", "Nord<br>60", "Pas-de-Calais<br>secret"]
 
 
-def test_exposure_keeps_the_class_colours_on_a_fixed_scale(client, analyst, three_departements):
+def test_the_exposure_scale_is_fitted_to_the_values_shown(client, analyst, three_departements):
+    """One published département (the Nord, 0.6167): the scale surrounds its value instead of
+    spanning 0–1, and its bounds are written under the map (observatory.charts.choropleth)."""
     client.force_login(analyst)
-    figure = _figure(client.get(URL, {"indicator": "exposure_mean"}))
-    coloured = next(trace for trace in figure["data"] if trace.get("zmax") is not None)
-    assert (coloured["zmin"], coloured["zmax"]) == (0.0, 1.0)
-    assert coloured["colorbar"]["ticktext"] == ["0,00", "0,25", "0,50", "0,75", "1,00"]
+    response = client.get(URL, {"indicator": "exposure_mean"})
+    coloured = next(trace for trace in _figure(response)["data"] if trace.get("zmax") is not None)
+    assert coloured["zmin"] < 7.4 / 12 < coloured["zmax"]
+    assert coloured["zmax"] - coloured["zmin"] < 0.1
+    assert response.context["legend"]["low"] == "0,59" and response.context["legend"]["high"] == "0,65"
 
 
 def test_an_unknown_indicator_or_level_falls_back_to_the_defaults(client, analyst, run):
@@ -269,7 +273,7 @@ def test_the_figure_is_cached_per_run_and_parameters(client, analyst, run, outli
     def no_redraw(*args, **kwargs):
         raise AssertionError("the cached figure should have been used")
 
-    monkeypatch.setattr(map_charts, "map_figure", no_redraw)
+    monkeypatch.setattr(choropleth, "map_figure", no_redraw)
     assert client.get(URL, {"indicator": "employees"}).context["figure"] == first
     with pytest.raises(AssertionError):
         client.get(URL, {"indicator": "share_high"})  # other parameters: another figure
@@ -287,17 +291,17 @@ def test_map_cells_frame_blanks_secret_values(run):
 
 def test_the_summary_names_the_range_and_the_secret_territories(three_departements):
     frame = selectors.map_cells_frame(three_departements, "departement")
-    summary = map_charts.map_summary(frame, "employees", "départements")
+    summary = choropleth.map_summary(frame, "employees", "départements")
     assert summary.startswith("Carte des départements, salariés")
     assert "sous secret statistique" in summary
 
 
 def test_indicator_values_are_written_in_french():
-    assert map_charts.format_indicator(12345.0, "employees") == "12\u202f345"
-    assert map_charts.format_indicator(0.234, "share_high") == "23,4\u00a0%"
-    assert map_charts.format_indicator(5.6 / 9, "exposure_mean") == "0,62"
-    assert map_charts.format_indicator(-0.32, "rti_mean") == "−0,32"
-    assert map_charts.format_indicator(float("nan"), "rti_mean") == "—"
+    assert choropleth.format_indicator(12345.0, "employees") == "12\u202f345"
+    assert choropleth.format_indicator(0.234, "share_high") == "23,4\u00a0%"
+    assert choropleth.format_indicator(5.6 / 9, "exposure_mean") == "0,62"
+    assert choropleth.format_indicator(-0.32, "rti_mean") == "−0,32"
+    assert choropleth.format_indicator(float("nan"), "rti_mean") == "—"
 
 
 # --- Bounded queries ----------------------------------------------------------------------
@@ -305,9 +309,10 @@ def test_indicator_values_are_written_in_french():
 
 def test_the_map_runs_a_bounded_number_of_queries(client, analyst, many_cells, django_assert_max_num_queries):
     client.force_login(analyst)
-    # Session, user and groups; run; outline counts; cells; territory names; outlines.
+    # Session, user and groups; run; outline counts; cells; territory names; outlines; and,
+    # once per cache lifetime, the reference data (three) for the filters' options.
     for params in ({}, {"indicator": "share_high"}, {"level": "epci"}, {"indicator": "rti_mean"}):
-        with django_assert_max_num_queries(8):
+        with django_assert_max_num_queries(11):
             response = client.get(URL, params)
         assert response.status_code == 200
     # Cached: neither the cells nor the outlines are read again.
