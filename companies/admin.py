@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Campaign, Company, Establishment, JobPosition, Sector, Territory
+from .models import Campaign, Company, Establishment, JobPosition, RegionalContact, Sector, Territory
 
 
 @admin.register(Territory)
@@ -81,3 +81,13 @@ class CampaignAdmin(admin.ModelAdmin):
     list_display = ["year", "name", "opens_on", "closes_on", "is_current"]
     list_filter = ["is_current"]
     search_fields = ["name"]
+
+
+@admin.register(RegionalContact)
+class RegionalContactAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "email", "phone", "active", "updated_at"]
+    list_filter = ["kind", "active"]
+    search_fields = ["name", "role", "email"]
+    # Communes too: the curators' form offers the région, départements and EPCI only.
+    autocomplete_fields = ["territories"]
+    filter_horizontal = ["sections"]

@@ -8,6 +8,10 @@ sectors and job positions, so that screenshots, benchmarks and tests can be repr
 Demo companies are recognised by their SIREN prefix `000`, chosen as unlikely to clash with
 the real companies imported later; `--replace` finds what it created through it, without a
 marker field.
+
+The demo also fills the directory of regional contacts (`seed_contacts`) with real public
+actors of Hauts-de-France and their generic public web pages, so that the company report can
+name someone to turn to; curators complete it with real addresses in the application.
 """
 
 import math
@@ -16,11 +20,11 @@ import numpy as np
 from django.db import transaction
 from django.utils import timezone
 
+from skills.categories import CATEGORIES
 from skills.models import NafDivisionOccupation, Occupation
-from skills.profiles import CATEGORIES
 from skills.selectors import reference_profiles_frame
 
-from .models import Company, Establishment, JobPosition, Sector, SizeBand, Territory
+from .models import Company, Establishment, JobPosition, RegionalContact, Sector, SizeBand, Territory
 from .validators import luhn_complete
 
 REGION_CODE = "32"
@@ -258,7 +262,150 @@ def seed_demo(*, companies: int, seed: int, replace: bool = False) -> dict:
             deleted = demo_companies().count()
             demo_companies().delete()
         rows = _draw(rng, companies, reference)
-        return {"deleted": deleted, **_write(rows)}
+        counts = {"deleted": deleted, **_write(rows)}
+        seed_contacts()
+        return counts
+
+
+# Real public actors of Hauts-de-France and their public home pages: name, kind, what they do
+# for a company or a person, NAF sections served (empty: all). The OPCO a company pays into
+# follows its branch's collective agreement, not strictly its NAF section: the sections here
+# are the usual case, which a curator corrects where needed.
+DEMO_CONTACTS = (
+    (
+        "OPCO 2i",
+        RegionalContact.Kind.OPCO,
+        "Opérateur de compétences de l'industrie : finance et aide à organiser la formation des salariés des "
+        "entreprises industrielles, y compris les formations au numérique et à l'IA.",
+        "https://www.opco2i.fr/",
+        ("B", "C", "D", "E"),
+    ),
+    (
+        "Constructys",
+        RegionalContact.Kind.OPCO,
+        "Opérateur de compétences du bâtiment et des travaux publics : finance la formation des salariés et "
+        "conseille les entreprises du BTP sur leurs besoins en compétences.",
+        "https://www.constructys.fr/",
+        ("F",),
+    ),
+    (
+        "OPCO Commerce",
+        RegionalContact.Kind.OPCO,
+        "Opérateur de compétences du commerce : finance la formation des salariés et accompagne le plan de "
+        "développement des compétences.",
+        "https://www.lopcommerce.com/",
+        ("G",),
+    ),
+    (
+        "Atlas",
+        RegionalContact.Kind.OPCO,
+        "Opérateur de compétences des services financiers, du conseil et du numérique : finance la formation "
+        "des salariés et aide à bâtir un plan de formation.",
+        "https://www.opco-atlas.fr/",
+        ("J", "K", "M"),
+    ),
+    (
+        "Akto",
+        RegionalContact.Kind.OPCO,
+        "Opérateur de compétences des services à forte intensité de main-d'œuvre (hôtellerie-restauration, "
+        "propreté, intérim…) : finance la formation des salariés.",
+        "https://www.akto.fr/",
+        ("I", "N"),
+    ),
+    (
+        "OPCO Mobilités",
+        RegionalContact.Kind.OPCO,
+        "Opérateur de compétences des transports et services de l'automobile : finance la formation des salariés.",
+        "https://www.opcomobilites.fr/",
+        ("H",),
+    ),
+    (
+        "OCAPIAT",
+        RegionalContact.Kind.OPCO,
+        "Opérateur de compétences de l'agriculture, de la pêche et de l'agroalimentaire : finance la formation "
+        "des salariés.",
+        "https://www.ocapiat.fr/",
+        ("A",),
+    ),
+    (
+        "OPCO Santé",
+        RegionalContact.Kind.OPCO,
+        "Opérateur de compétences de la santé privée : finance la formation des salariés des établissements "
+        "sanitaires, médico-sociaux et sociaux.",
+        "https://www.opco-sante.fr/",
+        ("Q",),
+    ),
+    (
+        "OPCO EP",
+        RegionalContact.Kind.OPCO,
+        "Opérateur de compétences des entreprises de proximité (artisanat, professions libérales, services) : "
+        "finance la formation des salariés des petites entreprises.",
+        "https://www.opcoep.fr/",
+        ("S",),
+    ),
+    (
+        "Région Hauts-de-France — Proch'Emploi",
+        RegionalContact.Kind.REGION,
+        "Le service de la Région qui aide les entreprises à recruter et à former, et oriente les personnes vers "
+        "un emploi ou une formation financée par la Région.",
+        "https://www.hautsdefrance.fr/",
+        (),
+    ),
+    (
+        "C2RP — Carif-Oref Hauts-de-France",
+        RegionalContact.Kind.REGION,
+        "Le centre d'information de la Région sur la formation et les métiers : recense les formations "
+        "existantes et oriente vers les dispositifs de financement.",
+        "https://www.c2rp.fr/",
+        (),
+    ),
+    (
+        "France Travail Hauts-de-France",
+        RegionalContact.Kind.FRANCE_TRAVAIL,
+        "Aide à recruter, finance la formation de futurs salariés avant l'embauche et accompagne les personnes "
+        "qui changent de métier.",
+        "https://www.francetravail.fr/",
+        (),
+    ),
+    (
+        "CCI Hauts-de-France",
+        RegionalContact.Kind.CCI,
+        "Accompagne les entreprises du commerce, de l'industrie et des services dans leurs projets numériques et "
+        "d'IA : ateliers de découverte, diagnostics, mise en relation avec des prestataires.",
+        "https://www.hautsdefrance.cci.fr/",
+        (),
+    ),
+    (
+        "CMA Hauts-de-France",
+        RegionalContact.Kind.CMA,
+        "Accompagne les entreprises artisanales : formation des dirigeants et des salariés, conseil numérique.",
+        "https://www.cma-hautsdefrance.fr/",
+        (),
+    ),
+    (
+        "Transitions Pro Hauts-de-France",
+        RegionalContact.Kind.OTHER,
+        "Finance et accompagne les salariés qui se forment pour changer de métier (projet de transition "
+        "professionnelle).",
+        "https://www.transitionspro-hdf.fr/",
+        (),
+    ),
+)
+
+
+def seed_contacts() -> int:
+    """Create or update the demo's regional contacts (DEMO_CONTACTS), by name: serving the
+    région (when its territory is loaded) and their NAF sections (those loaded). Returns how
+    many there are."""
+    region = Territory.objects.filter(level=Territory.Level.REGION, code=REGION_CODE).first()
+    sections = {sector.code: sector for sector in Sector.objects.filter(level=Sector.Level.SECTION)}
+    for name, kind, role, website, codes in DEMO_CONTACTS:
+        contact, _created = RegionalContact.objects.update_or_create(
+            name=name, defaults={"kind": kind, "role": role, "website": website, "active": True}
+        )
+        contact.territories.set([region] if region else [])
+        contact.sections.set([sections[code] for code in codes if code in sections])
+    return len(DEMO_CONTACTS)
 
 
 def _load_reference() -> dict:

@@ -505,3 +505,80 @@ class DiagnosticJob(models.Model):
 
     def __str__(self):
         return f"{self.occupation_id} × {self.headcount}"
+
+
+def validate_web_url(value: str) -> None:
+    """An address the report may link to: http(s) with a host and nothing a browser would run
+    (skills.text.web_url, the rule of every address the site shows)."""
+    from skills.text import web_url
+
+    if value and not web_url(value):
+        raise ValidationError(_("Saisissez une adresse web commençant par http:// ou https://."), code="web_url")
+
+
+def validate_phone(value: str) -> None:
+    """A French or international phone number as people write it: digits, spaces, dots,
+    hyphens, brackets and a leading +, with 10 to 15 digits (« 03 20 12 34 56 », « +33 3 …»)."""
+    digits = [char for char in value if char.isdigit()]
+    allowed = set("0123456789 .-()+\u00a0")
+    if value and (not set(value) <= allowed or not 10 <= len(digits) <= 15 or "+" in value[1:]):
+        raise ValidationError(_("Saisissez un numéro de téléphone, par exemple 03 20 12 34 56."), code="phone")
+
+
+class RegionalContact(models.Model):
+    """An actor a company or a person turns to in the région (the OPCO of its branch, the
+    Région's training and employment services, the CCI, France Travail…), with the territories
+    and NAF sections it serves. The company report names those of the company's commune and
+    section (companies.contacts.contacts_for); curators keep the directory up to date."""
+
+    class Kind(models.TextChoices):
+        # In the order the report lists them: who funds training first.
+        OPCO = "opco", _("OPCO (financement de la formation des salariés)")
+        REGION = "region", _("Région (formation et emploi)")
+        FRANCE_TRAVAIL = "france_travail", _("France Travail")
+        CCI = "cci", _("Chambre de commerce et d'industrie")
+        CMA = "cma", _("Chambre de métiers et de l'artisanat")
+        OTHER = "other", _("Autre accompagnement")
+
+    name = models.CharField(_("nom"), max_length=200, unique=True)
+    kind = models.CharField(_("type d'acteur"), max_length=16, choices=Kind.choices)
+    role = models.TextField(
+        _("ce qu'il fait pour vous"),
+        max_length=600,
+        help_text=_("Une ou deux phrases, lues par un chef d'entreprise : ce que cet acteur peut faire pour lui."),
+    )
+    email = models.EmailField(_("adresse e-mail"), blank=True)
+    phone = models.CharField(_("téléphone"), max_length=30, blank=True, validators=[validate_phone])
+    website = models.URLField(_("site web"), max_length=500, blank=True, validators=[validate_web_url])
+    territories = models.ManyToManyField(
+        Territory,
+        verbose_name=_("territoires servis"),
+        blank=True,
+        related_name="+",
+        help_text=_("Région, départements, EPCI ou communes ; aucun : toute la région."),
+    )
+    sections = models.ManyToManyField(
+        Sector,
+        verbose_name=_("sections NAF servies"),
+        blank=True,
+        related_name="+",
+        limit_choices_to={"level": "section"},
+        help_text=_("Aucune : tous les secteurs."),
+    )
+    active = models.BooleanField(_("affiché dans les rapports"), default=True)
+    updated_at = models.DateTimeField(_("modifié le"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("contact régional")
+        verbose_name_plural = _("contacts régionaux")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        super().clean()
+        if not (self.email or self.phone or self.website):
+            raise ValidationError(
+                _("Indiquez au moins un moyen de contact : e-mail, téléphone ou site web."), code="no_contact"
+            )

@@ -56,4 +56,8 @@ urlpatterns = [
     path("curation/adhesions/", views_curation.memberships, name="curation_memberships"),
     path("curation/verifications/", views_curation.verifications, name="curation_verifications"),
     path("curation/verifications/<int:pk>/verifier/", views_curation.company_verify, name="company_verify"),
+    path("curation/contacts/", views_curation.contacts, name="curation_contacts"),
+    path("curation/contacts/ajouter/", views_curation.contact_edit, name="curation_contact_create"),
+    path("curation/contacts/<int:pk>/modifier/", views_curation.contact_edit, name="curation_contact_edit"),
+    path("curation/contacts/<int:pk>/supprimer/", views_curation.contact_delete, name="curation_contact_delete"),
 ]

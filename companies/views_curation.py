@@ -1,7 +1,8 @@
 """The curators' view of the companies taking part: their diagnostics' progress, the
-companies whose owner awaits verification and the queue of membership requests. Curators
-and superusers only; approving and refusing requests go through
-views_accounts.membership_decide, which owners share."""
+companies whose owner awaits verification and the queue of membership requests; and the
+directory of regional contacts the company report names. Curators and superusers only;
+approving and refusing requests go through views_accounts.membership_decide, which owners
+share."""
 
 from functools import wraps
 
@@ -18,7 +19,8 @@ from django.views.decorators.http import require_POST
 from . import accounts
 from .diagnostics import STEPS as DIAGNOSTIC_STEPS
 from .forms_accounts import CurationFilterForm
-from .models import Campaign, Company, CompanyMembership
+from .forms_contacts import RegionalContactForm
+from .models import Campaign, Company, CompanyMembership, RegionalContact
 from .roles import is_curator
 
 PAGE_SIZE = 25
@@ -113,3 +115,36 @@ def company_verify(request, pk):
     target = request.POST.get("next") or ""
     safe = url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure())
     return redirect(target if safe else reverse("accounts:curation_verifications"))
+
+
+# --- The regional contacts directory ---------------------------------------------------------
+
+
+@curator_required
+def contacts(request):
+    queryset = RegionalContact.objects.prefetch_related("territories", "sections").order_by("name")
+    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "companies/curation_contacts.html", {"page": page, **_tab_counts()})
+
+
+@curator_required
+def contact_edit(request, pk=None):
+    """Create a contact (`pk` None) or edit one."""
+    contact = get_object_or_404(RegionalContact, pk=pk) if pk is not None else None
+    form = RegionalContactForm(request.POST or None, instance=contact)
+    if request.method == "POST" and form.is_valid():
+        saved = form.save()
+        message = _("« %(name)s » est enregistré.") if contact else _("« %(name)s » est ajouté à l'annuaire.")
+        messages.success(request, message % {"name": saved.name})
+        return redirect("accounts:curation_contacts")
+    return render(request, "companies/curation_contact_form.html", {"form": form, "contact": contact, **_tab_counts()})
+
+
+@curator_required
+def contact_delete(request, pk):
+    contact = get_object_or_404(RegionalContact, pk=pk)
+    if request.method == "POST":
+        contact.delete()
+        messages.success(request, _("« %(name)s » est retiré de l'annuaire.") % {"name": contact.name})
+        return redirect("accounts:curation_contacts")
+    return render(request, "companies/curation_contact_delete.html", {"contact": contact, **_tab_counts()})

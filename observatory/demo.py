@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from companies import roles
-from companies.demo import seed_demo
+from companies.demo import seed_contacts, seed_demo
 from companies.models import Campaign, Company, CompanyMembership, Territory
 from trainings.demo import seed_catalogue
 
@@ -105,6 +105,7 @@ def bootstrap(*, companies: int, seed: int, stdout) -> None:
         stdout.write(f"Création de {companies} entreprises de démonstration …")
         counts = seed_demo(companies=companies, seed=seed)
         stdout.write(", ".join(f"{k} : {v}" for k, v in counts.items()))
+    seed_contacts()  # the directory of regional contacts: safe to run again
     ensure_current_campaign(stdout)
     seed_catalogue(seed=seed, stdout=stdout)  # before the grids: their training coverage reads it
     compute_missing_grids(stdout)

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET
 from companies.views_diagnostic import diagnostic_required
 
 from .. import report as selectors
-from ..report_pdf import report_pdf as build_report_pdf
+from ..report.pdf import report_pdf as build_report_pdf
 
 
 @require_GET

@@ -171,8 +171,9 @@ def test_the_owner_sees_the_hand_computed_figures(client, case, django_assert_ma
     client.force_login(case["owner"])
     # Sixteen before the training recommendations (one reads the methodology's secrecy
     # minimum for the peers); the certifications' blocks add two queries and the offers one
-    # (four when some are found: test_report_training.py).
-    with django_assert_max_num_queries(18):
+    # (four when some are found: test_report_training.py); the wished blocks, the fiches'
+    # secrecy, the corrections of the ROME items and the regional contacts one each.
+    with django_assert_max_num_queries(22):
         response = client.get(report_url(case["diagnostic"].pk))
     assert response.status_code == 200
     page = response.content.decode()
@@ -181,7 +182,7 @@ def test_the_owner_sees_the_hand_computed_figures(client, case, django_assert_ma
     # Secrétaire: E = 0.625, high (≥ 0.48); 4 companies report it, so the blended profile shows.
     assert secretary.score.exposure == pytest.approx(0.625)
     assert secretary.score.exposure_class == "high"
-    assert f"exposition {format_number(secretary.score.exposure, 2)}" in page
+    assert f"Exposition {format_number(secretary.score.exposure, 2)} sur une échelle de 0 à 1" in page
     assert secretary.show_blended
     rc = secretary.profile_rows[0]
     assert rc["company"] == pytest.approx(0.70)
@@ -204,7 +205,7 @@ def test_the_owner_sees_the_hand_computed_figures(client, case, django_assert_ma
     # Maturity: 4 everywhere against the mean of 1, 2 and 3.
     assert context["maturity"]["shown"] and context["maturity"]["peers"] == 3
     assert all(row["score"] == 4 and row["average"] == pytest.approx(2.0) for row in context["maturity"]["rows"])
-    assert "Moyenne de la section J" in page
+    assert "Moyenne des 3 autres entreprises vérifiées de la section NAF J" in page
     # Next steps: both jobs are exposed (medium); the skills block of M1607 and one mobilité
     # (to Aide-soignant, 0,24 − 0,625 = −0,385; Comptable is more exposed).
     assert [item.job.occupation_id for item in context["exposed"]] == ["M1607", "M1203"]
@@ -217,7 +218,7 @@ def test_the_owner_sees_the_hand_computed_figures(client, case, django_assert_ma
     drop = format_number(mobility["difference"], 2).replace("-", "−")
     assert f"({drop} par rapport à ce métier) ; aucune compétence en commun" in page
     assert "Aucun bloc de compétences n'est encore relié à ce métier" in page  # Comptable
-    assert 'data-print>Imprimer<' in page and "js/print.js" in page
+    assert "data-print>Imprimer<" in page and "js/print.js" in page
     pdf_url = reverse("diagnostic_report_pdf", args=[case["diagnostic"].pk])
     assert pdf_url == f"/diagnostic/{case['diagnostic'].pk}/rapport.pdf"
     assert f'href="{pdf_url}" download>Télécharger en PDF</a>' in page
@@ -258,6 +259,8 @@ def test_transitions_are_ranked_by_the_competences_they_share(client, case):
     page = response.content.decode()
     assert "2 compétences en commun ; 33\u00a0% des compétences clés de ce métier déjà acquises" in page
     assert "Compétences clés à acquérir : Organiser des réunions ; Rédiger des comptes rendus" in page
+    assert assistant_move["held"] == ["Saisir des documents"]
+    assert "Compétences clés déjà acquises : Saisir des documents" in page
     assert page.index("Assistant de direction") < page.index("Aide-soignant")
 
 
@@ -293,9 +296,11 @@ def test_a_secret_cell_says_so_with_its_reason_and_no_value(client, case):
     client.force_login(case["owner"])
     response = client.get(report_url(diagnostic.pk))
     comparison = response.context["comparison"]
-    assert comparison["sector"] == {"state": "secret", "reason": "moins de 3 entreprises"}
+    reason = "moins de 3 entreprises : leurs chiffres seraient reconnaissables"
+    assert comparison["sector"] == {"state": "secret", "reason": reason}
     page = response.content.decode()
-    assert "secret</span> moins de 3 entreprises" in page
+    assert f'non publié</span> <span class="report-note">{reason}</span>' in page
+    assert "secret secondaire" not in page and "secret primaire" not in page
     assert (
         f"{cell.exposure_mean:.2f}".replace(".", ",")
         not in page.split("territory-title")[1].split("maturity-title")[0]
@@ -320,4 +325,4 @@ def test_without_a_grid_the_report_says_so(client, case):
     page = response.content.decode()
     assert "Aucune grille n'a encore été calculée" in page
     assert response.context["exposed"] == []
-    assert "exposition non calculée" in page
+    assert "Exposition non calculée" in page

@@ -13,7 +13,7 @@ from pypdf import PdfReader
 
 from companies.models import CompanyMembership, Diagnostic
 from observatory.charts.common import format_number
-from observatory.report_pdf import pdf_text
+from observatory.report.document import pdf_text
 from skills.models import SkillBlock
 from tests.companies.factories import CompanyFactory
 from tests.companies.test_diagnostic_services import make_member
@@ -84,7 +84,9 @@ def test_the_pdf_is_only_read(client, case):
 
 def test_the_owner_downloads_a_pdf_with_the_report(client, case, django_assert_max_num_queries):
     client.force_login(case["owner"])
-    with django_assert_max_num_queries(17):
+    # The page's queries but the figures' and the navigation's (test_report.py), plus the
+    # wished blocks, the fiches' secrecy, the ROME items' corrections and the contacts.
+    with django_assert_max_num_queries(20):
         response = client.get(pdf_url(case["diagnostic"].pk))
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
@@ -100,13 +102,14 @@ def test_the_owner_downloads_a_pdf_with_the_report(client, case, django_assert_m
     assert f"Rapport établi le {today.day} " in text and str(today.year) in text
     # Each job, its exposure and class; the task profile (Secrétaire: 70 % declared, 60 % reference).
     assert "Secrétaire (M1607)" in text and "Comptable (M1203)" in text
-    assert f"exposition {format_number(0.625, 2)} — Forte" in text
-    assert "Routinier cognitif (RC) 70 % 60 % 56 %" in text
+    assert f"Exposition {format_number(0.625, 2)} sur une échelle de 0 à 1 — exposition forte" in text
+    assert "Tâches répétitives sur de l'information (RC) 70 % 60 % 56 %" in text
+    assert "Routinier" not in text
     assert "Trop peu d'entreprises déclarent ce métier pour que leurs réponses comptent" in text
     # The comparison: Nord × division 62 holds three companies at 0,625.
     assert f"Division NAF 62 dans le département Nord {format_number(0.625, 2)} (3 entreprises)" in text
     # Maturity, the skills block and the mobilité of the hand-worked case.
-    assert "score global : 4,0 / 4" in text
+    assert "Score global : 4,0 / 4 — Maîtrise" in text
     assert "Gérer l’information (RNCP35503BC01)" in text or "Gérer l'information (RNCP35503BC01)" in text
     # The PDF's standard font draws the minus sign as a hyphen.
     assert "Aide-soignant (J1501) : exposition 0,24 (-0,38 par rapport à ce métier) ; aucune compétence" in text
@@ -120,7 +123,11 @@ def test_a_secret_cell_says_secret_and_no_value(client, case):
     diagnostic.save()
     client.force_login(case["owner"])
     text = pdf_text_of(client.get(pdf_url(diagnostic.pk)))
-    assert "Division NAF 62 dans le département Somme secret (moins de 3 entreprises)" in text
+    assert (
+        "Division NAF 62 dans le département Somme non publié : moins de 3 entreprises : leurs chiffres seraient "
+        "reconnaissables" in text
+    )
+    assert "secret secondaire" not in text and "L'observatoire ne publie aucun chiffre qui permettrait" in text
 
 
 def test_french_characters_euro_and_apostrophes_survive(client, case):

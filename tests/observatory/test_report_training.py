@@ -40,8 +40,9 @@ KM_PER_DEGREE = 6371 * math.pi / 180  # 111.19 km
 # The report page's queries: session, user, memberships, diagnostic, run, jobs, scores; two
 # for the mobilités, three for the skills blocks, four for the offers; the NAF section, the
 # comparison cells, the methodology's secrecy minimum, the peers' maturity; the navigation's
-# role checks.
-REPORT_QUERIES = 22
+# role checks; the wished blocks, the fiches' secrecy, the ROME items' corrections and the
+# regional contacts.
+REPORT_QUERIES = 26
 
 
 @pytest.fixture(autouse=True)
@@ -144,7 +145,7 @@ def test_blocks_of_the_certifications_targeting_the_fiche_are_added_once_ai_rela
     page = response.content.decode()
     assert page.count("RNCP35503BC01</span>") == 1
     assert 'RNCP37000BC02</span> <span class="badge badge-ai">IA &amp; données</span>' in page
-    assert "bloc de la certification RNCP37000 « Assistant data »" in page
+    assert "bloc de la certification RNCP37000 «&nbsp;Assistant data&nbsp;»" in page
     assert "RNCP20000BC01" not in page
 
 
