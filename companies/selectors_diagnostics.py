@@ -10,6 +10,7 @@ import re
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
+from skills import selectors as skills_selectors
 from skills.models import Appellation, Occupation, SkillBlock
 from skills.text import accent_insensitive_pattern, fold
 
@@ -135,39 +136,10 @@ def occupation_value(code: str, label: str) -> str:
 
 def occupation_suggestions(query: str, limit: int = SUGGESTION_LIMIT) -> list[dict]:
     """Fiches matched on their code or label, then through their appellations, best first:
-    [{code, label, appellation, value}] (`appellation` None for a fiche match). Two queries."""
-    query = query.strip()
-    if not query:
-        return []
-    pattern = accent_insensitive_pattern(query)
-    code_match = Q(code__istartswith=query) if re.fullmatch(r"[A-Na-n]\d{0,4}", query) else Q(pk__in=[])
-    fiches = list(
-        Occupation.objects.fiches()
-        .filter(code_match | Q(label__iregex=pattern))
-        .values_list("code", "label")
-        .order_by("label")[: limit * 3]
-    )
-    fiches.sort(key=lambda pair: (pair[0].upper() != query.upper(), _rank(query, pair[1])))
-    suggestions = [
-        {"code": code, "label": label, "appellation": None, "value": occupation_value(code, label)}
-        for code, label in fiches[:limit]
-    ]
-    room = limit - len(suggestions)
-    if room > 0:
-        listed = {(item["code"], fold(item["label"])) for item in suggestions}
-        appellations = [
-            row
-            for row in Appellation.objects.filter(label__iregex=pattern, occupation__level=Occupation.Level.FICHE)
-            .values_list("occupation_id", "occupation__label", "label")
-            .order_by("rarely_used", "label")[: room * 3]
-            if (row[0], fold(row[2])) not in listed
-        ]
-        appellations.sort(key=lambda row: _rank(query, row[2]))
-        suggestions += [
-            {"code": code, "label": label, "appellation": appellation, "value": occupation_value(code, appellation)}
-            for code, label, appellation in appellations[:room]
-        ]
-    return suggestions
+    [{code, label, appellation, value}] (`appellation` None for a fiche match). The site's
+    one search by job title (skills.selectors.occupation_suggestions), which `value` writes as
+    occupation_value does."""
+    return skills_selectors.occupation_suggestions(query, limit=limit)
 
 
 def resolve_occupation(text: str) -> tuple[Occupation | None, list[Occupation]]:

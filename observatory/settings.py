@@ -6,6 +6,7 @@ up. Production sets DJANGO_DEBUG=0, DJANGO_SECRET_KEY and DJANGO_ALLOWED_HOSTS; 
 defaults below switch on whenever debug is off.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -27,8 +28,8 @@ DEBUG = env.bool("DJANGO_DEBUG", default=True)
 if not DEBUG and SECRET_KEY.strip() in ("", INSECURE_SECRET_KEY):
     raise ImproperlyConfigured(
         "DJANGO_SECRET_KEY est absente ou laissée à sa valeur par défaut alors que DJANGO_DEBUG=0 : "
-        "donnez-lui une valeur secrète et aléatoire (par exemple python -c \"import secrets; "
-        "print(secrets.token_urlsafe(50))\"), voir .env.example."
+        'donnez-lui une valeur secrète et aléatoire (par exemple python -c "import secrets; '
+        'print(secrets.token_urlsafe(50))"), voir .env.example.'
     )
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
@@ -56,6 +57,7 @@ INSTALLED_APPS = [
     "companies",
     "trainings",
     "observatory",
+    "explorer",
 ]
 
 MIDDLEWARE = [
@@ -225,12 +227,41 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=75 * 60),
 }
+# Jobs always end (grid runs, catalogue imports). A running job beats every
+# RUN_HEARTBEAT_INTERVAL seconds; the reaper, every RUN_REAPER_INTERVAL seconds, fails one
+# whose heartbeat stopped for RUN_HEARTBEAT_TIMEOUT seconds (its worker died: it can be
+# relaunched at once), and sends again a job still pending RUN_PENDING_TIMEOUT seconds after
+# it was due (its message never reached the broker, or the broker lost it), at most
+# RUN_MAX_RESENDS times before failing it. The timeout spans many beats, so that a step that
+# holds the interpreter for a while is not taken for a dead worker.
+RUN_HEARTBEAT_INTERVAL = env.float("RUN_HEARTBEAT_INTERVAL", default=30)
+RUN_HEARTBEAT_TIMEOUT = env.int("RUN_HEARTBEAT_TIMEOUT", default=5 * 60)
+RUN_PENDING_TIMEOUT = env.int("RUN_PENDING_TIMEOUT", default=10 * 60)
+RUN_MAX_RESENDS = env.int("RUN_MAX_RESENDS", default=3)
+RUN_REAPER_INTERVAL = env.int("RUN_REAPER_INTERVAL", default=60)
+if RUN_HEARTBEAT_INTERVAL * 3 > RUN_HEARTBEAT_TIMEOUT:
+    raise ImproperlyConfigured("RUN_HEARTBEAT_TIMEOUT must span at least three RUN_HEARTBEAT_INTERVAL.")
+
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-# Nightly recomputation of every lens (beat copies this into its database schedule).
+# Beat copies this into its database schedule.
 CELERY_BEAT_SCHEDULE = {
+    # Nightly recomputation of every lens.
     "recompute-grids-nightly": {
         "task": "observatory.compute_current_grids",
         "schedule": crontab(hour=env.int("OBSERVATORY_NIGHTLY_HOUR", default=2), minute=30),
+    },
+    # The reapers; a message older than one interval is dropped, so that reapers queued
+    # behind a long task do not all run once it ends (`expire_seconds`: the database
+    # scheduler's name for the message's `expires`).
+    "reap-grid-runs": {
+        "task": "observatory.reap_grid_runs",
+        "schedule": timedelta(seconds=RUN_REAPER_INTERVAL),
+        "options": {"expire_seconds": RUN_REAPER_INTERVAL},
+    },
+    "reap-import-jobs": {
+        "task": "trainings.reap_import_jobs",
+        "schedule": timedelta(seconds=RUN_REAPER_INTERVAL),
+        "options": {"expire_seconds": RUN_REAPER_INTERVAL},
     },
 }
 

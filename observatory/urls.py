@@ -14,6 +14,7 @@ urlpatterns = [
     path("diagnostic/<int:pk>/rapport.pdf", report.report_pdf, name="diagnostic_report_pdf"),
     path("diagnostic/", include("companies.urls_diagnostic")),
     path("formations/", include("trainings.urls")),
+    path("metiers/", include("explorer.urls")),
     path("comptes/", include("companies.urls_accounts")),
     path("comptes/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),

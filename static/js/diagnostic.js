@@ -1,155 +1,10 @@
 // Company diagnostic: progressive enhancements. Every form works without this script (the
-// server resolves what was typed and says what is wrong); the script only adds suggestions
-// to the text fields, the remaining percentage as shares are typed, the skills blocks of the
-// chosen job, a confirmation before removing a job and a single submission of the diagnostic.
+// server resolves what was typed and says what is wrong); the script only adds the remaining
+// percentage as shares are typed, the skills blocks of the chosen job, a confirmation before
+// removing a job and a single submission of the diagnostic. The suggestions under the text
+// fields come from static/js/combobox.js, loaded before this file.
 (function () {
   "use strict";
-
-  var MIN_LENGTH = 2;
-  var DELAY_MS = 150;
-
-  // --- Suggestions (WAI-ARIA 1.2 combobox with a list popup) -------------------------------
-  function enhanceCombobox(box) {
-    var input = box.querySelector("input");
-    var listbox = box.querySelector("[role=listbox]");
-    var status = box.querySelector("[role=status]");
-    var url = box.dataset.suggestUrl;
-    var options = [];
-    var active = -1;
-    var timer = null;
-    var sequence = 0;
-    var controller = null;
-    if (!input || !listbox) { return; }
-
-    // The roles are set here: without the script there is no popup to announce.
-    input.setAttribute("role", "combobox");
-    input.setAttribute("aria-autocomplete", "list");
-    input.setAttribute("aria-expanded", "false");
-    input.setAttribute("aria-controls", listbox.id);
-
-    function say(text) { if (status) { status.textContent = text; } }
-
-    function open() {
-      listbox.hidden = false;
-      input.setAttribute("aria-expanded", "true");
-    }
-
-    function close() {
-      listbox.hidden = true;
-      input.setAttribute("aria-expanded", "false");
-      input.removeAttribute("aria-activedescendant");
-      active = -1;
-    }
-
-    function setActive(index) {
-      options.forEach(function (option, i) {
-        option.node.setAttribute("aria-selected", i === index ? "true" : "false");
-      });
-      active = index;
-      if (index >= 0) {
-        input.setAttribute("aria-activedescendant", options[index].node.id);
-        options[index].node.scrollIntoView({ block: "nearest" });
-      } else {
-        input.removeAttribute("aria-activedescendant");
-      }
-    }
-
-    function choose(index) {
-      var item = options[index].item;
-      input.value = item.value;
-      close();
-      say("Choisi : " + item.value);
-      box.dispatchEvent(new CustomEvent("diagnostic:choose", { bubbles: true, detail: item }));
-    }
-
-    function render(items) {
-      listbox.textContent = "";
-      options = items.map(function (item, i) {
-        var node = document.createElement("li");
-        node.id = listbox.id + "-" + i;
-        node.setAttribute("role", "option");
-        node.setAttribute("aria-selected", "false");
-        node.className = "diag-option-suggestion";
-        var title = document.createElement("span");
-        title.className = "diag-suggestion-label";
-        title.textContent = item.appellation || item.label;
-        node.appendChild(title);
-        var detail = document.createElement("span");
-        detail.className = "diag-suggestion-detail";
-        detail.textContent = item.detail || (item.appellation ? item.code + " · " + item.label : item.code);
-        node.appendChild(detail);
-        // mousedown would blur the input (and close the list) before the click lands.
-        node.addEventListener("mousedown", function (event) { event.preventDefault(); });
-        node.addEventListener("click", function () { choose(i); });
-        listbox.appendChild(node);
-        return { node: node, item: item };
-      });
-      active = -1;
-      if (options.length) {
-        open();
-        say(options.length + (options.length > 1 ? " suggestions" : " suggestion") +
-            " ; flèches haut et bas pour les parcourir, Entrée pour choisir.");
-      } else {
-        close();
-        say(input.value.trim().length >= MIN_LENGTH ? "Aucune suggestion." : "");
-      }
-    }
-
-    function fetchSuggestions() {
-      var query = input.value.trim();
-      if (query.length < MIN_LENGTH) { render([]); return; }
-      var current = ++sequence;
-      if (controller) { controller.abort(); }
-      controller = window.AbortController ? new AbortController() : null;
-      fetch(url + "?q=" + encodeURIComponent(query), {
-        headers: { Accept: "application/json" },
-        credentials: "same-origin",
-        signal: controller ? controller.signal : undefined
-      }).then(function (response) {
-        return response.ok ? response.json() : [];
-      }).then(function (items) {
-        if (current === sequence) { render(items); }  // a late answer to an older query is dropped
-      }).catch(function () { /* aborted or offline: the server still resolves the text */ });
-    }
-
-    input.addEventListener("input", function () {
-      window.clearTimeout(timer);
-      timer = window.setTimeout(fetchSuggestions, DELAY_MS);
-    });
-
-    input.addEventListener("keydown", function (event) {
-      var expanded = !listbox.hidden && options.length > 0;
-      switch (event.key) {
-        case "ArrowDown":
-          event.preventDefault();
-          if (!expanded) {
-            if (options.length) { open(); setActive(0); } else { fetchSuggestions(); }
-          } else {
-            setActive((active + 1) % options.length);
-          }
-          break;
-        case "ArrowUp":
-          event.preventDefault();
-          if (expanded) { setActive(active <= 0 ? options.length - 1 : active - 1); }
-          break;
-        case "Enter":
-          // Enter chooses a suggestion; it must not submit the form at the same time.
-          if (expanded && active >= 0) {
-            event.preventDefault();
-            choose(active);
-          }
-          break;
-        case "Escape":
-          if (expanded) { event.preventDefault(); close(); }
-          break;
-        case "Tab":
-          close();
-          break;
-      }
-    });
-
-    input.addEventListener("blur", function () { close(); });
-  }
 
   // --- Skills blocks of the chosen fiche ----------------------------------------------------
   function enhanceSkillBlocks(form) {
@@ -159,7 +14,7 @@
     var list = fieldset.querySelector("[data-skill-blocks-list]");
     var name = fieldset.dataset.fieldName;
     var idPrefix = fieldset.dataset.idPrefix;
-    var url = occupationBox.dataset.suggestUrl;
+    var url = occupationBox.dataset.comboboxUrl;
 
     function note(text) {
       var paragraph = document.createElement("p");
@@ -199,7 +54,7 @@
       list.appendChild(options);
     }
 
-    occupationBox.addEventListener("diagnostic:choose", function (event) {
+    occupationBox.addEventListener("combobox:choose", function (event) {
       var code = event.detail && event.detail.code;
       if (!code) { return; }
       fetch(url + "?code=" + encodeURIComponent(code), {
@@ -271,7 +126,6 @@
   }
 
   function init() {
-    document.querySelectorAll(".diag-combobox[data-suggest-url]").forEach(enhanceCombobox);
     document.querySelectorAll(".diag-form").forEach(enhanceSkillBlocks);
     document.querySelectorAll("[data-shares]").forEach(enhanceShares);
     document.querySelectorAll("form[data-confirm]").forEach(enhanceConfirm);

@@ -1,6 +1,20 @@
-// Occupation search box: an accessible combobox (WAI-ARIA 1.2 "list autocomplete" pattern)
-// over /observatoire/metiers/autocomplete/?q=. Without this script the form still submits
-// to the search page, which lists the results: the script only adds suggestions.
+// Suggestions under a text field: an accessible combobox (WAI-ARIA 1.2 « list autocomplete »
+// pattern) over a JSON endpoint answering ?q= with [{code, label, appellation?, detail?, value?}].
+//
+//   <div class="combobox" data-combobox-url="/metiers/suggestions/"
+//        data-combobox-go="/metiers/CODE/">              (optional: open a page on choice)
+//     <input type="search" id="q" name="q">
+//     <ul id="q-listbox" role="listbox" aria-label="…" hidden></ul>
+//     <div role="status" aria-live="polite"></div>       (optional, else the form's)
+//   </div>
+//
+// With data-combobox-go, choosing a suggestion opens that URL (CODE replaced by its code,
+// the form's hidden fields as its query string);
+// otherwise its `value` (or label) is written into the field and the box sends a
+// « combobox:choose » event whose detail is the suggestion. Options are styled by
+// static/css/combobox.css. Without this script the form
+// still submits and the server resolves what was typed: the script only adds suggestions.
+// A file, not an inline script: the Content-Security-Policy forbids those.
 (function () {
   "use strict";
 
@@ -11,14 +25,15 @@
     var input = box.querySelector("input");
     var listbox = box.querySelector("[role=listbox]");
     var form = box.closest("form");
-    var status = form ? form.querySelector("[role=status]") : null;
-    var url = box.dataset.autocompleteUrl;
-    var detailUrl = box.dataset.detailUrl;
+    var status = box.querySelector("[role=status]") || (form ? form.querySelector("[role=status]") : null);
+    var url = box.dataset.comboboxUrl;
+    var go = box.dataset.comboboxGo || "";
     var options = [];
     var active = -1;
     var timer = null;
     var sequence = 0;
     var controller = null;
+    if (!input || !listbox) { return; }
 
     // The ARIA roles are set here, not in the HTML: without the script there is no popup.
     input.setAttribute("role", "combobox");
@@ -30,7 +45,8 @@
       if (status) { status.textContent = text; }
     }
 
-    // The lens or run the page shows, so that a suggestion opens the same reading.
+    // The form's hidden fields (the lens or edition the page shows) travel with the page
+    // a suggestion opens, so that it shows the same reading.
     function keptParams() {
       var params = [];
       if (!form) { return ""; }
@@ -67,7 +83,20 @@
 
     function choose(index) {
       var item = options[index].item;
-      window.location.href = detailUrl.replace("CODE", encodeURIComponent(item.code)) + keptParams();
+      if (go) {
+        window.location.href = go.replace("CODE", encodeURIComponent(item.code)) + keptParams();
+        return;
+      }
+      input.value = item.value || item.label;
+      close();
+      say("Choisi : " + input.value);
+      // The page may react to the choice (the diagnostic loads the chosen job's skills blocks).
+      box.dispatchEvent(new CustomEvent("combobox:choose", { bubbles: true, detail: item }));
+    }
+
+    function detailOf(item) {
+      if (item.detail) { return item.detail; }
+      return item.appellation ? item.label + " · " + item.code : item.code;
     }
 
     function render(items) {
@@ -79,12 +108,12 @@
         node.setAttribute("aria-selected", "false");
         node.className = "combobox-option";
         var title = document.createElement("span");
-        title.className = "option-label";
+        title.className = "combobox-label";
         title.textContent = item.appellation || item.label;
         node.appendChild(title);
         var detail = document.createElement("span");
-        detail.className = "option-detail";
-        detail.textContent = item.appellation ? item.code + " · " + item.label : item.code;
+        detail.className = "combobox-detail";
+        detail.textContent = detailOf(item);
         node.appendChild(detail);
         // mousedown would blur the input (and close the list) before the click lands.
         node.addEventListener("mousedown", function (event) { event.preventDefault(); });
@@ -96,10 +125,10 @@
       if (options.length) {
         open();
         say(options.length + (options.length > 1 ? " suggestions" : " suggestion") +
-            " ; flèches haut et bas pour les parcourir, Entrée pour ouvrir la fiche.");
+            " ; flèches haut et bas pour les parcourir, Entrée pour choisir.");
       } else {
         close();
-        say("Aucune suggestion : Entrée lance la recherche.");
+        say(input.value.trim().length >= MIN_LENGTH ? "Aucune suggestion." : "");
       }
     }
 
@@ -107,7 +136,6 @@
       var query = input.value.trim();
       if (query.length < MIN_LENGTH) {
         render([]);
-        say("");
         return;
       }
       var current = ++sequence;
@@ -146,19 +174,15 @@
           break;
         case "Enter":
           if (expanded && active >= 0) {
+            // Enter chooses the suggestion; it must not submit the form at the same time.
             event.preventDefault();
             choose(active);
-          }  // otherwise the form submits: the search page lists every match
+          }
           break;
         case "Escape":
           if (expanded) {
             event.preventDefault();
             close();
-          } else if (input.value) {
-            event.preventDefault();
-            input.value = "";
-            render([]);
-            say("");
           }
           break;
         case "Tab":
@@ -174,7 +198,7 @@
   }
 
   function init() {
-    document.querySelectorAll(".combobox[data-autocomplete-url]").forEach(enhance);
+    document.querySelectorAll("[data-combobox-url]").forEach(enhance);
   }
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", init);
