@@ -113,8 +113,8 @@ def seed_companies(count: int) -> dict:
     from django.db import transaction
 
     from companies import maturity
+    from companies.diagnostic.selectors import region_communes, sous_classes
     from companies.models import Company, CompanyMembership, Diagnostic, Establishment, JobPosition, Territory
-    from companies.selectors_diagnostics import region_communes, sous_classes
     from companies.validators import luhn_complete
     from observatory.demo import ensure_current_campaign
     from observatory.reference import default_reference_dir, load_reference

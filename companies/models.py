@@ -7,7 +7,17 @@ from django.utils.translation import gettext_lazy as _
 
 from .validators import validate_siren, validate_siret
 
+# The five task categories (Acemoglu & Autor), as stored on a job: the field names, and
+# their names in the words of a company manager (label, examples) for the questionnaire and
+# the company report.
 TASK_FIELDS = ("rc", "rm", "nra", "nri", "nrm")
+TASK_LABELS = {
+    "rc": (_("Tâches répétitives sur de l'information"), _("saisie, classement, calculs, contrôle de documents")),
+    "rm": (_("Tâches répétitives manuelles"), _("conditionnement, montage en série, tri, manutention répétée")),
+    "nra": (_("Analyse et résolution de problèmes"), _("diagnostic, conception, études, organisation, décision")),
+    "nri": (_("Relations avec les personnes"), _("conseil, vente, soin, encadrement, négociation, enseignement")),
+    "nrm": (_("Travail manuel non répétitif"), _("réparation, conduite, chantier, intervention sur site")),
+}
 
 
 class Territory(models.Model):

@@ -1,14 +1,10 @@
 """The curators' view of the companies taking part: their diagnostics' progress, the
 companies whose owner awaits verification and the queue of membership requests; and the
 directory of regional contacts the company report names. Curators and superusers only;
-approving and refusing requests go through views_accounts.membership_decide, which owners
-share."""
-
-from functools import wraps
+approving and refusing requests go through companies/accounts/views.py (`membership_decide`),
+which owners share."""
 
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,28 +13,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from . import accounts
-from .diagnostics import STEPS as DIAGNOSTIC_STEPS
-from .forms_accounts import CurationFilterForm
+from .accounts.forms import CurationFilterForm
+from .diagnostic.services import STEPS as DIAGNOSTIC_STEPS
 from .forms_contacts import RegionalContactForm
 from .models import Campaign, Company, CompanyMembership, RegionalContact
-from .roles import is_curator
+from .permissions import curator_required
 
 PAGE_SIZE = 25
-
-
-def curator_required(view):
-    """The one access rule of this module: anonymous visitors go to the login page,
-    logged-in people who are neither curators nor superusers are refused."""
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if not is_curator(request.user):
-            raise PermissionDenied("Réservé aux curateurs.")
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def step_progress(last_step: str | None) -> dict | None:

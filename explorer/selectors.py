@@ -17,6 +17,8 @@ from django.db.models import Prefetch
 from django.http import QueryDict
 from django.urls import reverse
 
+from companies.contacts import contacts_for
+from companies.models import RegionalContact, Territory
 from observatory.analysis import profile_breakdown, transitions
 from observatory.models import CATEGORIES, GridRun, Lens, OccupationScore
 from observatory.published import fiche_secrecy, mask_occupation_scores
@@ -26,7 +28,7 @@ from skills.profiles import item_weights
 from skills.selectors import item_links_frame
 from skills.text import fold
 from trainings import selectors as catalogue
-from trainings.filters import DEFAULT_RADIUS_KM
+from trainings.filters import DEFAULT_RADIUS_KM, REGION_CODE
 
 # The order the lenses are read in on the pages: the two that published indices follow, then
 # the one in between.
@@ -36,6 +38,14 @@ TRANSITIONS_WITH_OFFERS = 3
 OFFERS_PER_TRANSITION = 3
 OFFERS_ON_PATHWAY = 8
 SESSIONS_PER_OFFER = 3
+# The regional actors a person turns to, rather than a company: the Région's training and
+# employment services, France Travail and the other accompaniments (Transitions Pro…). The
+# OPCO and the chambers serve companies, so the explorer leaves them to the company report.
+PERSON_CONTACT_KINDS = (
+    RegionalContact.Kind.REGION,
+    RegionalContact.Kind.FRANCE_TRAVAIL,
+    RegionalContact.Kind.OTHER,
+)
 # When no edition exists yet, items are weighed as the method's defaults do (core items 2).
 DEFAULT_ITEM_WEIGHTS = {"core_weight": 2.0, "emerging_weight": 1.0, "other_weight": 1.0}
 SCORE_COLUMNS = [
@@ -336,3 +346,25 @@ def offers_towards(code: str, place: Place, *, limit: int = OFFERS_PER_TRANSITIO
         more=len(offers) > limit,
         catalogue_url=f"{reverse('trainings:catalogue')}?{data.urlencode()}",
     )
+
+
+@dataclass
+class Contacts:
+    """Whom a person turns to: the contacts, and the département they serve (None: no commune
+    is chosen, and they are the contacts of the whole région)."""
+
+    contacts: list
+    departement: Territory | None = None
+
+
+def contacts_near(place: Place) -> Contacts:
+    """The active regional contacts of PERSON_CONTACT_KINDS serving the département of the
+    commune chosen in `place` (companies.contacts.contacts_for: those of the département and
+    of the whole région, whatever their sector), in the report's order; without a commune,
+    those serving the whole région. One or two queries."""
+    departement = None
+    if place.commune is not None and place.commune.parent_id is not None:
+        departement = place.commune.parent
+    code = departement.code if departement is not None else REGION_CODE
+    contacts = list(contacts_for(code, None).filter(kind__in=PERSON_CONTACT_KINDS))
+    return Contacts(contacts=contacts, departement=departement)

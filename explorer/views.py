@@ -1,6 +1,7 @@
 """The public explorer « Mon métier face à l'IA »: find a job by its title, read what it is made
-of and how exposed it is, then the less exposed jobs it leads to and the way there. No login:
-only reference data, the published catalogue and the current editions are read (selectors)."""
+of and how exposed it is, then the less exposed jobs it leads to, the way there and whom to
+turn to. No login: only reference data, the published catalogue, the current editions and the
+directory of regional contacts are read (selectors)."""
 
 from urllib.parse import urlencode
 
@@ -133,8 +134,15 @@ def _decorate(offer) -> None:
 
 
 def _place_context(place: selectors.Place, params: dict) -> dict:
-    """The « near which commune » form: what was typed, the radius, the form's messages."""
-    return {"place": place, "place_text": params["commune"], "radius_choices": RADIUS_CHOICES, "radius": place.radius}
+    """The « near which commune » form: what was typed, the radius, the form's messages; and
+    whom to turn to in the chosen commune's département (« À qui s'adresser »)."""
+    return {
+        "place": place,
+        "place_text": params["commune"],
+        "radius_choices": RADIUS_CHOICES,
+        "radius": place.radius,
+        "contacts": selectors.contacts_near(place),
+    }
 
 
 # --- The page of a job ----------------------------------------------------------------------

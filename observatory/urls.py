@@ -12,10 +12,10 @@ urlpatterns = [
     path("api/v1/", include("observatory.api_urls")),
     path("diagnostic/<int:pk>/rapport/", report.report, name="diagnostic_report"),
     path("diagnostic/<int:pk>/rapport.pdf", report.report_pdf, name="diagnostic_report_pdf"),
-    path("diagnostic/", include("companies.urls_diagnostic")),
+    path("diagnostic/", include("companies.diagnostic.urls")),
     path("formations/", include("trainings.urls")),
     path("metiers/", include("explorer.urls")),
-    path("comptes/", include("companies.urls_accounts")),
+    path("comptes/", include("companies.accounts.urls")),
     path("comptes/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -16,8 +16,8 @@ from django import forms
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
+from companies.diagnostic.selectors import commune_value, resolve_commune
 from companies.models import Territory
-from companies.selectors_diagnostics import commune_value, resolve_commune
 from skills.models import Certification, Occupation, SkillBlock
 from skills.text import accent_insensitive_pattern
 

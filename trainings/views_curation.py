@@ -15,7 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from companies.models import CompanyMembership
-from companies.views_curation import curator_required
+from companies.permissions import curator_required
 from skills.models import SkillBlock
 
 from . import selectors_curation, services

@@ -1,14 +1,13 @@
 """The public training catalogue: search, offer and provider pages, and the suggestions of its
 commune and occupation fields. No login: only what is published is ever read (selectors)."""
 
-
 from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from companies.selectors_diagnostics import commune_suggestions, occupation_suggestions
+from companies.diagnostic.selectors import commune_suggestions, occupation_suggestions
 
 from . import selectors
 from .templatetags.catalogue import format_euros, format_hours, format_km

@@ -9,8 +9,10 @@ lists or fetches memberships, invitations or companies for a person goes through
 E-mails are sent once the transaction has committed, never from inside it: a rolled-back
 write must not have told anybody anything.
 
-The package re-exports everything, so callers keep writing `from companies import accounts`
-and `accounts.company_attach(...)` whichever module a function lives in.
+The package re-exports its services and selectors, so callers keep writing `from companies
+import accounts` and `accounts.company_attach(...)` whichever module a function lives in. The
+account pages are its forms.py, views.py and urls.py (included at /comptes/), imported by
+their own path: they use the services, never the other way round.
 """
 
 from ._common import (

@@ -2,7 +2,7 @@
 class, the profile the observatory retains and how it is weighed, what in the fiche's tasks
 exposes it most, and one next step (its transitions are in mobility.py, its training in training.py).
 
-Task categories are named as the questionnaire names them (companies.forms_diagnostic.
+Task categories are named as the questionnaire names them (companies.models.
 TASK_LABELS), the code in small print at most. The next step is chosen in one place
 (`next_step`): every job gets one, and a declared training need always gets a training or
 someone to contact.
@@ -14,8 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from django.urls import reverse
 
-from companies.forms_diagnostic import TASK_LABELS
-from companies.models import DiagnosticJob, RegionalContact
+from companies.models import TASK_LABELS, DiagnosticJob, RegionalContact
 from skills.models import RomeItem
 from skills.profiles import item_weights
 

@@ -7,6 +7,7 @@ import pandas as pd
 from django.db.models import Q
 
 from companies.models import Territory
+from skills import selectors as skills_selectors
 from skills.models import ExposureIndexScore, Occupation
 from skills.text import accent_insensitive_pattern, fold
 
@@ -375,40 +376,10 @@ def occupation_search(query: str, run=None, limit: int = 50) -> tuple[list[dict]
 
 
 def occupation_suggestions(query: str, limit: int = 10) -> list[dict]:
-    """Suggestions for the search box: fiches matched on their code or label, then
-    appellations (each with its fiche), best first, at most `limit`; two queries.
-
-    Each is a dict code, label (of the fiche), appellation (None for a fiche match).
-    """
-    from skills.models import Appellation
-
-    query = query.strip()
-    pattern = accent_insensitive_pattern(query)
-    fiches = list(
-        Occupation.objects.fiches()
-        .filter(Q(code__istartswith=query) | Q(label__iregex=pattern))
-        .values_list("code", "label")
-        .order_by("label")[: limit * 3]
-    )
-    fiches.sort(key=lambda pair: (_match_rank(query, *pair), fold(pair[1])))
-    suggestions = [{"code": code, "label": label, "appellation": None} for code, label in fiches[:limit]]
-    room = limit - len(suggestions)
-    if room > 0:
-        appellations = list(
-            Appellation.objects.filter(label__iregex=pattern)
-            .values_list("occupation_id", "occupation__label", "label")
-            .order_by("rarely_used", "label")[: room * 3]
-        )
-        folded = fold(query)
-        # An appellation spelt as its fiche (« Comptable » of M1203) would repeat a suggestion.
-        listed = {(item["code"], fold(item["label"])) for item in suggestions}
-        appellations = [row for row in appellations if (row[0], fold(row[2])) not in listed]
-        appellations.sort(key=lambda row: (not fold(row[2]).startswith(folded), fold(row[2])))
-        suggestions += [
-            {"code": code, "label": label, "appellation": appellation}
-            for code, label, appellation in appellations[:room]
-        ]
-    return suggestions
+    """Suggestions for the search box, best first, at most `limit`: the site's one search by
+    job title (skills.selectors.occupation_suggestions, which the explorer and the diagnostic
+    use too): [{code, label, appellation, value}], `appellation` None for a fiche match."""
+    return skills_selectors.occupation_suggestions(query, limit=limit)
 
 
 def most_exposed_occupations(run, limit: int = 10) -> list[dict]:

@@ -11,7 +11,7 @@ from django.utils.http import content_disposition_header
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET
 
-from companies.views_diagnostic import diagnostic_required
+from companies.permissions import diagnostic_required
 
 from .. import report as selectors
 from ..report.pdf import report_pdf as build_report_pdf

@@ -1,9 +1,31 @@
+import datetime
+
 import factory
 from django.utils import timezone
 
-from companies.models import Company, Establishment, JobPosition, Sector, SizeBand, Territory
+from companies import maturity
+from companies.models import (
+    Campaign,
+    Company,
+    CompanyMembership,
+    Diagnostic,
+    DiagnosticJob,
+    Establishment,
+    JobPosition,
+    Sector,
+    SizeBand,
+    Territory,
+)
 from companies.validators import luhn_complete
 from tests.skills.factories import OccupationFactory
+
+# The password of every person the factories create.
+PASSWORD = "motdepasse-test-2026"
+
+
+def all_answers(level=2) -> dict:
+    """The maturity step answered `level` on every item."""
+    return {item.key: level for item in maturity.ITEMS}
 
 
 class RegionFactory(factory.django.DjangoModelFactory):
@@ -36,9 +58,7 @@ class CommuneFactory(factory.django.DjangoModelFactory):
     code = factory.Sequence(lambda n: f"59{n % 1000:03d}")
     name = factory.Sequence(lambda n: f"Commune {n}")
     population = 1000
-    parent = factory.SubFactory(
-        DepartementFactory, code=factory.LazyAttribute(lambda o: o.factory_parent.code[:2])
-    )
+    parent = factory.SubFactory(DepartementFactory, code=factory.LazyAttribute(lambda o: o.factory_parent.code[:2]))
 
 
 class SectionFactory(factory.django.DjangoModelFactory):
@@ -94,6 +114,78 @@ class JobPositionFactory(factory.django.DjangoModelFactory):
         model = JobPosition
 
     establishment = factory.SubFactory(EstablishmentFactory)
+    occupation = factory.SubFactory(OccupationFactory)
+    headcount = 10
+    rc = 40
+    rm = 10
+    nra = 20
+    nri = 20
+    nrm = 10
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "auth.User"
+
+    username = factory.Sequence(lambda n: f"personne{n}")
+    email = factory.LazyAttribute(lambda o: f"{o.username}@exemple.fr")
+    password = factory.django.Password(PASSWORD)
+
+
+class CompanyMembershipFactory(factory.django.DjangoModelFactory):
+    """An active owner of a company."""
+
+    class Meta:
+        model = CompanyMembership
+
+    user = factory.SubFactory(UserFactory)
+    company = factory.SubFactory(CompanyFactory)
+    role = CompanyMembership.Role.OWNER
+    status = CompanyMembership.Status.ACTIVE
+
+
+def make_member(company, username, status=CompanyMembership.Status.ACTIVE):
+    """The person `username` (password PASSWORD), owner of `company` with `status`."""
+    return CompanyMembershipFactory(company=company, user__username=username, status=status).user
+
+
+class CampaignFactory(factory.django.DjangoModelFactory):
+    """The current campaign of 2026 unless told otherwise; one per year."""
+
+    class Meta:
+        model = Campaign
+        django_get_or_create = ["year"]
+
+    year = 2026
+    name = factory.LazyAttribute(lambda o: f"Campagne {o.year}")
+    opens_on = factory.LazyAttribute(lambda o: datetime.date(o.year, 1, 1))
+    closes_on = factory.LazyAttribute(lambda o: datetime.date(o.year, 12, 31))
+    is_current = True
+
+
+class DiagnosticFactory(factory.django.DjangoModelFactory):
+    """A diagnostic submitted with every step answered: a small company of a sous-classe of
+    section J in a commune of the Nord, maturity 2 on every item."""
+
+    class Meta:
+        model = Diagnostic
+
+    campaign = factory.SubFactory(CampaignFactory)
+    company = factory.SubFactory(CompanyFactory)
+    status = Diagnostic.Status.SUBMITTED
+    siret = ""
+    company_name = factory.LazyAttribute(lambda o: o.company.name)
+    sector = factory.SubFactory(SousClasseFactory)
+    commune = factory.SubFactory(CommuneFactory)
+    size_band = SizeBand.SMALL
+    maturity = factory.LazyFunction(all_answers)
+
+
+class DiagnosticJobFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = DiagnosticJob
+
+    diagnostic = factory.SubFactory(DiagnosticFactory)
     occupation = factory.SubFactory(OccupationFactory)
     headcount = 10
     rc = 40

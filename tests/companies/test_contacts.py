@@ -8,8 +8,7 @@ from django.urls import reverse
 from companies.contacts import contacts_for
 from companies.demo import DEMO_CONTACTS, seed_contacts
 from companies.models import RegionalContact, Territory
-from tests.companies.factories import CommuneFactory, CompanyFactory, DepartementFactory, SectionFactory
-from tests.companies.test_diagnostic_services import make_member
+from tests.companies.factories import CommuneFactory, CompanyFactory, DepartementFactory, SectionFactory, make_member
 
 pytestmark = pytest.mark.django_db
 
@@ -169,10 +168,7 @@ def test_the_curation_tabs_link_to_the_contacts(client, curator):
 @pytest.mark.parametrize("who", ["analyst", "member", "plain_user"])
 def test_only_curators_reach_the_contacts_pages(client, request, who, django_user_model):
     item = contact("CCI Grand Lille", RegionalContact.Kind.CCI)
-    if who == "member":
-        user = make_member(django_user_model, CompanyFactory(), "membre")
-    else:
-        user = request.getfixturevalue(who)
+    user = make_member(CompanyFactory(), "membre") if who == "member" else request.getfixturevalue(who)
     client.force_login(user)
     urls = [
         LIST,

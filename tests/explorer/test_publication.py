@@ -11,7 +11,6 @@ from django.urls import reverse
 from explorer import selectors
 from observatory import services
 from observatory.models import Lens
-from tests.observatory.test_grid_run import hand_worked  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db
 REFERENCE = {"rc": 0.6, "rm": 0.1, "nra": 0.1, "nri": 0.1, "nrm": 0.1}

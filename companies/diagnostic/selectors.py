@@ -14,7 +14,7 @@ from skills import selectors as skills_selectors
 from skills.models import Appellation, Occupation, SkillBlock
 from skills.text import accent_insensitive_pattern, fold
 
-from .models import Campaign, Company, CompanyMembership, Diagnostic, DiagnosticJob, Sector, Territory
+from ..models import Campaign, Company, CompanyMembership, Diagnostic, DiagnosticJob, Sector, Territory
 
 REGION_CODE = "32"  # Hauts-de-France in the INSEE COG
 SUGGESTION_LIMIT = 10

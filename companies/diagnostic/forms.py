@@ -12,19 +12,10 @@ from django.utils.translation import gettext_lazy as _
 
 from skills.models import SkillBlock
 
-from . import maturity
-from . import selectors_diagnostics as selectors
-from .models import TASK_FIELDS, SizeBand
-from .validators import is_valid_siret
-
-# The five task categories (Acemoglu & Autor), in the words of a company manager.
-TASK_LABELS = {
-    "rc": (_("Tâches répétitives sur de l'information"), _("saisie, classement, calculs, contrôle de documents")),
-    "rm": (_("Tâches répétitives manuelles"), _("conditionnement, montage en série, tri, manutention répétée")),
-    "nra": (_("Analyse et résolution de problèmes"), _("diagnostic, conception, études, organisation, décision")),
-    "nri": (_("Relations avec les personnes"), _("conseil, vente, soin, encadrement, négociation, enseignement")),
-    "nrm": (_("Travail manuel non répétitif"), _("réparation, conduite, chantier, intervention sur site")),
-}
+from .. import maturity
+from ..models import TASK_FIELDS, TASK_LABELS, SizeBand
+from ..validators import is_valid_siret
+from . import selectors
 
 
 def _candidates(items, describe) -> str:

@@ -19,9 +19,9 @@ from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from . import maturity
-from .models import TASK_FIELDS, Campaign, Company, Diagnostic, DiagnosticJob, Establishment, JobPosition
-from .signals import field_data_changed
+from .. import maturity
+from ..models import TASK_FIELDS, Campaign, Company, Diagnostic, DiagnosticJob, Establishment, JobPosition
+from ..signals import field_data_changed
 
 # The steps, in order: (key stored in `last_step`, label shown to people).
 IDENTITY, MATURITY, JOBS, REVIEW = "identite", "maturite", "metiers", "verification"

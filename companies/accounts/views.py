@@ -24,8 +24,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
-from . import accounts, ratelimit
-from .forms_accounts import (
+from .. import accounts, ratelimit
+from ..models import CompanyMembership
+from .forms import (
     AttachCompanyForm,
     EmailAuthenticationForm,
     InvitationForm,
@@ -33,7 +34,6 @@ from .forms_accounts import (
     ResendConfirmationForm,
     SignUpForm,
 )
-from .models import CompanyMembership
 
 # Accounts are created by these views, not by a backend: say which one logs them in.
 MODEL_BACKEND = "companies.accounts.backends.CachedModelBackend"

@@ -1,5 +1,5 @@
 """Forms of the account pages. They validate what a person typed and turn it into values
-(a Sector, a commune); the writes are the services of companies/accounts.py."""
+(a Sector, a commune); the writes are the services of companies/accounts/."""
 
 import re
 import unicodedata
@@ -9,9 +9,10 @@ from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
-from .accounts import PROGRESS_CHOICES, normalize_email
-from .models import Campaign, CompanyMembership, Sector, SizeBand, Territory
-from .validators import is_valid_siret
+from ..models import Campaign, CompanyMembership, Sector, SizeBand, Territory
+from ..validators import is_valid_siret
+from ._common import normalize_email
+from .selectors import PROGRESS_CHOICES
 
 NAF_PATTERN = re.compile(r"^(\d{2})\.?(\d{2})\s*([A-Z])$")
 COMMUNE_CODE_PATTERN = re.compile(r"^(\d{5}|2[AB]\d{3})$")

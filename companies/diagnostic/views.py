@@ -4,13 +4,10 @@ Access is decided in one place, `member_required` / `diagnostic_required`: anony
 go to the login page; a signed-in person without an active company membership (an analyst, a
 curator, someone awaiting approval) gets a 403 page that names no diagnostic; a member gets a
 404 for any diagnostic id outside their companies, whether or not it exists, so ids cannot be
-probed. Views parse a form, call a service from companies/diagnostics.py and render.
+probed. Views parse a form, call a service from companies/diagnostic/services.py and render.
 """
 
-from functools import wraps
-
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -18,12 +15,12 @@ from django.utils.formats import date_format
 from django.utils.timezone import localtime
 from django.views.decorators.http import require_GET, require_POST
 
-from . import diagnostics as services
-from . import maturity
-from . import selectors_diagnostics as selectors
-from .diagnostics import IDENTITY, JOBS, MATURITY, REVIEW, STEPS
-from .forms_diagnostic import IdentityForm, JobForm, MaturityForm
-from .models import Diagnostic, SizeBand
+from .. import maturity
+from ..models import Diagnostic, SizeBand
+from ..permissions import diagnostic_required, member_required
+from . import selectors, services
+from .forms import IdentityForm, JobForm, MaturityForm
+from .services import IDENTITY, JOBS, MATURITY, REVIEW, STEPS
 
 STEP_URL_NAMES = {
     IDENTITY: "diagnostic:identity",
@@ -36,37 +33,6 @@ SUGGEST_MIN_LENGTH = 2
 
 
 # --- Access ----------------------------------------------------------------------------------
-
-
-def member_required(view):
-    """Active company members only; `request.member_companies` lists their companies."""
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        companies = selectors.member_companies(request.user)
-        if not companies:
-            context = {"pending": selectors.has_pending_membership(request.user)}
-            return render(request, "diagnostic/no_company.html", context, status=403)
-        request.member_companies = companies
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-def diagnostic_required(view):
-    """`member_required`, and the URL's diagnostic among the member's companies, else 404."""
-
-    @member_required
-    @wraps(view)
-    def wrapper(request, diagnostic_id, *args, **kwargs):
-        diagnostic = selectors.diagnostic_for(request.user, diagnostic_id)
-        if diagnostic is None:
-            raise Http404("Diagnostic introuvable.")
-        return view(request, diagnostic, *args, **kwargs)
-
-    return wrapper
 
 
 # --- Helpers -----------------------------------------------------------------------------------
