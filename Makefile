@@ -4,6 +4,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The address to open: a server listening on every interface (0.0.0.0) answers on 127.0.0.1.
+BROWSE_HOST = $(if $(filter 0.0.0.0,$(HOST)),127.0.0.1,$(HOST))
 DEMO_COMPANIES ?= 2000
 
 .PHONY: install run test lint check bench browsers clean
@@ -26,6 +28,8 @@ install: $(VENV)/.installed
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py bootstrap_demo --companies $(DEMO_COMPANIES)
+	@echo ""
+	@echo "Observatoire servi sur http://$(BROWSE_HOST):$(PORT)/ (HOST=$(HOST), PORT=$(PORT) ; Ctrl-C pour arrêter)"
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 test: install

@@ -76,7 +76,7 @@ GROUP BY CUBE (d.code, left(s.code, 2), p.occupation_id, e.size_band)
 # work_mem of the second floor measure: enough for the CUBE's sorts of a million rows.
 IN_MEMORY_WORK_MEM = "256MB"
 
-STEPS = ("load", "scores", "cube", "secrecy", "audit", "write")
+STEPS = ("load", "scores", "cube", "editions", "secrecy", "audit", "write")
 
 
 class BenchRefused(Exception):

@@ -1,6 +1,7 @@
 import functools
 
 from django.urls import get_script_prefix, reverse
+from django.utils.functional import SimpleLazyObject
 
 from companies.models import CompanyMembership
 from companies.roles import is_analyst, is_curator
@@ -31,7 +32,7 @@ def roles(request):
     links = nav_urls(get_script_prefix())
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"is_analyst": False, "is_curator": False, "is_member": False, "nav_urls": links}
+        return {"is_analyst": False, "is_curator": False, "is_member": False, "nav_urls": links, **provenance(request)}
     analyst, curator = is_analyst(user), is_curator(user)
 
     def is_member():
@@ -40,7 +41,22 @@ def roles(request):
             return False
         return CompanyMembership.objects.filter(user=user, status=CompanyMembership.Status.ACTIVE).exists()
 
-    return {"is_analyst": analyst, "is_curator": curator, "is_member": is_member, "nav_urls": links}
+    return {
+        "is_analyst": analyst,
+        "is_curator": curator,
+        "is_member": is_member,
+        "nav_urls": links,
+        **provenance(request),
+    }
+
+
+def provenance(request):
+    """`site_data` (observatory.provenance.site_data: the demonstration banner and the
+    footer's reference data of templates/base.html), read from the cache, and only by a page
+    that renders them. Merged into `roles`, the processor the settings register."""
+    from .provenance import site_data
+
+    return {"site_data": SimpleLazyObject(site_data)}
 
 
 @functools.cache

@@ -87,7 +87,7 @@ def compute_missing_grids(stdout) -> None:
     """One run per lens that has no current grid yet (the first `make run`)."""
     for lens in Lens.values:
         if GridRun.objects.current(lens) is None:
-            run = grid_run_create(lens=lens, trigger="bootstrap")
+            run = grid_run_create(lens=lens, trigger=GridRun.Trigger.BOOTSTRAP)
             run = grid_run_compute(run.pk)
             stdout.write(
                 f"Grille « {run.methodology.get_lens_display()} » : {run.stats['cells']} cellules "

@@ -1,12 +1,13 @@
 from decimal import Decimal
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from skills.models import TaskCategory
 from skills.selectors import ITEM_STATUS_LABELS
 
-from .models import CATEGORIES, Methodology
+from .models import CATEGORIES, GridRun, Lens, Methodology
 
 
 class MethodologyVersionForm(forms.ModelForm):
@@ -54,9 +55,7 @@ class MethodologyVersionForm(forms.ModelForm):
     def clean_secrecy_dominance(self):
         value = self.cleaned_data["secrecy_dominance"]
         if value > 0.85:
-            raise forms.ValidationError(
-                _("La règle du secret statistique impose une part dominante d'au plus 85 %.")
-            )
+            raise forms.ValidationError(_("La règle du secret statistique impose une part dominante d'au plus 85 %."))
         return value
 
 
@@ -168,3 +167,65 @@ class ItemOverrideForm(forms.Form):
         if self.cleaned_data["action"] == self.CLEAR:
             return None
         return {name: float(self.cleaned_data[name]) / 100 for name in CATEGORIES}
+
+
+# --- Runs pages ---------------------------------------------------------------------------
+
+TASKS_SOURCE = "tasks"
+SECTOR_LEVEL_CHOICES = [("section", _("Section NAF")), ("division", _("Division NAF"))]
+OCCUPATION_LEVEL_CHOICES = [("grand_domaine", _("Grand domaine ROME")), ("domaine", _("Domaine professionnel"))]
+SORT_CHOICES = [
+    ("ecart", _("Écart le plus fort (en valeur absolue)")),
+    ("hausse", _("Plus forte hausse (B > A)")),
+    ("baisse", _("Plus forte baisse (B < A)")),
+    ("secteur", _("Secteur")),
+    ("metier", _("Métier")),
+    ("exposition_a", _("Exposition du calcul A")),
+    ("exposition_b", _("Exposition du calcul B")),
+    ("salaries", _("Salariés")),
+]
+
+
+def run_label(run: GridRun) -> str:
+    """« n°12 · IA générative v1 · Tâches · 03/03/2026 14:05 »: a run as a choice reads."""
+    when = timezone.localtime(run.finished_at or run.created_at).strftime("%d/%m/%Y %H:%M")
+    current = " · en vigueur" if run.is_current else ""
+    source = run.index.name if run.index_id else "Tâches"
+    return f"n°{run.pk} · {run.methodology} · {source} · {when}{current}"
+
+
+class RunLaunchForm(forms.Form):
+    lens = forms.ChoiceField(label=_("Lecture (susceptibilités α)"), choices=Lens.choices, initial=Lens.DEFAULT)
+    source = forms.ChoiceField(
+        label=_("Source de l'exposition"),
+        help_text=_("Les tâches des métiers, ou un indice publié importé."),
+    )
+
+    def __init__(self, *args, indices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.indices = {str(index.pk): index for index in indices}
+        self.fields["source"].choices = [
+            (TASKS_SOURCE, _("Tâches (méthode de l'observatoire)")),
+            *((pk, index.name) for pk, index in self.indices.items()),
+        ]
+        self.fields["source"].widget.attrs["aria-describedby"] = "id_source-aide"
+
+    def clean(self):
+        cleaned = super().clean()
+        cleaned["index"] = self.indices.get(cleaned.get("source"))
+        return cleaned
+
+
+class RunCompareForm(forms.Form):
+    a = forms.TypedChoiceField(label=_("Calcul A (référence)"), coerce=int)
+    b = forms.TypedChoiceField(label=_("Calcul B (comparé)"), coerce=int)
+    rows = forms.ChoiceField(label=_("Secteurs en lignes"), choices=SECTOR_LEVEL_CHOICES)
+    cols = forms.ChoiceField(label=_("Métiers en colonnes"), choices=OCCUPATION_LEVEL_CHOICES)
+    tri = forms.ChoiceField(label=_("Trier le tableau par"), choices=SORT_CHOICES, required=False)
+
+    def __init__(self, *args, runs=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.runs = {run.pk: run for run in runs}
+        choices = [(run.pk, run_label(run)) for run in runs]
+        self.fields["a"].choices = choices
+        self.fields["b"].choices = choices

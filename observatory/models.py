@@ -203,8 +203,18 @@ class GridRun(models.Model):
         READY = "ready", _("Terminé")
         FAILED = "failed", _("Échec")
 
-    # Triggers whose runs stay internal until published (services.schedule_recomputation).
-    INTERNAL_TRIGGERS = ("auto",)
+    class Trigger(models.TextChoices):
+        MANUAL = "manual", _("Manuel")
+        NIGHTLY = "nightly", _("Nocturne")
+        AUTO = "auto", _("Nouvelles données")
+        AUTO_LENS = "auto_lens", _("Nouvelles données (autres lectures du lot)")
+        COMMAND = "command", _("Commande")
+        BOOTSTRAP = "bootstrap", _("Démonstration")
+
+    # Triggers whose runs stay internal until published (services.schedule_recomputation):
+    # AUTO for the default lens after new field data, AUTO_LENS for the other lenses of the
+    # same batch (one `batch` id, published together as one edition).
+    INTERNAL_TRIGGERS = (Trigger.AUTO, Trigger.AUTO_LENS)
 
     methodology = models.ForeignKey(
         Methodology, verbose_name=_("version de la méthode"), on_delete=models.PROTECT, related_name="runs"
@@ -222,7 +232,7 @@ class GridRun(models.Model):
     progress = models.PositiveSmallIntegerField(_("avancement (%)"), default=0)
     step = models.CharField(_("étape"), max_length=255, blank=True)
     is_current = models.BooleanField(_("en vigueur"), default=False)
-    trigger = models.CharField(_("déclenchement"), max_length=32, default="manual")
+    trigger = models.CharField(_("déclenchement"), max_length=32, choices=Trigger.choices, default=Trigger.MANUAL)
     launched_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("lancé par"),
@@ -264,6 +274,9 @@ class GridRun(models.Model):
     # Where the reference profiles came from (skills.profiles.PROFILE_SOURCES), with the version
     # of the method and a digest of the classification, so that runs stay comparable.
     profile_source = models.CharField(_("source des profils de référence"), max_length=80, blank=True)
+    # The runs of every lens queued together after new field data share this id: they are
+    # computed by one task and published together (services.grid_run_publish).
+    batch = models.UUIDField(_("lot"), null=True, blank=True, db_index=True)
 
     objects = GridRunQuerySet.as_manager()
 
@@ -369,9 +382,10 @@ class GridCell(models.Model):
     territory_level = models.CharField(_("niveau territorial"), max_length=16)
     territory_code = models.CharField(_("territoire"), max_length=9, blank=True)
     sector_level = models.CharField(_("niveau sectoriel"), max_length=16)
-    sector_code = models.CharField(_("secteur"), max_length=6, blank=True)
+    # Codes hold the cube's UNKNOWN_CODE member ("inconnu") at every level.
+    sector_code = models.CharField(_("secteur"), max_length=9, blank=True)
     occupation_level = models.CharField(_("niveau métier"), max_length=16)
-    occupation_code = models.CharField(_("métier"), max_length=5, blank=True)
+    occupation_code = models.CharField(_("métier"), max_length=9, blank=True)
     size_band = models.CharField(_("tranche d'effectif"), max_length=8)
     companies = models.PositiveIntegerField(_("entreprises"))
     establishments = models.PositiveIntegerField(_("établissements"))

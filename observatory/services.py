@@ -3,6 +3,7 @@
 import io
 import logging
 import time
+import uuid
 from datetime import timedelta
 from functools import partial
 
@@ -21,8 +22,20 @@ from skills.selectors import profile_source_tag, reference_profiles_frame
 
 from . import editions
 from .analysis import cube, exposure, secrecy
-from .models import CATEGORIES, CELL_COORDINATES, CELL_FIGURES, GridCell, GridRun, Lens, Methodology, OccupationScore
+from .models import (
+    CATEGORIES,
+    CELL_COORDINATES,
+    CELL_FIGURES,
+    GridCell,
+    GridRun,
+    GridRunInput,
+    Lens,
+    Methodology,
+    OccupationScore,
+)
+from .provenance import forget_site_data
 from .selectors import (
+    active_grid_run,
     index_scores_frame,
     positions_frame,
     renew_grid_runs_token,
@@ -59,7 +72,33 @@ def methodology_create_version(*, lens: str, user=None, notes: str = "", **param
     return methodology
 
 
-def grid_run_create(*, lens: str = Lens.DEFAULT, index=None, user=None, trigger: str = "manual") -> GridRun:
+class RunAlreadyActive(Exception):
+    """A run of the same lens and source is already waiting or computing (`active`)."""
+
+    def __init__(self, active: GridRun):
+        super().__init__(f"run {active.pk} is {active.status}")
+        self.active = active
+
+
+def grid_run_launch(*, lens: str, index=None, user=None) -> GridRun:
+    """Launch a run of `lens` on a source (the tasks, or an ExposureIndex), unless one is
+    already waiting or computing (RunAlreadyActive); it is sent to the broker once committed.
+    ValueError when the lens has no methodology."""
+    with transaction.atomic():
+        # Lock the lens's method versions so that two analysts clicking together cannot both
+        # pass the check below (on PostgreSQL; SQLite, the single-user default, ignores it).
+        list(Methodology.objects.select_for_update().filter(lens=lens).values_list("pk", flat=True))
+        active = active_grid_run(lens=lens, index_id=index.pk if index else None)
+        if active is not None:
+            raise RunAlreadyActive(active)
+        run = grid_run_create(lens=lens, index=index, user=user, trigger=GridRun.Trigger.MANUAL)
+        transaction.on_commit(partial(grid_run_enqueue, run.pk))
+    return run
+
+
+def grid_run_create(
+    *, lens: str = Lens.DEFAULT, index=None, user=None, trigger: str = GridRun.Trigger.MANUAL
+) -> GridRun:
     methodology = Methodology.objects.current(lens)
     if methodology is None:
         raise ValueError(f"no methodology for lens {lens!r}")
@@ -77,19 +116,65 @@ def _make_current(run: GridRun, user=None) -> None:
     GridRun.objects.filter(pk=run.pk).update(is_current=True, published_at=run.published_at, published_by=user)
 
 
+# Why a batch cannot be published yet (French: the runs page shows it to analysts).
+SIBLING_NOT_READY = (
+    "La lecture « {lens} » de ce lot n'est pas prête ({status}) : les trois lectures sont publiées "
+    "ensemble, une fois toutes terminées."
+)
+SIBLING_FAILED = (
+    "Le calcul de la lecture « {lens} » de ce lot a échoué : lancez un nouveau calcul pour publier ces données."
+)
+SIBLINGS_DIFFER = (
+    "Les lectures de ce lot n'ont pas été calculées à partir des mêmes données : lancez un nouveau calcul "
+    "pour les publier ensemble."
+)
+
+
 @transaction.atomic
 def grid_run_publish(*, run: GridRun, user) -> GridRun:
-    """Publish an internal run (finished, never published) as its lens's edition."""
+    """Publish an internal run as its lens's edition, and with it the other lenses of its
+    batch: one edition, every lens from the same data and the same date. Refused, with
+    nothing published, when a sibling is not ready or any of them may not be published."""
     run = GridRun.objects.select_for_update().select_related("methodology").get(pk=run.pk)
     if not run.is_internal:
         raise ValueError("Seul un calcul terminé et non encore publié peut être publié.")
-    refusal = editions.publication_refusal(run)
-    if refusal:
-        raise ValueError(refusal)
-    _make_current(run, user)
+    runs = [run]
+    if run.batch:
+        runs = list(
+            GridRun.objects.select_for_update().select_related("methodology").filter(batch=run.batch).order_by("pk")
+        )
+        _check_batch(runs)
+    # Every refusal before any publication: a sibling made current first would be « an
+    # edition published since » the others started.
+    for member in runs:
+        refusal = editions.publication_refusal(member)
+        if refusal:
+            raise ValueError(refusal)
+    published_at = timezone.now()
+    for member in runs:
+        _make_current(member, user)
+        member.published_at = published_at
+    # One edition, one date.
+    GridRun.objects.filter(pk__in=[member.pk for member in runs]).update(published_at=published_at)
     transaction.on_commit(editions.prune_inputs)
     transaction.on_commit(renew_grid_runs_token)
-    return run
+    transaction.on_commit(forget_site_data)
+    return next(member for member in runs if member.pk == run.pk)
+
+
+def _check_batch(runs: list[GridRun]) -> None:
+    """Raise ValueError (in French) unless every run of a batch may be published with the others."""
+    for member in runs:
+        lens = member.methodology.get_lens_display()
+        if member.status == GridRun.Status.FAILED:
+            raise ValueError(SIBLING_FAILED.format(lens=lens))
+        if not member.is_internal:
+            raise ValueError(SIBLING_NOT_READY.format(lens=lens, status=member.get_status_display().lower()))
+    # The lenses of one edition share their counts (companies, employees): computed from
+    # different positions, their differences would give one company's answers away.
+    digests = set(GridRunInput.objects.filter(run__in=runs).values_list("digest", flat=True))
+    if len(digests) > 1:
+        raise ValueError(SIBLINGS_DIFFER)
 
 
 def _progress(run: GridRun, progress: int, step: str) -> None:
@@ -401,8 +486,13 @@ def _bulk_insert(table: str, frame: pd.DataFrame, chunk_rows: int = 200_000) -> 
 
 
 def schedule_recomputation(*, delay_seconds: int) -> GridRun | None:
-    """Queue one recomputation of the default lens after new field data, unless one is
-    already waiting: bursts of imports or submissions give a single run (the debounce)."""
+    """Queue one recomputation of every lens after new field data, unless one is already
+    waiting: bursts of imports or submissions give a single batch (the debounce).
+
+    The batch is one run per lens sharing a `batch` id: the default lens's (trigger "auto"),
+    which one task computes before the others ("auto_lens"), in the same task
+    (grid_run_batch_compute). Returns the default lens's run, or None when nothing was queued.
+    """
     from .tasks import recompute_after_field_data
 
     with transaction.atomic():
@@ -410,21 +500,53 @@ def schedule_recomputation(*, delay_seconds: int) -> GridRun | None:
         methodology = Methodology.objects.select_for_update().filter(lens=Lens.DEFAULT).order_by("-version").first()
         if methodology is None:
             return None
+        # A batch waits until its first run starts; data arriving later (the others' lenses
+        # may still be pending) goes to a new batch, so that no lens misses it.
         waiting = GridRun.objects.filter(
-            trigger="auto", status=GridRun.Status.PENDING, methodology__lens=Lens.DEFAULT
+            trigger=GridRun.Trigger.AUTO, status=GridRun.Status.PENDING, methodology__lens=Lens.DEFAULT
         ).exists()
         if waiting:
             return None
-        run = GridRun.objects.create(
-            methodology=methodology, trigger="auto", due_at=timezone.now() + timedelta(seconds=delay_seconds)
-        )
+        batch = uuid.uuid4()
+        due_at = timezone.now() + timedelta(seconds=delay_seconds)
+        run = GridRun.objects.create(methodology=methodology, trigger=GridRun.Trigger.AUTO, batch=batch, due_at=due_at)
+        for lens in Lens.values:
+            other = Methodology.objects.current(lens) if lens != Lens.DEFAULT else None
+            if other is not None:
+                GridRun.objects.create(
+                    methodology=other, trigger=GridRun.Trigger.AUTO_LENS, batch=batch, due_at=due_at
+                )
         # After the commit of what triggered it (a submitted diagnostic, an import), which a
-        # broker out of reach must not turn into an error page: the run then waits, later
-        # field data joins it, and the reaper sends it once the broker is back.
+        # broker out of reach must not turn into an error page: the runs then wait, later
+        # field data joins them, and the reaper sends each once the broker is back.
         transaction.on_commit(
             partial(grid_run_enqueue, run.pk, countdown=delay_seconds, task=recompute_after_field_data)
         )
     return run
+
+
+def grid_run_batch_compute(run_id: int, *, task_id: str | None = None) -> list[GridRun]:
+    """Compute `run_id`, then the other runs of its batch, one after the other in this task.
+
+    A run of the batch already taken (the reaper sent it on its own, another worker computes
+    it) or failed is left to its fate (grid_run_claim). One lens failing does not stop the
+    others: its failure is recorded on its run, and the batch cannot be published until a
+    new batch succeeds.
+    """
+    run = GridRun.objects.get(pk=run_id)
+    siblings = []
+    if run.batch:
+        siblings = list(
+            GridRun.objects.filter(batch=run.batch).exclude(pk=run.pk).order_by("pk").values_list("pk", flat=True)
+        )
+    computed = []
+    for pk in [run.pk, *siblings]:
+        try:
+            computed.append(grid_run_compute(pk, task_id=task_id))
+        except Exception:
+            # Already logged and recorded on the run by grid_run_compute.
+            computed.append(GridRun.objects.get(pk=pk))
+    return computed
 
 
 def grid_run_enqueue(run_id: int, *, countdown: int = 0, task=None) -> bool:

@@ -8,7 +8,7 @@ from django.db import transaction
 from skills.models import ExposureIndex, Occupation
 
 from . import services
-from .models import Lens
+from .models import GridRun, Lens
 
 
 @shared_task(name="observatory.ping")
@@ -36,11 +36,11 @@ def compute_current_grids() -> list[int]:
     """Nightly: recompute every lens, and every external index already used."""
     run_ids = []
     for lens in Lens.values:
-        run = services.grid_run_create(lens=lens, trigger="nightly")
+        run = services.grid_run_create(lens=lens, trigger=GridRun.Trigger.NIGHTLY)
         run_ids.append(run.pk)
         transaction.on_commit(partial(services.grid_run_enqueue, run.pk))
     for index in ExposureIndex.objects.filter(runs__isnull=False).distinct():
-        run = services.grid_run_create(lens=Lens.DEFAULT, index=index, trigger="nightly")
+        run = services.grid_run_create(lens=Lens.DEFAULT, index=index, trigger=GridRun.Trigger.NIGHTLY)
         run_ids.append(run.pk)
         transaction.on_commit(partial(services.grid_run_enqueue, run.pk))
     return run_ids
@@ -54,8 +54,10 @@ def compute_current_grids() -> list[int]:
     time_limit=65 * 60,
 )
 def recompute_after_field_data(self, run_id: int) -> dict:
-    """The debounced recomputation queued by services.schedule_recomputation."""
-    return _outcome(services.grid_run_compute(run_id, task_id=self.request.id))
+    """The debounced recomputation queued by services.schedule_recomputation: the default
+    lens's run, then the other lenses of its batch, in this one task."""
+    runs = services.grid_run_batch_compute(run_id, task_id=self.request.id)
+    return {**_outcome(runs[0]), "batch": [_outcome(run) for run in runs]}
 
 
 @shared_task(name="observatory.reap_grid_runs")

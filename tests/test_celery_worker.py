@@ -9,56 +9,14 @@ opens: the same assertions hold on both.
 """
 
 import os
-import sqlite3
-from urllib.parse import quote
 
 import pytest
-import redis
 from django.db import connection
 
 from skills.models import Occupation
-from tests.observatory.test_grid_run import hand_worked  # noqa: F401  (fixture)
-from tests.worker import celery_client, start_worker
+from tests.worker import celery_client, start_worker, worker_database_url
 
 pytestmark = pytest.mark.worker
-
-DEFAULT_BROKER_URL = "redis://127.0.0.1:6379/15"
-
-
-@pytest.fixture(scope="module")
-def broker_url():
-    url = os.environ.get("TEST_CELERY_BROKER_URL", DEFAULT_BROKER_URL)
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
-    except redis.exceptions.RedisError as error:
-        message = f"Redis unreachable at {url}: {error}"
-        if "TEST_CELERY_BROKER_URL" in os.environ:
-            # Asked for explicitly (CI does): a missing Redis is a failure, not a skip.
-            pytest.fail(message)
-        pytest.skip(f"{message} (start Redis or set TEST_CELERY_BROKER_URL)")
-    return url
-
-
-def worker_database_url(tmp_path) -> str:
-    """A DATABASE_URL giving a worker process the data this test has committed."""
-    settings = connection.settings_dict
-    if connection.vendor == "postgresql":
-        # NAME is already the test database (e.g. test_observatoire_ci).
-        credentials = quote(settings["USER"] or "", safe="")
-        if settings["PASSWORD"]:
-            credentials += ":" + quote(settings["PASSWORD"], safe="")
-        host = settings["HOST"] or "localhost"
-        port = settings["PORT"] or 5432
-        return f"postgres://{credentials}@{host}:{port}/{settings['NAME']}"
-    if connection.vendor == "sqlite":
-        # The in-memory test database is invisible to other processes: hand over a copy.
-        path = tmp_path / "worker.sqlite3"
-        connection.ensure_connection()
-        with sqlite3.connect(path) as copy:
-            connection.connection.backup(copy)
-        copy.close()
-        return f"sqlite:///{path}"
-    pytest.skip(f"no worker DATABASE_URL for the {connection.vendor} backend")
 
 
 def test_worker_runs_ping_against_the_test_database(transactional_db, broker_url, tmp_path):

@@ -28,9 +28,7 @@ from django.db.models import Count
 
 from observatory import selectors, services
 from observatory.models import CELL_COORDINATES, GridCell, GridRun, Lens
-from tests.observatory.test_grid_run import hand_worked  # noqa: F401  (fixture)
-from tests.test_celery_worker import broker_url, worker_database_url  # noqa: F401  (fixture)
-from tests.worker import celery_client, start_worker
+from tests.worker import celery_client, start_worker, worker_database_url
 
 pytestmark = pytest.mark.worker
 

@@ -13,6 +13,7 @@ the test's tasks; a worker started after another one died can be given the dead 
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -21,8 +22,11 @@ import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
+import pytest
 from celery import Celery
+from django.db import connection
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -140,3 +144,25 @@ def _stop(process: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+def worker_database_url(tmp_path) -> str:
+    """A DATABASE_URL giving a worker process the data this test has committed."""
+    settings = connection.settings_dict
+    if connection.vendor == "postgresql":
+        # NAME is already the test database (e.g. test_observatoire_ci).
+        credentials = quote(settings["USER"] or "", safe="")
+        if settings["PASSWORD"]:
+            credentials += ":" + quote(settings["PASSWORD"], safe="")
+        host = settings["HOST"] or "localhost"
+        port = settings["PORT"] or 5432
+        return f"postgres://{credentials}@{host}:{port}/{settings['NAME']}"
+    if connection.vendor == "sqlite":
+        # The in-memory test database is invisible to other processes: hand over a copy.
+        path = tmp_path / "worker.sqlite3"
+        connection.ensure_connection()
+        with sqlite3.connect(path) as copy:
+            connection.connection.backup(copy)
+        copy.close()
+        return f"sqlite:///{path}"
+    pytest.skip(f"no worker DATABASE_URL for the {connection.vendor} backend")

@@ -14,7 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from .common import SECRET_COLOUR, base_layout, format_number, format_percent, secret_reason_text
-from .map import NO_DATA_COLOUR, NO_MODEBAR, OUTLINE_COLOUR, _feature_collection, label_position
+from .map import NO_DATA_COLOUR, OUTLINE_COLOUR, _feature_collection, downloadable, label_position
 
 # Black, not the site's dark ink: with pure black and white, every fill colour has one of the
 # two at a contrast of at least 4.58:1 (WCAG AA for text); a dark grey leaves a gap of mid
@@ -274,7 +274,7 @@ def map_figure(frame: pd.DataFrame, geometries: dict[str, str], indicator: str, 
             margin={"l": 0, "r": 0, "t": 10, "b": 70},
             showlegend=False,
             dragmode=False,
-            modebar=NO_MODEBAR,
+            **downloadable("carte-exposition-ia-hauts-de-france"),
             geo={"visible": False, "fitbounds": "locations", "projection": {"type": "mercator"}, "bgcolor": "#ffffff"},
         )
     )

@@ -19,6 +19,7 @@ from .common import (
     format_percent,
     secret_reason_text,
 )
+from .map import downloadable
 
 # Beyond this many columns the values no longer fit in the cells: they stay in the hover.
 MAX_COLUMNS_WITH_VALUES = 16
@@ -40,15 +41,18 @@ def _percent(value) -> str:
     return format_percent(float(value)) if _known(value) else "—"
 
 
-def _short(text: str, length: int) -> str:
-    return text if len(text) <= length else text[: length - 1].rstrip() + "…"
-
-
 def _wrap(text: str, width: int = 26, lines: int = 2) -> str:
-    """A long axis label on at most `lines` lines (<br>), cut with « … » beyond: keeps the
-    bars' labels readable on a phone, where plotly cannot widen its margin."""
-    words, out, line = text.split(), [], ""
-    for word in words:
+    """A long bar label on at most `lines` lines: keeps the bars' labels readable on a phone,
+    where plotly cannot widen its margin."""
+    return wrap_label(text, width, lines)
+
+
+def wrap_label(text: str, width: int, lines: int) -> str:
+    """An axis label on at most `lines` lines of about `width` characters, broken with <br>
+    between words, never inside one; beyond `lines`, the last words give way to « … ». The
+    whole label is in the cell's hover."""
+    out, line = [], ""
+    for word in text.split():
         if line and len(line) + 1 + len(word) > width:
             out.append(line)
             line = word
@@ -57,8 +61,11 @@ def _wrap(text: str, width: int = 26, lines: int = 2) -> str:
     out.append(line)
     if len(out) > lines:
         out = out[:lines]
-        out[-1] = _short(out[-1] + " …", width)
-    return "<br>".join(_short(part, width + 4) for part in out)
+        last = out[-1].split()
+        while len(last) > 1 and len(" ".join(last)) + 2 > width:
+            last.pop()
+        out[-1] = " ".join(last) + " …"
+    return "<br>".join(out)
 
 
 def _member(code: str, label: str) -> str:
@@ -92,9 +99,13 @@ def exposure_heatmap(cells: pd.DataFrame, *, row_title: str = "", column_title: 
     occupations = sorted(cells["occupation_code"].unique())
     sector_names = dict(zip(cells["sector_code"], cells["sector_label"], strict=False))
     occupation_names = dict(zip(cells["occupation_code"], cells["occupation_label"], strict=False))
-    y = [_member(code, _short(sector_names.get(code, ""), 30)) for code in sectors]
+    # Long labels wrap between words (a code keeps every label unique); the hover has them whole.
+    y = [wrap_label(_member(code, sector_names.get(code, "")), 32, 2) for code in sectors]
     few_columns = len(occupations) <= MAX_COLUMNS_WITH_VALUES
-    x = [_member(code, _short(occupation_names.get(code, ""), 18)) if few_columns else code for code in occupations]
+    x = [
+        wrap_label(_member(code, occupation_names.get(code, "")), 20, 3) if few_columns else code
+        for code in occupations
+    ]
     row_of = {code: i for i, code in enumerate(sectors)}
     column_of = {code: j for j, code in enumerate(occupations)}
 
@@ -165,6 +176,7 @@ def exposure_heatmap(cells: pd.DataFrame, *, row_title: str = "", column_title: 
         **base_layout(
             height=max(300, 34 * len(sectors) + (170 if few_columns else 90)),
             margin={"l": 10, "r": 10, "t": 10, "b": 10},
+            **downloadable("grille-exposition-ia"),
         )
     )
     figure.update_xaxes(
@@ -236,6 +248,7 @@ def top_occupations_bar(top: pd.DataFrame) -> go.Figure:
             height=max(220, 40 * len(rows) + 60),
             margin={"l": 10, "r": 40, "t": 10, "b": 30},
             showlegend=False,
+            **downloadable("metiers-les-plus-exposes"),
         )
     )
     figure.update_xaxes(
@@ -302,6 +315,7 @@ def class_shares_bar(shares: pd.DataFrame) -> go.Figure:
             height=max(240, 36 * len(rows) + 50),
             margin={"l": 10, "r": 10, "t": 10, "b": 10},
             showlegend=False,  # the page draws the legend in HTML, as for the other charts
+            **downloadable("salaries-par-classe-exposition"),
         )
     )
     figure.update_xaxes(

@@ -1,7 +1,8 @@
 """What the maps share: territories' outlines as a GeoJSON feature collection (from
 `Territory.geometry`; no base map, no tile nor topojson from the network), where to write a
 territory's name, the colours of an empty territory and of outlines, a mode bar with no
-button, and a secret territory's reason. The map page's choropleth is `charts.choropleth`."""
+button (or only the PNG download), and a secret territory's reason. The map page's
+choropleth is `charts.choropleth`."""
 
 import json
 
@@ -50,6 +51,19 @@ NO_MODEBAR = {
         "resetviews",
     ]
 }
+# Where analysts read a chart (grid heatmap, map, overview), one button stays: plotly.js's own
+# « Download plot as a png » (toImage), drawn in the browser without any network. The layout's
+# `meta.download` names the file; static/js/charts.js turns it into the plot's config
+# (`toImageButtonOptions`: PNG, that file name), the one place where plotly reads a file name.
+DOWNLOAD_MODEBAR = {"remove": [name for name in NO_MODEBAR["remove"] if name != "toImage"]}
+
+
+def downloadable(filename: str) -> dict:
+    """Layout entries of a chart analysts may save as PNG under `filename` (French, no
+    extension): the mode bar keeps only the download button."""
+    return {"modebar": DOWNLOAD_MODEBAR, "meta": {"download": filename}}
+
+
 OUTLINE_COLOUR = "#ffffff"
 
 

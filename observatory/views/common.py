@@ -1,6 +1,7 @@
 """Helpers shared by the observatory's views."""
 
 from collections import namedtuple
+from urllib.parse import urlencode
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -77,3 +78,31 @@ def lazy_run(ref: RunRef, candidates=()) -> GridRun:
         return GridRun.objects.select_related("methodology", "index").get(pk=ref.pk)
 
     return SimpleLazyObject(load)
+
+
+# How long a page keeps a figure it drew for a run (a run never changes once finished).
+FIGURE_SECONDS = 60 * 60
+
+
+def lens_tabs(request, run) -> list[dict]:
+    """Links switching the lens, keeping the page's other parameters (but not `run`, which
+    would pin one lens). `run` is a GridRun or a RunRef."""
+    params = {key: value for key, value in request.GET.items() if key not in ("lens", "run")}
+    if isinstance(run, RunRef):
+        current = run.lens if run.index_id is None else None
+    else:
+        current = run.methodology.lens if run is not None and run.index_id is None else None
+    return [
+        {
+            "value": value,
+            "label": label,
+            "url": f"{request.path}?{urlencode({**params, 'lens': value})}",
+            "current": value == current,
+        }
+        for value, label in Lens.choices
+    ]
+
+
+def figure_cache_key(page: str, run, **params) -> str:
+    """One cache entry per (page, run, normalised parameters): a new run gets new keys."""
+    return f"observatory:{page}:run={run.pk}:{urlencode(sorted(params.items()))}"

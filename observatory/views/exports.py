@@ -16,6 +16,17 @@ def _refused(exc: InvalidExport) -> HttpResponse:
     return HttpResponseBadRequest(str(exc), content_type="text/plain; charset=utf-8")
 
 
+def for_spreadsheet(request) -> bool:
+    """Which CSV is asked: `?format=tableur` is the « CSV pour tableur » (French headers, `;`,
+    decimal comma, BOM); no `format` is the machine CSV, unchanged for scripts."""
+    wanted = request.GET.get("format", "")
+    if wanted not in ("", exports.SPREADSHEET_FORMAT):
+        raise InvalidExport(
+            f"Format inconnu, rien n'a été écrit — choisissez « {exports.SPREADSHEET_FORMAT} » ou aucun."
+        )
+    return wanted == exports.SPREADSHEET_FORMAT
+
+
 def export_cells(request, run):
     """The cells a grid download holds: the whole run when the query string has no filter
     and no sort, else the cells of the grid page's FilterSet for those parameters, in the
@@ -42,9 +53,12 @@ def export_cells(request, run):
 def grid_export_csv(request):
     run = requested_run(request)
     try:
+        spreadsheet = for_spreadsheet(request)
         cells, _filters = export_cells(request, run)
     except InvalidExport as exc:
         return _refused(exc)
+    if spreadsheet:
+        return exports.grid_spreadsheet_csv_response(run, cells)
     return exports.grid_csv_response(run, cells)
 
 
@@ -74,4 +88,11 @@ def grid_export_xlsx(request):
 
 @analyst_required
 def occupations_export_csv(request):
-    return exports.occupations_csv_response(requested_run(request))
+    run = requested_run(request)
+    try:
+        spreadsheet = for_spreadsheet(request)
+    except InvalidExport as exc:
+        return _refused(exc)
+    if spreadsheet:
+        return exports.occupations_spreadsheet_csv_response(run)
+    return exports.occupations_csv_response(run)

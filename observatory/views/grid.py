@@ -39,19 +39,18 @@ from ..selectors import (
     grid_table_rows,
 )
 from . import exports
-from .common import RunRef, chosen_run, lazy_run, run_or_none  # noqa: F401  (run_or_none: overview)
+from .common import FIGURE_SECONDS, RunRef, chosen_run, lazy_run
 from .filter_form import filter_fields, select_option
 
 PER_PAGE = 50
 # A run's cells never change once it is ready and the run id is in the key, so a figure only
 # ages through the labels of its codes (a nomenclature re-imported): an hour is plenty.
-FIGURE_TIMEOUT = 3600
 # The template's fragments. The form and the table carry labels of the nomenclatures, so they
 # follow a re-imported one as quickly as the cached reference does; the heatmap keeps the
 # figure's hour.
 FRAGMENTS = {
     "form": ("observatory-grid-form", GRID_REFERENCE_TIMEOUT),
-    "heatmap": ("observatory-grid-heatmap", FIGURE_TIMEOUT),
+    "heatmap": ("observatory-grid-heatmap", FIGURE_SECONDS),
     "table": ("observatory-grid-table", GRID_REFERENCE_TIMEOUT),
 }
 # Runs offered by the run picker (newest first).
@@ -129,7 +128,7 @@ def _heatmap(run, params: dict, filterset) -> dict:
         if len(drawn) and not too_many
         else None,
     }
-    cache.set(key, heatmap, FIGURE_TIMEOUT)
+    cache.set(key, heatmap, FIGURE_SECONDS)
     return heatmap
 
 

@@ -23,46 +23,21 @@ from ..charts import choropleth
 from ..charts.common import figure_json, secret_reason_text
 from ..filters import GridCellFilterSet
 from ..maps import map_frame, map_level
-from ..models import GridCell, Lens
+from ..models import GridCell
 from ..permissions import analyst_required
 from ..scope import Scope, read_scope
 from ..selectors import grid_reference_scope
-from .common import RunRef, chosen_run, lazy_run, run_or_none  # noqa: F401  (run_or_none: occupations)
+from .common import FIGURE_SECONDS, RunRef, chosen_run, figure_cache_key, lazy_run, lens_tabs
 from .filter_form import filter_fields
 
 LEVELS = {"departement": "Départements", "epci": "EPCI"}
 LEVEL_PLURALS = {"departement": "départements", "epci": "EPCI"}
-CACHE_SECONDS = 60 * 60
 FRAGMENT = "observatory-map"
 # Names and values are written on the map when it draws at most this many territories (the
 # five départements, the EPCI of one); beyond, only « secret » is.
 MAX_NAMED_TERRITORIES = 12
 # The filters the map offers beside its own (indicator, level): the shared ones.
 FORM_FIELDS = ("territory", "sector", "occupation", "size_band")
-
-
-def lens_tabs(request, run) -> list[dict]:
-    """Links switching the lens, keeping the page's other parameters (but not `run`, which
-    would pin one lens). `run` is a GridRun or a RunRef."""
-    params = {key: value for key, value in request.GET.items() if key not in ("lens", "run")}
-    if isinstance(run, RunRef):
-        current = run.lens if run.index_id is None else None
-    else:
-        current = run.methodology.lens if run is not None and run.index_id is None else None
-    return [
-        {
-            "value": value,
-            "label": label,
-            "url": f"{request.path}?{urlencode({**params, 'lens': value})}",
-            "current": value == current,
-        }
-        for value, label in Lens.choices
-    ]
-
-
-def figure_cache_key(page: str, run, **params) -> str:
-    """One cache entry per (page, run, normalised parameters): a new run gets new keys."""
-    return f"observatory:{page}:run={run.pk}:{urlencode(sorted(params.items()))}"
 
 
 def map_fragment_key(
@@ -117,7 +92,7 @@ class MapContent:
         content = cache.get(key)
         if content is None:
             content = _map_content(self.run, self.level, self.indicator, outlines > 0, self.scope, self.links)
-            cache.set(key, content, CACHE_SECONDS)
+            cache.set(key, content, FIGURE_SECONDS)
         return content
 
     @cached_property
@@ -207,7 +182,7 @@ def _map_page(request):
         "fragment": fragment,
         "fragment_key": fragment_key,
         # Without a run the page is cheap and its form follows the query string: not kept.
-        "fragment_timeout": CACHE_SECONDS if ref is not None and not errors else 0,
+        "fragment_timeout": FIGURE_SECONDS if ref is not None and not errors else 0,
     }
     return render(request, "observatory/map.html", context, status=400 if errors else 200)
 

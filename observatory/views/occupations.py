@@ -20,7 +20,7 @@ from ..charts.map import secret_label
 from ..models import CATEGORIES
 from ..permissions import analyst_required
 from ..published import score_visibility
-from .map import CACHE_SECONDS, figure_cache_key, lens_tabs, run_or_none
+from .common import FIGURE_SECONDS, figure_cache_key, lens_tabs, run_or_none
 
 MAX_QUERY_LENGTH = 100
 AUTOCOMPLETE_MIN_LENGTH = 2
@@ -62,7 +62,8 @@ def occupation_search(request):
 
 @analyst_required
 def occupation_autocomplete(request):
-    """JSON [{code, label, appellation}] for the search box: at most 10, from 2 characters."""
+    """JSON [{code, label, appellation, value}] for the search box: at most 10, from 2
+    characters; choosing one opens its fiche (the combobox's `data-combobox-go`)."""
     query = _query(request)
     if len(query) < AUTOCOMPLETE_MIN_LENGTH:
         return JsonResponse([], safe=False)
@@ -115,7 +116,7 @@ def _profile_context(run, score, min_companies) -> dict:
     figure = cache.get(key)
     if figure is None:
         figure = figure_json(occupation_charts.task_profile_figure(frame, CATEGORY_LABELS, show_field=show_field))
-        cache.set(key, figure, CACHE_SECONDS)
+        cache.set(key, figure, FIGURE_SECONDS)
     profile = [
         {
             "code": category,
@@ -221,7 +222,7 @@ def _breakdown_context(run, score, breakdown: selectors.ProfileBreakdown) -> dic
         figure = cache.get(key)
         if figure is None:
             figure = figure_json(occupation_charts.exposure_contribution_figure(by_code, CATEGORY_LABELS))
-            cache.set(key, figure, CACHE_SECONDS)
+            cache.set(key, figure, FIGURE_SECONDS)
     methodology = run.methodology
     return {
         "groups": groups,
@@ -333,7 +334,7 @@ def _indices_context(run, code, score) -> dict:
     if figure is None:
         figure = figure_json(occupation_charts.exposure_comparison_figure(compared, high, medium))
         if key:
-            cache.set(key, figure, CACHE_SECONDS)
+            cache.set(key, figure, FIGURE_SECONDS)
     summary = "Exposition selon les sources : " + ", ".join(
         f"{name} {format_number(value, 2)}" for name, value in zip(compared["name"], compared["score"], strict=True)
     )

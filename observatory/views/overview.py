@@ -14,8 +14,8 @@ from ..models import GridCell, Lens
 from ..permissions import analyst_required
 from ..scope import Scope, read_scope, scope_title
 from ..selectors import grid_reference_scope
+from .common import FIGURE_SECONDS, run_or_none
 from .filter_form import filter_fields
-from .grid import FIGURE_TIMEOUT, run_or_none
 
 FORM_FIELDS = ("territory", "sector", "occupation", "size_band")
 SHARE_TITLES = {"grand_domaine": "grand domaine", "domaine": "domaine professionnel", "fiche": "fiche métier"}
@@ -44,7 +44,7 @@ def _overview(run, scope: Scope) -> dict:
         "shares_summary": _shares_summary(shares, SHARE_TITLES[figures["share_level"]]),
         "share_title": SHARE_TITLES[figures["share_level"]],
     }
-    cache.set(key, data, FIGURE_TIMEOUT)
+    cache.set(key, data, FIGURE_SECONDS)
     return data
 
 

@@ -5,7 +5,6 @@ The page, the CSV and the workbook read the same query string through `_ranking_
 a download holds exactly the rows the page shows, in its order.
 """
 
-import io
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -15,16 +14,22 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from ..charts.common import format_number, format_percent, secret_reason_text
-from ..exports import XLSX_CONTENT_TYPE, _csv_response, _xlsx_text, _xlsx_value
+from ..exports import (
+    SPREADSHEET_FORMAT,
+    csv_response,
+    run_parameters,
+    spreadsheet_csv_response,
+    spreadsheet_frame,
+    xlsx_response,
+)
 from ..filters import GridCellFilterSet
 from ..models import GridCell, Lens
 from ..permissions import analyst_required
 from ..rankings import DEFAULT_LIMIT, DEFAULT_ORDER, RANKING_LIMITS, RANKING_ORDERS, limit_ranking, occupation_ranking
 from ..scope import Scope, read_scope, scope_title
 from ..selectors import grid_reference_scope
-from .common import run_or_none
+from .common import lens_tabs, run_or_none
 from .filter_form import filter_fields
-from .map import lens_tabs
 
 # The shared filters the ranking offers: it ranks fiches, so the occupation only narrows them
 # to a grand domaine or a domaine.
@@ -42,7 +47,25 @@ EXPORT_COLUMNS = [
     ("secret", "Secret statistique"),
     ("secret_label", "Motif du secret"),
 ]
-XLSX_FORMATS = {"exposed_share": "0.0%", "exposure_mean": "0.000"}
+# The spreadsheet variants (« CSV pour tableur », XLSX): the same columns with how each is
+# written for people (exports.spreadsheet_frame): the share in percent, the exposure to 3 decimals.
+SPREADSHEET_KINDS = {
+    "rank": "count",
+    "companies": "count",
+    "employees": "count",
+    "exposed_employees": "count",
+    "exposed_share": "share",
+    "exposure_mean": "exposure",
+    "secret": "bool",
+}
+SPREADSHEET_COLUMNS = [
+    (
+        column,
+        f"{header} (%)" if SPREADSHEET_KINDS.get(column) == "share" else header,
+        SPREADSHEET_KINDS.get(column, "text"),
+    )
+    for column, header in EXPORT_COLUMNS
+]
 
 
 @dataclass
@@ -194,63 +217,45 @@ def _filename(ranking: RankingRequest, extension: str) -> str:
 
 @analyst_required
 def ranking_export_csv(request):
+    """The machine CSV (unchanged for scripts), or with `?format=tableur` the CSV for a
+    spreadsheet (`;`, decimal comma, BOM)."""
+    wanted = request.GET.get("format", "")
+    if wanted not in ("", SPREADSHEET_FORMAT):
+        return HttpResponseBadRequest(
+            f"Format inconnu, rien n'a été écrit — choisissez « {SPREADSHEET_FORMAT} » ou aucun.",
+            content_type="text/plain; charset=utf-8",
+        )
     with grid_reference_scope():
         result = _export_frame(request)
     if isinstance(result, HttpResponse):
         return result
     ranking, frame = result
+    if wanted == SPREADSHEET_FORMAT:
+        out = spreadsheet_frame(frame, SPREADSHEET_COLUMNS)
+        return spreadsheet_csv_response(out, f"classement-metiers-{ranking.run.pk}-tableur.csv")
     out = frame[[column for column, _header in EXPORT_COLUMNS]].copy()
     out["secret"] = out["secret"].map({True: "oui", False: "non"})
     out.columns = [header for _column, header in EXPORT_COLUMNS]
-    return _csv_response(out, _filename(ranking, "csv"))
+    return csv_response(out, _filename(ranking, "csv"))
 
 
 @analyst_required
 def ranking_export_xlsx(request):
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-
     with grid_reference_scope():
         result = _export_frame(request)
         if isinstance(result, HttpResponse):
             return result
         ranking, frame = result
         title = scope_title(ranking.scope)
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("classement")
-    sheet.freeze_panes = "A2"
-    bold = Font(bold=True)
-    header = []
-    for _column, label in EXPORT_COLUMNS:
-        cell = WriteOnlyCell(sheet, value=label)
-        cell.font = bold
-        header.append(cell)
-    sheet.append(header)
-    for record in frame.to_dict("records"):
-        row = []
-        for column, _label in EXPORT_COLUMNS:
-            value = record[column]
-            if column == "secret":
-                value = "oui" if value else "non"
-            value = _xlsx_text(sheet, _xlsx_value(value))
-            if column in XLSX_FORMATS and value is not None:
-                cell = WriteOnlyCell(sheet, value=value)
-                cell.number_format = XLSX_FORMATS[column]
-                value = cell
-            row.append(value)
-        sheet.append(row)
-    about = workbook.create_sheet("paramètres")
-    run = ranking.run
-    about.append(["calcul", run.pk])
-    about.append(["lecture", str(run.methodology.get_lens_display())])
-    about.append(["version de la méthode", run.methodology.version])
-    about.append(["périmètre", _xlsx_text(about, title)])
-    about.append(["classement par", str(RANKING_ORDERS[ranking.order][1])])
-    about.append(["lignes", len(frame)])
-    about.append(["secret statistique", "les fiches secrètes n'ont aucune valeur et sont classées à la fin"])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    response = HttpResponse(buffer.getvalue(), content_type=XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = f'attachment; filename="{_filename(ranking, "xlsx")}"'
-    return response
+    parameters = [
+        *run_parameters(ranking.run),
+        ("périmètre", title),
+        ("classement par", str(RANKING_ORDERS[ranking.order][1])),
+    ]
+    return xlsx_response(
+        spreadsheet_frame(frame, SPREADSHEET_COLUMNS, for_workbook=True),
+        SPREADSHEET_COLUMNS,
+        sheet_title="classement",
+        parameters=parameters,
+        filename=_filename(ranking, "xlsx"),
+    )

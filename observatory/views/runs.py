@@ -2,13 +2,10 @@
 run by an analyst, and the comparison of two runs (or two exposure sources) cell by cell."""
 
 import logging
-from functools import partial
 
-from django import forms
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -20,7 +17,8 @@ from django.views.decorators.http import require_POST
 from .. import selectors, services
 from ..charts.common import figure_json, format_number, secret_reason_text
 from ..charts.runs import difference_heatmap, signed
-from ..models import GridRun, Lens, Methodology
+from ..forms import OCCUPATION_LEVEL_CHOICES, SECTOR_LEVEL_CHOICES, RunCompareForm, RunLaunchForm
+from ..models import GridRun, Lens
 from ..permissions import analyst_required
 
 logger = logging.getLogger(__name__)
@@ -29,14 +27,6 @@ HISTORY_PER_PAGE = 20
 DIFFERENCES_PER_PAGE = 25
 # A READY run never changes, so a comparison can be kept as long as the cache allows.
 COMPARE_CACHE_SECONDS = 60 * 60
-TASKS_SOURCE = "tasks"
-TRIGGER_LABELS = {
-    "manual": _("Manuel"),
-    "nightly": _("Nocturne"),
-    "auto": _("Nouvelles données"),
-    "command": _("Commande"),
-    "bootstrap": _("Démonstration"),
-}
 STEP_LABELS = {
     "load": _("Lecture des données"),
     "scores": _("Scores des métiers"),
@@ -45,8 +35,6 @@ STEP_LABELS = {
     "write": _("Enregistrement"),
 }
 LENS_ORDER = {lens: position for position, lens in enumerate(Lens.values)}
-SECTOR_LEVEL_CHOICES = [("section", _("Section NAF")), ("division", _("Division NAF"))]
-OCCUPATION_LEVEL_CHOICES = [("grand_domaine", _("Grand domaine ROME")), ("domaine", _("Domaine professionnel"))]
 # Sort keys of the table of differences: column, ascending. Secret rows carry no value and
 # always come last, ordered by their codes only.
 SORTS = {
@@ -59,61 +47,6 @@ SORTS = {
     "exposition_b": ("exposure_b", False),
     "salaries": ("employees_b", False),
 }
-SORT_CHOICES = [
-    ("ecart", _("Écart le plus fort (en valeur absolue)")),
-    ("hausse", _("Plus forte hausse (B > A)")),
-    ("baisse", _("Plus forte baisse (B < A)")),
-    ("secteur", _("Secteur")),
-    ("metier", _("Métier")),
-    ("exposition_a", _("Exposition du calcul A")),
-    ("exposition_b", _("Exposition du calcul B")),
-    ("salaries", _("Salariés")),
-]
-
-
-def run_label(run: GridRun) -> str:
-    """« n°12 · IA générative v1 · Tâches · 03/03/2026 14:05 »: a run as a choice reads."""
-    when = timezone.localtime(run.finished_at or run.created_at).strftime("%d/%m/%Y %H:%M")
-    current = " · en vigueur" if run.is_current else ""
-    source = run.index.name if run.index_id else "Tâches"
-    return f"n°{run.pk} · {run.methodology} · {source} · {when}{current}"
-
-
-class RunLaunchForm(forms.Form):
-    lens = forms.ChoiceField(label=_("Lecture (susceptibilités α)"), choices=Lens.choices, initial=Lens.DEFAULT)
-    source = forms.ChoiceField(
-        label=_("Source de l'exposition"),
-        help_text=_("Les tâches des métiers, ou un indice publié importé."),
-    )
-
-    def __init__(self, *args, indices=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.indices = {str(index.pk): index for index in indices}
-        self.fields["source"].choices = [
-            (TASKS_SOURCE, _("Tâches (méthode de l'observatoire)")),
-            *((pk, index.name) for pk, index in self.indices.items()),
-        ]
-        self.fields["source"].widget.attrs["aria-describedby"] = "id_source-aide"
-
-    def clean(self):
-        cleaned = super().clean()
-        cleaned["index"] = self.indices.get(cleaned.get("source"))
-        return cleaned
-
-
-class RunCompareForm(forms.Form):
-    a = forms.TypedChoiceField(label=_("Calcul A (référence)"), coerce=int)
-    b = forms.TypedChoiceField(label=_("Calcul B (comparé)"), coerce=int)
-    rows = forms.ChoiceField(label=_("Secteurs en lignes"), choices=SECTOR_LEVEL_CHOICES)
-    cols = forms.ChoiceField(label=_("Métiers en colonnes"), choices=OCCUPATION_LEVEL_CHOICES)
-    tri = forms.ChoiceField(label=_("Trier le tableau par"), choices=SORT_CHOICES, required=False)
-
-    def __init__(self, *args, runs=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.runs = {run.pk: run for run in runs}
-        choices = [(run.pk, run_label(run)) for run in runs]
-        self.fields["a"].choices = choices
-        self.fields["b"].choices = choices
 
 
 def _duration_text(seconds) -> str:
@@ -127,7 +60,7 @@ def _duration_text(seconds) -> str:
 
 def _decorate(run: GridRun) -> GridRun:
     """What the history row shows, computed once here rather than in the template."""
-    run.trigger_label = TRIGGER_LABELS.get(run.trigger, run.trigger)
+    run.trigger_label = run.get_trigger_display()
     run.duration_text = _duration_text(run.duration)
     run.timing_rows = [
         (STEP_LABELS.get(step, step), _duration_text(seconds)) for step, seconds in (run.timings or {}).items()
@@ -171,32 +104,26 @@ def run_launch(request):
     lens, index = form.cleaned_data["lens"], form.cleaned_data["index"]
     source = index.name if index else _("les tâches")
     lens_label = Lens(lens).label
-    with transaction.atomic():
-        # Lock the lens's method versions so that two analysts clicking together cannot both
-        # pass the check below (on PostgreSQL; SQLite, the single-user default, ignores it).
-        list(Methodology.objects.select_for_update().filter(lens=lens).values_list("pk", flat=True))
-        active = selectors.active_grid_run(lens=lens, index_id=index.pk if index else None)
-        if active is not None:
-            messages.warning(
-                request,
-                _(
-                    "Un calcul « %(lens)s » sur %(source)s est déjà %(status)s (n°%(id)s) : "
-                    "attendez qu'il se termine avant d'en lancer un autre."
-                )
-                % {
-                    "lens": lens_label,
-                    "source": source,
-                    "status": active.get_status_display().lower(),
-                    "id": active.pk,
-                },
+    try:
+        run = services.grid_run_launch(lens=lens, index=index, user=request.user)
+    except services.RunAlreadyActive as refused:
+        messages.warning(
+            request,
+            _(
+                "Un calcul « %(lens)s » sur %(source)s est déjà %(status)s (n°%(id)s) : "
+                "attendez qu'il se termine avant d'en lancer un autre."
             )
-            return redirect("observatory:runs")
-        try:
-            run = services.grid_run_create(lens=lens, index=index, user=request.user, trigger="manual")
-        except ValueError:
-            messages.error(request, _("Aucune version de la méthode n'existe pour cette lecture."))
-            return redirect("observatory:runs")
-        transaction.on_commit(partial(services.grid_run_enqueue, run.pk))
+            % {
+                "lens": lens_label,
+                "source": source,
+                "status": refused.active.get_status_display().lower(),
+                "id": refused.active.pk,
+            },
+        )
+        return redirect("observatory:runs")
+    except ValueError:
+        messages.error(request, _("Aucune version de la méthode n'existe pour cette lecture."))
+        return redirect("observatory:runs")
     run.refresh_from_db(fields=["status", "stats", "error"])
     if run.status == GridRun.Status.READY:
         messages.success(
@@ -218,14 +145,26 @@ def run_launch(request):
 @analyst_required
 @require_POST
 def run_publish(request, run_id):
-    """Publish an internal run as its lens's edition."""
+    """Publish an internal run as its lens's edition, with the other lenses of its batch."""
     run = get_object_or_404(GridRun.objects.select_related("methodology"), pk=run_id)
     try:
         services.grid_run_publish(run=run, user=request.user)
     except ValueError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, _("Calcul n°%(id)s publié : c'est désormais l'édition en vigueur.") % {"id": run.pk})
+        if run.batch:
+            messages.success(
+                request,
+                _(
+                    "Calcul n°%(id)s publié avec les autres lectures de son lot : "
+                    "c'est désormais l'édition en vigueur de chaque lecture."
+                )
+                % {"id": run.pk},
+            )
+        else:
+            messages.success(
+                request, _("Calcul n°%(id)s publié : c'est désormais l'édition en vigueur.") % {"id": run.pk}
+            )
     return redirect("observatory:runs")
 
 

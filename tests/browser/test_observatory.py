@@ -25,7 +25,6 @@ from observatory import services
 from observatory.models import Lens
 from tests.browser.conftest import DESKTOP, PHONE, check_accessibility, login, screenshot
 from tests.conftest import REPO_ROOT
-from tests.observatory.test_grid_run import hand_worked  # noqa: F401  (fixture)
 
 # The live server answers from another thread: the data must be committed.
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -137,8 +136,13 @@ def test_an_analyst_filters_the_grid_to_the_nord_and_downloads_it(page, live_ser
     expect(table).to_contain_text("secret secondaire")
     expect(table.locator("td.num")).to_have_count(0)
 
+    # The heatmap downloads as a PNG (plotly.js's own downloadImage, offline).
+    with page.expect_download() as picture_info:
+        page.get_by_role("button", name="Télécharger le graphique (PNG)").click()
+    assert picture_info.value.suggested_filename == "grille-exposition-ia.png"
+
     with page.expect_download() as download_info:
-        page.get_by_role("link", name="Télécharger en CSV").click()
+        page.get_by_role("link", name="CSV machine").click()
     download = download_info.value
     assert download.suggested_filename.endswith(".csv")
     text = Path(download.path()).read_text(encoding="utf-8-sig")

@@ -8,13 +8,10 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from tests.browser.conftest import PHONE, check_accessibility, login, screenshot
-from tests.companies.test_diagnostic_services import PASSWORD
-from tests.observatory import test_report, test_report_next_steps
+from tests.companies.factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-grid = test_report.grid
-joinery = test_report_next_steps.joinery
 LAPTOP = {"width": 1366, "height": 900}
 
 

@@ -29,7 +29,19 @@ NAN = np.nan
 def skills():
     rows = [
         ("s1", "Saisir des documents", "principale", "verbe:saisir+objet:documents", False, 2.0, 1, 0, 0, 0, 0),
-        ("s2", "Vérifier la conformité d'un dossier", "", "verbe:verifier+objet:dossier", False, 1.0, .8, 0, .2, 0, 0),
+        (
+            "s2",
+            "Vérifier la conformité d'un dossier",
+            "",
+            "verbe:verifier+objet:dossier",
+            False,
+            1.0,
+            0.8,
+            0,
+            0.2,
+            0,
+            0,
+        ),
         ("s3", "Accueillir un client", "principale", "", True, 2.0, 0, 0, 0, 1, 0),
         ("s4", "Respecter les règles", "", "hors_tache:respecter", False, 1.0, NAN, NAN, NAN, NAN, NAN),
         ("s5", "Piloter un drone", "principale", "", False, 2.0, NAN, NAN, NAN, NAN, NAN),
@@ -73,7 +85,7 @@ def test_a_fiche_without_classified_items_has_no_shares(skills):
 
 
 def test_contributions_split_the_exposure_and_sum_to_one():
-    # The hand-worked Secrétaire of test_grid_run.py: E = 5.6 / 9 with the default α.
+    # The hand-worked Secrétaire (the hand_worked fixture, tests/conftest.py): E = 5.6 / 9 with the default α.
     profile = {"rc": 5 / 9, "rm": 0.5 / 9, "nra": 1.7 / 9, "nri": 1.3 / 9, "nrm": 0.5 / 9}
     alpha = {"rc": 0.85, "rm": 0.55, "nra": 0.45, "nri": 0.20, "nrm": 0.10}
     frame = pb.exposure_contributions(profile, alpha)

@@ -13,7 +13,6 @@ from observatory import services
 from observatory.models import GridCell, GridRun, Lens, OccupationScore
 from skills.models import OccupationItem, RomeItem
 from tests.companies.factories import JobPositionFactory
-from tests.observatory.test_grid_run import hand_worked  # noqa: F401  (fixture)
 from tests.skills.factories import OccupationFactory
 
 pytestmark = pytest.mark.django_db
@@ -247,12 +246,26 @@ def test_an_occupation_carries_the_sources_of_its_reference_profile(analyst_clie
     (its « hors tâche » item is no evidence)."""
     assistant = OccupationFactory(code="M1608", label="Assistant de direction")
     entry = RomeItem.objects.create(
-        code="100001", kind=RomeItem.Kind.SKILL, label="Saisir des documents", rule="verbe:saisir", rc=1, rm=0,
-        nra=0, nri=0, nrm=0,
+        code="100001",
+        kind=RomeItem.Kind.SKILL,
+        label="Saisir des documents",
+        rule="verbe:saisir",
+        rc=1,
+        rm=0,
+        nra=0,
+        nri=0,
+        nrm=0,
     )
     advice = RomeItem.objects.create(
-        code="100002", kind=RomeItem.Kind.SKILL, label="Conseiller un client", rule="verbe:conseiller", rc=0, rm=0,
-        nra=0, nri=1, nrm=0,
+        code="100002",
+        kind=RomeItem.Kind.SKILL,
+        label="Conseiller un client",
+        rule="verbe:conseiller",
+        rc=0,
+        rm=0,
+        nra=0,
+        nri=1,
+        nrm=0,
     )
     rules = RomeItem.objects.create(
         code="100003", kind=RomeItem.Kind.SKILL, label="Respecter les règles", rule="hors_tache:respecter"
@@ -433,9 +446,7 @@ def test_invalid_values_answer_400_with_a_message(analyst_client, run, url, para
 
 
 def test_is_current_filters_on_true_and_false(analyst_client, run):
-    assert [r["id"] for r in analyst_client.get("/api/v1/runs/", {"is_current": "true"}).json()["results"]] == [
-        run.pk
-    ]
+    assert [r["id"] for r in analyst_client.get("/api/v1/runs/", {"is_current": "true"}).json()["results"]] == [run.pk]
     assert analyst_client.get("/api/v1/runs/", {"is_current": "false"}).json()["results"] == []
 
 

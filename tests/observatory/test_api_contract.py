@@ -5,7 +5,9 @@ response that does not match its documented shape."""
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from rest_framework.authtoken.models import Token
@@ -13,7 +15,6 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from observatory import services
 from observatory.models import Lens
-from tests.observatory.test_grid_run import hand_worked  # noqa: F401  (fixture)
 
 # Bounded: a few dozen requests per operation keep the suite's time reasonable.
 # Every check but « a schema-valid request is accepted »: a filter's value is a string in
@@ -23,7 +24,18 @@ EXAMPLES = 30
 
 
 @pytest.fixture
-def token(db, analyst, hand_worked):  # noqa: F811
+def in_test_transaction():
+    """The WSGI handler closes the database connection after each request (as Django's test
+    client prevents): inside a test's transaction that would close it for good (PostgreSQL)."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def token(db, analyst, hand_worked, in_test_transaction):
     # An edition of each lens, so that the operations answer with real figures.
     for lens in Lens.values:
         services.grid_run_compute(services.grid_run_create(lens=lens).pk)

@@ -15,10 +15,8 @@ from observatory.analysis import differencing
 from observatory.analysis.secrecy import primary_secrecy
 from observatory.models import GridCell, GridRun, GridRunInput, Lens
 from tests.companies.factories import EstablishmentFactory, JobPositionFactory
-from tests.observatory import test_grid_run
 
 # Three companies in the Nord (10, 20 and 30 employees on M1607), one in the Pas-de-Calais (5).
-hand_worked = test_grid_run.hand_worked
 
 
 @pytest.fixture

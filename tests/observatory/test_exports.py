@@ -9,7 +9,6 @@ from django.urls import reverse
 from observatory import services
 from observatory.exports import GRID_COLUMNS, OCCUPATION_COLUMNS
 from observatory.models import GridRun
-from tests.observatory.test_grid_run import hand_worked  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db
 

@@ -9,10 +9,8 @@ import pytest
 from django.urls import reverse
 
 from observatory import services
-from observatory.exports import GRID_COLUMNS, GRID_FIGURES
+from observatory.exports import GRID_COLUMNS, GRID_FIGURES, GRID_SPREADSHEET_COLUMNS
 from observatory.models import GridCell
-from tests.observatory.test_grid_page import many_cells  # noqa: F401  (fixture)
-from tests.observatory.test_grid_run import hand_worked  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -41,9 +39,12 @@ def _xlsx(response) -> tuple[list, list[dict], dict]:
     assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     assert 'filename="grille-' in response["Content-Disposition"]
     workbook = openpyxl.load_workbook(io.BytesIO(response.content))
-    assert workbook.sheetnames == ["grille", "paramètres"]
+    assert workbook.sheetnames == ["paramètres", "grille"]
     values = list(workbook["grille"].iter_rows(values_only=True))
-    header, rows = list(values[0]), [dict(zip(values[0], row, strict=True)) for row in values[1:]]
+    # French headers, read back under the machine CSV's column names.
+    names = {label: column for column, label, _kind in GRID_SPREADSHEET_COLUMNS}
+    header = [names[label] for label in values[0]]
+    rows = [dict(zip(header, row, strict=True)) for row in values[1:]]
     about = {row[0]: row[1] for row in workbook["paramètres"].iter_rows(values_only=True)}
     return header, rows, about
 
@@ -88,14 +89,14 @@ def test_the_downloads_of_the_page_hold_every_row_of_its_table(client, analyst, 
     assert all(r["secret"] == "true" for r in rows[len(public) :])
 
     header, xlsx_rows, about = _xlsx(client.get(page.context["xlsx_url"]))
-    assert header == GRID_COLUMNS
+    assert header == [column for column, _label, _kind in GRID_SPREADSHEET_COLUMNS]
     assert len(xlsx_rows) == len(rows)
     for from_csv, from_xlsx in zip(rows, xlsx_rows, strict=True):
         assert from_xlsx["sector_code"] == from_csv["sector_code"]
         assert from_xlsx["occupation_code"] == from_csv["occupation_code"]
-        assert from_xlsx["secret"] == from_csv["secret"]
+        assert from_xlsx["secret"] is (from_csv["secret"] == "true")
         assert str(from_xlsx["employees"] if from_xlsx["employees"] is not None else "") == from_csv["employees"]
-    assert about["calcul"] == many_cells.pk
+    assert about["édition n°"] == many_cells.pk
     assert about["filtre rows"] == "division" and about["filtre sort"] == "-employees"
     assert about["lignes"] == len(rows)
 
@@ -112,7 +113,7 @@ def test_xlsx_values_are_numbers_and_secret_cells_are_empty(client, analyst, run
     assert row["exposure_mean"] == pytest.approx(5.6 / 9)
     # E = 0.62 ≥ 0.48: high exposure.
     assert (row["share_high"], row["share_medium"], row["share_low"]) == pytest.approx((1, 0, 0))
-    assert row["secret"] == "false" and row["secret_reason"] in ("", None)
+    assert row["secret"] is False and row["secret_reason"] in ("", None)
     assert (row["sector_label"], row["territory_name"]) == ("Information et communication", "Ensemble")
     assert (
         about["filtre territory"] == "all" and about["lecture"] == "Par défaut" and about["version de la méthode"] == 2
@@ -121,7 +122,7 @@ def test_xlsx_values_are_numbers_and_secret_cells_are_empty(client, analyst, run
     _header, rows, _about = _xlsx(
         client.get(XLSX_URL, {"territory": "departement:62", "rows": "section", "columns": "grand_domaine"})
     )
-    assert rows and all(r["secret"] == "true" and r["secret_reason"] == "companies" for r in rows)
+    assert rows and all(r["secret"] is True and r["secret_reason"] == "moins de 3 entreprises" for r in rows)
     assert all(r[column] is None for r in rows for column in GRID_FIGURES)
 
 
@@ -129,12 +130,13 @@ def test_xlsx_without_filters_holds_the_whole_run(client, analyst, run):
     client.force_login(analyst)
     _header, rows, _about = _xlsx(client.get(XLSX_URL))
     assert len(rows) == GridCell.objects.filter(run=run).count()
-    secret = [r for r in rows if r["secret"] == "true"]
+    secret = [r for r in rows if r["secret"] is True]
     assert secret and all(r["employees"] is None and r["exposure_mean"] is None for r in secret)
     total = next(
         r
         for r in rows
-        if r["territory_level"] == r["sector_level"] == r["occupation_level"] == "all" and r["size_band"] == "*"
+        if r["territory_level"] == r["sector_level"] == r["occupation_level"] == "ensemble"
+        and r["size_band"] == "toutes"
     )
     assert total["employees"] == 65 and total["exposure_mean"] == pytest.approx(5.6 / 9)
 
@@ -240,12 +242,12 @@ def test_a_stored_text_that_looks_like_a_formula_stays_text(client, analyst, han
     client.force_login(analyst)
     params = {"occupation_level": "fiche", "territory_level": "all", "sector_level": "all", "size_band": "all"}
     rows = _csv(client.get(CSV_URL, params))
-    assert [r["occupation_label"] for r in rows] == ["'=HYPERLINK(\"http://evil.example\",\"clic\")"]
+    assert [r["occupation_label"] for r in rows] == ['\'=HYPERLINK("http://evil.example","clic")']
     domaine = _csv(client.get(CSV_URL, {**params, "occupation_level": "domaine"}))
     assert [r["occupation_label"] for r in domaine] == ["'+33 cmd|' /C calc'!A0"]
     response = client.get(XLSX_URL, params)
     workbook = openpyxl.load_workbook(io.BytesIO(response.content))
     sheet = workbook["grille"]
-    column = [cell.value for cell in sheet[1]].index("occupation_label") + 1
+    column = [cell.value for cell in sheet[1]].index("Métier") + 1
     cell = sheet.cell(row=2, column=column)
     assert cell.value == '=HYPERLINK("http://evil.example","clic")' and cell.data_type == "s"

@@ -10,48 +10,8 @@ from companies.models import JobPosition
 from observatory import services
 from observatory.models import GridCell, GridRun, Lens, OccupationScore
 from skills.models import OccupationTaskProfile
-from tests.companies.factories import (
-    CommuneFactory,
-    DepartementFactory,
-    EstablishmentFactory,
-    JobPositionFactory,
-)
-from tests.skills.factories import OccupationFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def hand_worked():
-    """Three companies in the Nord report M1607 (10, 20 and 30 employees) with the same task
-    shares; a fourth, in the Pas-de-Calais, has 5 employees on it.
-
-    Reference profile of M1607: RC .6, RM .1, NRA .1, NRI .1, NRM .1. Field profile (every
-    report says RC 50, NRA 30, NRI 20): .5, 0, .3, .2, 0 from n = 4 companies. With m = 5:
-      blended = (4·field + 5·ref) / 9
-              = RC 5/9, RM .5/9, NRA 1.7/9, NRI 1.3/9, NRM .5/9.
-    Exposure with the default α (.85 .55 .45 .20 .10):
-      E = (.85·5 + .55·.5 + .45·1.7 + .20·1.3 + .10·.5) / 9 = 5.6 / 9 = 0.6222… → high
-      (the default lens's current thresholds: 0.48 and 0.44).
-    RTI = ln(5.5/9) − ln(3/9) − ln(.5/9) = ln(5.5 / 3 / .5 · 9) = ln(33).
-    """
-    secretary = OccupationFactory(code="M1607", label="Secrétaire")
-    OccupationTaskProfile.objects.create(occupation=secretary, rc=0.6, rm=0.1, nra=0.1, nri=0.1, nrm=0.1)
-    nord = DepartementFactory(code="59", name="Nord")
-    pas_de_calais = DepartementFactory(code="62", name="Pas-de-Calais")
-    lille = CommuneFactory(code="59350", name="Lille", parent=nord)
-    arras = CommuneFactory(code="62041", name="Arras", parent=pas_de_calais)
-    shares = {"rc": 50, "rm": 0, "nra": 30, "nri": 20, "nrm": 0}
-    for headcount, need in ((10, False), (20, True), (30, False)):
-        JobPositionFactory(
-            establishment=EstablishmentFactory(commune=lille),
-            occupation=secretary,
-            headcount=headcount,
-            training_need=need,
-            **shares,
-        )
-    JobPositionFactory(establishment=EstablishmentFactory(commune=arras), occupation=secretary, headcount=5, **shares)
-    return secretary
 
 
 def _cell(run, **coordinates):

@@ -6,7 +6,6 @@ from django.urls import reverse
 
 from observatory import services
 from tests.companies.factories import JobPositionFactory
-from tests.observatory.test_grid_run import hand_worked  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,6 @@ from observatory import selectors, services
 from observatory.charts.common import format_number
 from observatory.models import Lens
 from skills.models import (
-    Appellation,
     ExposureIndex,
     ExposureIndexScore,
     ItemOverride,
@@ -24,8 +23,6 @@ from skills.models import (
     RomeItem,
 )
 from skills.text import accent_insensitive_pattern
-from tests.companies.factories import CommuneFactory, DepartementFactory, EstablishmentFactory, JobPositionFactory
-from tests.observatory.test_grid_run import hand_worked  # noqa: F401  (fixture)
 from tests.skills.factories import OccupationFactory
 
 pytestmark = pytest.mark.django_db
@@ -43,28 +40,6 @@ def _compute(lens=Lens.DEFAULT):
 
 
 @pytest.fixture
-def occupations(hand_worked):  # noqa: F811
-    """The hand-worked Secrétaire (M1607) with two appellations, a less exposed target of
-    mobility (Aide-soignant, J1501: mostly non-routine manual and interpersonal work) and a
-    more exposed one (Comptable, M1203: mostly routine cognitive work), both reported by two
-    companies only."""
-    Appellation.objects.create(code="38660", label="Secrétaire médicale", occupation=hand_worked)
-    Appellation.objects.create(code="38674", label="Assistant / Assistante de secrétariat", occupation=hand_worked)
-    carer = OccupationFactory(code="J1501", label="Aide-soignant / Aide-soignante", parent__code="J15")
-    OccupationTaskProfile.objects.create(occupation=carer, rc=0.05, rm=0.10, nra=0.05, nri=0.40, nrm=0.40)
-    accountant = OccupationFactory(code="M1203", label="Comptable", parent__code="M12")
-    OccupationTaskProfile.objects.create(occupation=accountant, rc=0.80, rm=0.05, nra=0.10, nri=0.05, nrm=0.0)
-    Appellation.objects.create(code="10101", label="Aide-comptable", occupation=accountant)
-    Mobility.objects.create(source=hand_worked, target=accountant, rank=1)
-    Mobility.objects.create(source=hand_worked, target=carer, rank=2)
-    amiens = CommuneFactory(code="80021", name="Amiens", parent=DepartementFactory(code="80", name="Somme"))
-    for fiche in (carer, accountant):
-        for _ in range(2):
-            JobPositionFactory(establishment=EstablishmentFactory(commune=amiens), occupation=fiche, headcount=4)
-    return hand_worked
-
-
-@pytest.fixture
 def run(occupations):
     return _compute()
 
@@ -76,66 +51,6 @@ def _item(code, label, kind=RomeItem.Kind.SKILL, rule="", **shares):
 
 def _link(fiche, item, core=""):
     OccupationItem.objects.create(occupation_id=fiche, item=item, core=core)
-
-
-@pytest.fixture
-def items(occupations, analyst):
-    """The ROME items of Secrétaire (M1607), worked by hand (default weights: core 2, other 1):
-
-      item                                   core   shares (in force)     weight  in the profile
-      Saisir des documents                   yes    RC 1                  2       2/5 = 40 % (RC)
-      Vérifier la conformité d'un dossier    no     RC .8, NRA .2         1       .8/5 = 16 % (RC)
-      Accueillir une personne                yes    NRI .6, NRA .4 (*)    2       1.2/5 = 24 % (NRI)
-      Respecter les règles d'hygiène         no     hors tâche            —
-      Piloter un drone                       no     unmatched             —
-
-    (*) the lexicon said NRI 1; the analyst Camille Martin corrected it. Evidence 5: RC gets
-    2.8/5 = 56 %, NRA 1/5 = 20 %, NRI 1.2/5 = 24 %. Two work contexts, one of which
-    (« Travail répétitif ou cadence imposée ») shifts the profile.
-
-    Transitions from M1607 (E = 0,622): Assistant de direction (M1604, E = .85·.3 + .45·.4 +
-    .2·.3 = 0,495) shares the first two savoir-faire and has three core ones, one held;
-    Aide-soignant (J1501, E = 0,24) shares one savoir-faire and has seven core ones, one held;
-    Comptable (M1203) is more exposed. Ranked by shared competences: M1604, then J1501.
-    """
-    entry = _item("100001", "Saisir des documents", rule="verbe:saisir+objet:documents", rc=1)
-    check = _item(
-        "100002", "Vérifier la conformité d'un dossier", rule="verbe:verifier+objet:dossier", rc=0.8, nra=0.2
-    )
-    welcome = _item("100003", "Accueillir une personne", rule="verbe:accueillir", nri=1)
-    rules = _item("100004", "Respecter les règles d'hygiène", rule="hors_tache:respecter")
-    drone = _item("100005", "Piloter un drone")
-    repetitive = _item("200001", "Travail répétitif ou cadence imposée", kind=RomeItem.Kind.CONTEXT, rule="repetitif")
-    saturday = _item("200002", "Travail le samedi", kind=RomeItem.Kind.CONTEXT)
-    for item, core in ((entry, "principale"), (check, ""), (welcome, "principale"), (rules, ""), (drone, "")):
-        _link("M1607", item, core)
-    _link("M1607", repetitive)
-    _link("M1607", saturday)
-    analyst.first_name, analyst.last_name = "Camille", "Martin"
-    analyst.save()
-    ItemOverride.objects.create(item=welcome, nri=0.6, nra=0.4, rc=0, rm=0, nrm=0, created_by=analyst)
-
-    assistant = OccupationFactory(code="M1604", label="Assistant / Assistante de direction", parent__code="M16")
-    OccupationTaskProfile.objects.create(occupation=assistant, rc=0.3, rm=0.0, nra=0.4, nri=0.3, nrm=0.0)
-    Mobility.objects.create(source=occupations, target=assistant, rank=3)
-    meetings = _item("100006", "Organiser des réunions", rule="verbe:organiser", nra=1)
-    minutes = _item("100007", "Rédiger des comptes rendus", rule="verbe:rediger", nra=1)
-    for item, core in ((entry, "principale"), (check, ""), (meetings, "principale"), (minutes, "principale")):
-        _link("M1604", item, core)
-    _link("J1501", welcome, "principale")
-    for number, label in enumerate(
-        [
-            "Réaliser des soins d'hygiène",
-            "Surveiller l'état de santé",
-            "Aider au lever",
-            "Changer les draps",
-            "Distribuer les repas",
-            "Transmettre les observations",
-        ],
-        start=8,
-    ):
-        _link("J1501", _item(f"1000{number:02d}", label, rule="verbe:x", nrm=1), "principale")
-    return occupations
 
 
 @pytest.fixture
@@ -533,9 +448,19 @@ def test_autocomplete_returns_fiches_then_appellations(client, analyst, run):
     client.force_login(analyst)
     suggestions = client.get(AUTOCOMPLETE_URL, {"q": "secre"}).json()
     assert suggestions == [
-        {"code": "M1607", "label": "Secrétaire", "appellation": None},
-        {"code": "M1607", "label": "Secrétaire", "appellation": "Secrétaire médicale"},
-        {"code": "M1607", "label": "Secrétaire", "appellation": "Assistant / Assistante de secrétariat"},
+        {"code": "M1607", "label": "Secrétaire", "appellation": None, "value": "Secrétaire (M1607)"},
+        {
+            "code": "M1607",
+            "label": "Secrétaire",
+            "appellation": "Secrétaire médicale",
+            "value": "Secrétaire médicale (M1607)",
+        },
+        {
+            "code": "M1607",
+            "label": "Secrétaire",
+            "appellation": "Assistant / Assistante de secrétariat",
+            "value": "Assistant / Assistante de secrétariat (M1607)",
+        },
     ]
 
 
@@ -545,7 +470,7 @@ def test_autocomplete_returns_at_most_ten(client, analyst, run):
     client.force_login(analyst)
     suggestions = client.get(AUTOCOMPLETE_URL, {"q": "metier de"}).json()
     assert len(suggestions) == 10
-    assert set(suggestions[0]) == {"code", "label", "appellation"}
+    assert set(suggestions[0]) == {"code", "label", "appellation", "value"}
 
 
 # --- Bounded queries ----------------------------------------------------------------------
@@ -557,13 +482,15 @@ def test_the_pages_run_a_bounded_number_of_queries(client, analyst, run, django_
     client.force_login(analyst)
     # Session, user and groups, then the page's own reads (ten in all for a fiche), and the
     # ROME items: the fiche's and its targets' links, the overrides in force.
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(13):
         assert client.get(detail_url("M1607")).status_code == 200
     with django_assert_max_num_queries(6):
         assert client.get(SEARCH_URL, {"q": "secr"}).status_code == 200
     with django_assert_max_num_queries(5):
         assert client.get(SEARCH_URL).status_code == 200
-    with django_assert_max_num_queries(5):
+    # Session, user and groups, then the one suggestion selector (skills.selectors): titles,
+    # and the typo corrections of a word that matches nothing as typed.
+    with django_assert_max_num_queries(7):
         assert client.get(AUTOCOMPLETE_URL, {"q": "aide"}).status_code == 200
 
 
@@ -572,7 +499,7 @@ def test_the_page_with_items_and_a_correction_runs_a_bounded_number_of_queries(
 ):
     client.force_login(analyst)
     # Twelve as above, and the authors of the corrections of the fiche's items.
-    with django_assert_max_num_queries(13):
+    with django_assert_max_num_queries(14):
         response = client.get(detail_url("M1607"))
     assert response.status_code == 200 and response.context["transitions"]
 

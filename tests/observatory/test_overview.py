@@ -11,8 +11,6 @@ from django.urls import reverse
 from companies.models import JobPosition
 from observatory import services
 from observatory.models import Lens
-from tests.observatory.test_grid_page import many_cells  # noqa: F401  (fixture)
-from tests.observatory.test_grid_run import hand_worked  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db
 

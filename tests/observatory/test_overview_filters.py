@@ -7,7 +7,7 @@ from django.urls import reverse
 from observatory.key_figures import overview_figures
 from observatory.models import GridCell
 from observatory.scope import Scope
-from tests.observatory.test_ranking import _cell, edition  # noqa: F401  (fixture)
+from tests.observatory.factories import GridCellFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -20,10 +20,18 @@ def with_totals(edition):  # noqa: F811
     """The ranking's hand-worked edition, with the Nord's total and grands domaines."""
     GridCell.objects.bulk_create(
         [
-            _cell(edition, occupation_level="all", employees=2100, companies=40, exposure_mean=0.41, share_high=0.2),
-            _cell(edition, occupation_level="grand_domaine", occupation_code="M", employees=650, share_high=0.6),
-            _cell(
-                edition, occupation_level="grand_domaine", occupation_code="K", secret=True, secret_reason="companies"
+            GridCellFactory.build(
+                run=edition, occupation_level="all", employees=2100, companies=40, exposure_mean=0.41, share_high=0.2
+            ),
+            GridCellFactory.build(
+                run=edition, occupation_level="grand_domaine", occupation_code="M", employees=650, share_high=0.6
+            ),
+            GridCellFactory.build(
+                run=edition,
+                occupation_level="grand_domaine",
+                occupation_code="K",
+                secret=True,
+                secret_reason="companies",
             ),
         ]
     )

@@ -21,7 +21,6 @@ from observatory.models import GridRun, Lens
 from observatory.views import grid
 from observatory.views.common import RunRef
 from tests.companies.factories import EstablishmentFactory, JobPositionFactory
-from tests.observatory.test_grid_run import hand_worked  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db
 

@@ -1,6 +1,6 @@
 """Every consumer publishes the same figures and hides the same ones for the same edition.
 
-The hand-worked grid (tests/observatory/test_grid_run.py): four companies report Secrétaire
+The hand-worked grid (the hand_worked fixture, tests/conftest.py): four companies report Secrétaire
 (M1607), 65 employees. Under a methodology requiring 5 companies, everything about them is
 secret: the région's total cell, the fiche's counts, and their answers, which do not move the
 published profile (it is the reference, RC 0.6, RM/NRA/NRI/NRM 0.1, E = 0.85·0.6 + (0.55 +
@@ -18,9 +18,7 @@ from django.urls import reverse
 from companies.models import Diagnostic, DiagnosticJob
 from observatory import services
 from observatory.models import Lens
-from tests.companies.factories import CompanyFactory
-from tests.companies.test_diagnostic_services import make_campaign, make_member
-from tests.observatory.test_grid_run import hand_worked  # noqa: F401
+from tests.companies.factories import CampaignFactory, CompanyFactory, make_member
 
 pytestmark = pytest.mark.django_db
 REFERENCE = {"rc": 0.6, "rm": 0.1, "nra": 0.1, "nri": 0.1, "nrm": 0.1}
@@ -48,7 +46,7 @@ def test_every_consumer_hides_the_same_total_cell(client, analyst, edition):
     workbook = openpyxl.load_workbook(io.BytesIO(client.get(reverse("observatory:grid_export_xlsx"), TOTAL).content))
     values = list(workbook["grille"].iter_rows(values_only=True))
     total = [dict(zip(values[0], row, strict=True)) for row in values[1:]]
-    assert [(str(r["secret"]).lower(), r["employees"], r["exposure_mean"]) for r in total] == [("true", None, None)]
+    assert [(r["Secret statistique"], r["Salariés"], r["Exposition moyenne"]) for r in total] == [(True, None, None)]
     api = client.get("/api/v1/grid-cells/", TOTAL).json()["results"]
     assert [(c["secret"], c["employees"], c["exposure_mean"]) for c in api] == [(True, None, None)]
     page = client.get(reverse("observatory:overview")).context["total"]
@@ -74,12 +72,13 @@ def test_every_consumer_publishes_the_same_occupation_profile(client, analyst, e
     assert score["exposure"] == pytest.approx(EXPOSURE)
     # The company report of a fifth company: the same exposure, the reference as profile.
     company = CompanyFactory(name="Atelier Dupont")
-    owner = make_member(django_user_model, company, "proprietaire")
+    owner = make_member(company, "proprietaire")
     diagnostic = Diagnostic.objects.create(
-        campaign=make_campaign(), company=company, status=Diagnostic.Status.SUBMITTED, maturity={}
+        campaign=CampaignFactory(), company=company, status=Diagnostic.Status.SUBMITTED, maturity={}
     )
-    DiagnosticJob.objects.create(diagnostic=diagnostic, occupation_id="M1607", headcount=8, rc=70, nra=10, nri=10,
-                                 nrm=10, rm=0)
+    DiagnosticJob.objects.create(
+        diagnostic=diagnostic, occupation_id="M1607", headcount=8, rc=70, nra=10, nri=10, nrm=10, rm=0
+    )
     client.force_login(owner)
     job = client.get(reverse("diagnostic_report", args=[diagnostic.pk])).context["jobs"][0]
     assert job.score.exposure == pytest.approx(EXPOSURE)

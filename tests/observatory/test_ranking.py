@@ -1,6 +1,8 @@
 """The occupation ranking (/observatoire/metiers/classement/): the fiches of a territory, sector
 and size band ranked on a hand-worked edition, secret fiches last and without values, the
-downloads holding exactly the rows shown, access, bounded queries and hostile parameters."""
+downloads holding exactly the rows shown, access, bounded queries and hostile parameters.
+
+The edition is the `edition` fixture of tests/observatory/conftest.py (its NORD_FICHES)."""
 
 import csv
 import io
@@ -13,13 +15,11 @@ from openpyxl import load_workbook
 
 from companies.models import CompanyMembership
 from observatory import services
-from observatory.models import GridCell, GridRun, Lens, Methodology
+from observatory.models import GridCell, Lens
 from observatory.rankings import limit_ranking, occupation_ranking
 from observatory.scope import Scope
 from skills.models import Occupation
-from tests.companies.factories import CompanyFactory, DepartementFactory, SectionFactory
-from tests.observatory.test_grid_run import hand_worked  # noqa: F401  (fixture)
-from tests.skills.factories import OccupationFactory
+from tests.companies.factories import CompanyFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -27,88 +27,6 @@ URL = reverse("observatory:ranking")
 CSV_URL = reverse("observatory:ranking_export_csv")
 XLSX_URL = reverse("observatory:ranking_export_xlsx")
 NORD = {"lens": "genai", "territory": "departement:59"}
-
-# The Nord's fiche cells of the hand-worked edition (all sectors, all sizes): code →
-# (employees, exposure_mean, share_high, share_medium, secret, secret_reason). The secret
-# fiches carry values that would put them first if they leaked.
-NORD_FICHES = {
-    "M1607": (60, 0.72, 1.0, 0.0, False, ""),
-    "M1203": (90, 0.55, 0.0, 1.0, False, ""),
-    "K2204": (300, 0.20, 0.0, 0.0, False, ""),
-    "D1106": (150, 0.52, 0.0, 1.0, False, ""),
-    "M1805": (500, 0.90, 1.0, 0.0, True, "companies"),
-    "N1103": (1000, 0.30, 0.0, 0.0, True, "dominance"),
-}
-LABELS = {
-    "M1607": "Secrétariat",
-    "M1203": "Comptabilité",
-    "K2204": "Nettoyage de locaux",
-    "D1106": "Vente en alimentation",
-    "M1805": "Études et développement informatique",
-    "N1103": "Magasinage et préparation de commandes",
-}
-
-
-def _cell(run, **fields) -> GridCell:
-    defaults = {
-        "territory_level": "departement",
-        "territory_code": "59",
-        "sector_level": "all",
-        "sector_code": "",
-        "occupation_level": "fiche",
-        "occupation_code": "",
-        "size_band": "all",
-        "companies": 5,
-        "establishments": 5,
-        "employees": 100,
-        "secret": False,
-        "secret_reason": "",
-    }
-    return GridCell(run=run, **(defaults | fields))
-
-
-@pytest.fixture
-def edition():
-    """A published, current edition of the generative-AI lens, written by hand: the Nord's
-    fiches above, and cells that must stay out of the Nord's ranking (another département, a
-    sector, a size band, a domaine, the « inconnu » fiche)."""
-    DepartementFactory(code="59", name="Nord")
-    DepartementFactory(code="62", name="Pas-de-Calais")
-    SectionFactory(code="C", label="Industrie manufacturière")
-    for code, label in LABELS.items():
-        OccupationFactory(code=code, label=label)
-    now = timezone.now()
-    run = GridRun.objects.create(
-        methodology=Methodology.objects.current(Lens.GENAI),
-        status=GridRun.Status.READY,
-        progress=100,
-        finished_at=now,
-        published_at=now,
-        is_current=True,
-    )
-    cells = [
-        _cell(
-            run,
-            occupation_code=code,
-            employees=employees,
-            exposure_mean=exposure,
-            share_high=high,
-            share_medium=medium,
-            share_low=1 - high - medium,
-            secret=secret,
-            secret_reason=reason,
-        )
-        for code, (employees, exposure, high, medium, secret, reason) in NORD_FICHES.items()
-    ]
-    cells += [
-        _cell(run, occupation_code="inconnu", employees=4000, exposure_mean=0.99, share_high=1.0),
-        _cell(run, territory_code="62", occupation_code="M1805", employees=999, exposure_mean=0.9, share_high=1.0),
-        _cell(run, sector_level="section", sector_code="C", occupation_code="K2204", employees=7, exposure_mean=0.2),
-        _cell(run, size_band="10-49", occupation_code="M1607", employees=8, exposure_mean=0.72, share_high=1.0),
-        _cell(run, occupation_level="domaine", occupation_code="M16", employees=60, exposure_mean=0.72),
-    ]
-    GridCell.objects.bulk_create(cells)
-    return run
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ from django.utils import timezone
 from companies.models import JobPosition
 from observatory import selectors, services, tasks
 from observatory.models import CELL_COORDINATES, GridCell, GridRun, Lens
-from tests.observatory.test_grid_run import hand_worked  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db
 

@@ -1,7 +1,7 @@
 """The company's report /diagnostic/<id>/rapport/: who may open it, and the hand-computed
 figures it shows beside the current default-lens grid.
 
-The grid is the hand-worked case of test_grid_run.py: three companies of division 62 in Lille
+The grid (the grid fixture, tests/conftest.py) is the hand-worked case: three companies of division 62 in Lille
 (Nord) and one in Arras report Secrétaire (M1607): exposure 0.625 = 0,622 (high), blended
 RC 5/9. Two companies in Amiens report Comptable (M1203, reference RC .8): its blended profile
 is not shown (fewer than 3 companies). Aide-soignant (J1501), reported by nobody, keeps its
@@ -11,21 +11,19 @@ reference profile: E = .85·.05 + .55·.10 + .45·.05 + .20·.40 + .10·.40 = 0,
 import pytest
 from django.urls import reverse
 
-from companies.models import CompanyMembership, Diagnostic, DiagnosticJob, SizeBand
+from companies.models import CompanyMembership, Diagnostic, SizeBand
 from observatory import services
 from observatory.charts.common import format_number
 from observatory.models import GridCell, Lens
-from skills.models import Certification, Mobility, OccupationTaskProfile, SkillBlock
+from skills.models import Mobility, OccupationTaskProfile
 from tests.companies.factories import (
-    CommuneFactory,
+    PASSWORD,
     CompanyFactory,
-    DepartementFactory,
-    EstablishmentFactory,
-    JobPositionFactory,
     SectionFactory,
     SousClasseFactory,
+    all_answers,
+    make_member,
 )
-from tests.companies.test_diagnostic_services import PASSWORD, all_answers, make_campaign, make_member
 from tests.skills.factories import OccupationFactory
 
 pytestmark = pytest.mark.django_db
@@ -40,46 +38,6 @@ def _no_grid_recomputation(settings):
     settings.OBSERVATORY_AUTO_RECOMPUTE = False
 
 
-@pytest.fixture
-def grid():
-    secretary = OccupationFactory(code="M1607", label="Secrétaire")
-    OccupationTaskProfile.objects.create(occupation=secretary, rc=0.6, rm=0.1, nra=0.1, nri=0.1, nrm=0.1)
-    carer = OccupationFactory(code="J1501", label="Aide-soignant", parent__code="J15")
-    OccupationTaskProfile.objects.create(occupation=carer, rc=0.05, rm=0.10, nra=0.05, nri=0.40, nrm=0.40)
-    accountant = OccupationFactory(code="M1203", label="Comptable", parent__code="M12")
-    OccupationTaskProfile.objects.create(occupation=accountant, rc=0.80, rm=0.05, nra=0.10, nri=0.05, nrm=0.0)
-    developer = OccupationFactory(code="M1805", label="Développeur", parent__code="M18")
-    OccupationTaskProfile.objects.create(occupation=developer, rc=0.2, rm=0.0, nra=0.6, nri=0.2, nrm=0.0)
-    lille = CommuneFactory(code="59350", name="Lille", parent=DepartementFactory(code="59", name="Nord"))
-    arras = CommuneFactory(code="62041", name="Arras", parent=DepartementFactory(code="62", name="Pas-de-Calais"))
-    amiens = CommuneFactory(code="80021", name="Amiens", parent=DepartementFactory(code="80", name="Somme"))
-    for headcount in (10, 20, 30):
-        JobPositionFactory(
-            establishment=EstablishmentFactory(commune=lille),
-            occupation=secretary,
-            headcount=headcount,
-            rc=50,
-            rm=0,
-            nra=30,
-            nri=20,
-            nrm=0,
-        )
-    # The secondary secrecy protecting the Somme (two companies) falls on the Pas-de-Calais,
-    # which has fewer employees than the Nord.
-    for _ in range(3):
-        JobPositionFactory(establishment=EstablishmentFactory(commune=arras), occupation=developer, headcount=5)
-    for _ in range(2):
-        JobPositionFactory(establishment=EstablishmentFactory(commune=amiens), occupation=accountant, headcount=4)
-    # Comptable is more exposed than Secrétaire: not a mobilité the report recommends.
-    Mobility.objects.create(source=secretary, target=accountant, rank=1)
-    Mobility.objects.create(source=secretary, target=carer, rank=2)
-    certification = Certification.objects.create(code="RNCP35503", register="RNCP", title="Assistant de direction")
-    block = SkillBlock.objects.create(code="RNCP35503BC01", label="Gérer l'information", certification=certification)
-    block.occupations.add(secretary)
-    run = services.grid_run_compute(services.grid_run_create(lens=Lens.DEFAULT).pk)
-    return {"run": run, "secretary": secretary, "accountant": accountant, "lille": lille, "amiens": amiens}
-
-
 def _diagnostic(campaign, company, *, commune, level=4, status=Diagnostic.Status.SUBMITTED, sector=None):
     return Diagnostic.objects.create(
         campaign=campaign,
@@ -92,21 +50,6 @@ def _diagnostic(campaign, company, *, commune, level=4, status=Diagnostic.Status
         size_band=SizeBand.SMALL,
         maturity=all_answers(level),
     )
-
-
-@pytest.fixture
-def case(grid, django_user_model):
-    campaign = make_campaign()
-    company = CompanyFactory(name="Atelier Dupont")
-    owner = make_member(django_user_model, company, "proprietaire")
-    diagnostic = _diagnostic(campaign, company, commune=grid["lille"])
-    DiagnosticJob.objects.create(
-        diagnostic=diagnostic, occupation=grid["secretary"], headcount=8, rc=70, rm=0, nra=10, nri=10, nrm=10
-    )
-    DiagnosticJob.objects.create(
-        diagnostic=diagnostic, occupation=grid["accountant"], headcount=3, rc=60, rm=0, nra=20, nri=20, nrm=0
-    )
-    return {"campaign": campaign, "company": company, "owner": owner, "diagnostic": diagnostic, **grid}
 
 
 def _peers(case, levels):
@@ -127,7 +70,7 @@ def test_anonymous_visitors_are_sent_to_the_login_page(client, case):
 
 def test_a_member_of_another_company_gets_a_404_for_existing_and_sequential_ids(client, case, django_user_model):
     other_company = CompanyFactory(name="Concurrent")
-    other = make_member(django_user_model, other_company, "autre")
+    other = make_member(other_company, "autre")
     own = _diagnostic(case["campaign"], other_company, commune=case["lille"])
     client.force_login(other)
     assert client.get(report_url(own.pk)).status_code == 200
@@ -137,7 +80,7 @@ def test_a_member_of_another_company_gets_a_404_for_existing_and_sequential_ids(
 
 
 def test_a_pending_member_of_the_company_is_refused(client, case, django_user_model):
-    pending = make_member(django_user_model, case["company"], "en-attente", status=CompanyMembership.Status.PENDING)
+    pending = make_member(case["company"], "en-attente", status=CompanyMembership.Status.PENDING)
     client.force_login(pending)
     assert client.get(report_url(case["diagnostic"].pk)).status_code == 403
 
@@ -173,7 +116,7 @@ def test_the_owner_sees_the_hand_computed_figures(client, case, django_assert_ma
     # minimum for the peers); the certifications' blocks add two queries and the offers one
     # (four when some are found: test_report_training.py); the wished blocks, the fiches'
     # secrecy, the corrections of the ROME items and the regional contacts one each.
-    with django_assert_max_num_queries(22):
+    with django_assert_max_num_queries(23):
         response = client.get(report_url(case["diagnostic"].pk))
     assert response.status_code == 200
     page = response.content.decode()

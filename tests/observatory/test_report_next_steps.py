@@ -19,107 +19,26 @@ import pytest
 from django.urls import reverse
 from pypdf import PdfReader
 
-from companies.models import Diagnostic, DiagnosticJob, RegionalContact, SizeBand
+from companies.models import Diagnostic, DiagnosticJob, RegionalContact
 from observatory import services
 from observatory.charts.common import format_percent
 from observatory.models import Lens
 from observatory.report import company_report
-from skills.models import Mobility, OccupationItem, OccupationTaskProfile, RomeItem, SkillBlock
-from tests.companies.factories import CompanyFactory, SectionFactory, SousClasseFactory
-from tests.companies.test_diagnostic_services import all_answers, make_campaign, make_member
-from tests.observatory import test_report
+from skills.models import Mobility, OccupationTaskProfile, SkillBlock
+from tests.companies.factories import (
+    CompanyFactory,
+    all_answers,
+    make_member,
+)
 from tests.skills.factories import OccupationFactory
 from tests.trainings.factories import ProviderFactory, TrainingOfferFactory
 
 pytestmark = pytest.mark.django_db
 
-grid = test_report.grid
-
-# A draft diagnostic's maturity: Sensibilisation 0 and 1 (« Découverte », 0,5), Données 2 and 3
-# (« Structuration », 2,5), the rest 1 (« Premiers pas »).
-MATURITY = {
-    "awareness_management": 0,
-    "awareness_staff": 1,
-    "data_digital": 2,
-    "data_quality": 3,
-    **{key: 1 for key in all_answers() if key.split("_")[0] not in {"awareness", "data"}},
-}
-
 
 @pytest.fixture(autouse=True)
 def _no_grid_recomputation(settings):
     settings.OBSERVATORY_AUTO_RECOMPUTE = False
-
-
-def _item(code, label, fiche, *, core="principale", **shares):
-    item = RomeItem.objects.create(code=code, kind=RomeItem.Kind.SKILL, label=label, rule="test", **shares)
-    OccupationItem.objects.create(occupation=fiche, item=item, core=core)
-    return item
-
-
-@pytest.fixture
-def joinery(grid, django_user_model):
-    carpenter = OccupationFactory(code="H2206", label="Menuisier", parent__code="H22")
-    OccupationTaskProfile.objects.create(occupation=carpenter, rc=0.10, rm=0.50, nra=0.10, nri=0.05, nrm=0.25)
-    zero = {"rc": 0.0, "rm": 0.0, "nra": 0.0, "nri": 0.0}
-    _item("101", "Débiter des pièces de bois en série", carpenter, **{**zero, "rm": 1.0, "nrm": 0.0})
-    _item("102", "Usiner des pièces sur machine à commande numérique", carpenter, **{**zero, "rm": 0.8, "nrm": 0.2})
-    _item("103", "Poser des menuiseries sur chantier", carpenter, **{**zero, "nrm": 1.0})
-    _item("104", "Établir un devis", carpenter, core="", **{**zero, "rc": 0.5, "nra": 0.5, "nrm": 0.0})
-    run = services.grid_run_compute(services.grid_run_create(lens=Lens.DEFAULT).pk)
-    section = SectionFactory(code="F", label="Construction")
-    sector = SousClasseFactory(code="43.32A", label="Travaux de menuiserie bois et PVC", parent=section)
-    campaign = make_campaign()
-    company = CompanyFactory(name="Menuiserie Lefebvre")
-    owner = make_member(django_user_model, company, "gerant")
-    diagnostic = Diagnostic.objects.create(
-        campaign=campaign,
-        company=company,
-        status=Diagnostic.Status.SUBMITTED,
-        company_name=company.name,
-        sector=sector,
-        commune=grid["lille"],
-        size_band=SizeBand.MICRO,
-        maturity=MATURITY,
-    )
-    carpenters = DiagnosticJob.objects.create(
-        diagnostic=diagnostic,
-        occupation=carpenter,
-        headcount=6,
-        rc=10,
-        rm=60,
-        nra=10,
-        nri=0,
-        nrm=20,
-        training_need=True,
-    )
-    secretaries = DiagnosticJob.objects.create(
-        diagnostic=diagnostic, occupation=grid["secretary"], headcount=2, rc=70, rm=0, nra=10, nri=10, nrm=10
-    )
-    opco = RegionalContact.objects.create(
-        name="Constructys",
-        kind=RegionalContact.Kind.OPCO,
-        role="Finance la formation des salariés du BTP.",
-        email="hauts-de-france@constructys.example.fr",
-        website="https://www.constructys.fr/",
-    )
-    opco.sections.set([section])
-    cci = RegionalContact.objects.create(
-        name="CCI Hauts-de-France", kind=RegionalContact.Kind.CCI, role="Ateliers IA.", phone="03 20 63 79 79"
-    )
-    return {
-        **grid,
-        "run": run,
-        "carpenter": carpenter,
-        "diagnostic": diagnostic,
-        "owner": owner,
-        "carpenters": carpenters,
-        "secretaries": secretaries,
-        "section": section,
-        "opco": opco,
-        "cci": cci,
-        "campaign": campaign,
-    }
 
 
 def _page(client, joinery):
@@ -382,7 +301,7 @@ def test_the_report_runs_a_bounded_number_of_queries(client, joinery, django_ass
 
 
 def test_a_member_of_another_company_is_refused(client, joinery, django_user_model):
-    stranger = make_member(django_user_model, CompanyFactory(name="Ébénisterie Voisine"), "voisin")
+    stranger = make_member(CompanyFactory(name="Ébénisterie Voisine"), "voisin")
     client.force_login(stranger)
     for name in ("diagnostic_report", "diagnostic_report_pdf"):
         response = client.get(reverse(name, args=[joinery["diagnostic"].pk]))

@@ -15,15 +15,10 @@ from companies.models import CompanyMembership, Diagnostic
 from observatory.charts.common import format_number
 from observatory.report.document import pdf_text
 from skills.models import SkillBlock
-from tests.companies.factories import CompanyFactory
-from tests.companies.test_diagnostic_services import make_member
-from tests.observatory import test_report
+from tests.companies.factories import CompanyFactory, make_member
 from tests.trainings.factories import ProviderFactory, SessionFactory, TrainingOfferFactory
 
 pytestmark = pytest.mark.django_db
-
-grid = test_report.grid
-case = test_report.case
 
 
 @pytest.fixture(autouse=True)
@@ -52,7 +47,7 @@ def test_anonymous_visitors_are_sent_to_the_login_page(client, case):
 
 
 def test_a_member_of_another_company_gets_a_404(client, case, django_user_model):
-    other = make_member(django_user_model, CompanyFactory(name="Concurrent"), "autre")
+    other = make_member(CompanyFactory(name="Concurrent"), "autre")
     client.force_login(other)
     response = client.get(pdf_url(case["diagnostic"].pk))
     assert response.status_code == 404
@@ -69,7 +64,7 @@ def test_analysts_and_curators_are_refused(client, request, case, role):
 
 
 def test_a_pending_member_of_the_company_is_refused(client, case, django_user_model):
-    pending = make_member(django_user_model, case["company"], "en-attente", status=CompanyMembership.Status.PENDING)
+    pending = make_member(case["company"], "en-attente", status=CompanyMembership.Status.PENDING)
     client.force_login(pending)
     assert client.get(pdf_url(case["diagnostic"].pk)).status_code == 403
 

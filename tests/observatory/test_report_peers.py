@@ -10,23 +10,21 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from companies import diagnostics as services
+from companies.diagnostic import services
 from companies.models import Company, Diagnostic, JobPosition
 from companies.validators import luhn_complete
 from observatory import services as grid_services
 from observatory.models import GridCell, Lens
 from observatory.selectors import positions_frame
-from tests.companies.factories import CompanyFactory
+from tests.companies.factories import CampaignFactory, CompanyFactory, all_answers, make_member
 from tests.companies.test_accounts import links
-from tests.companies.test_diagnostic_services import all_answers, complete_diagnostic, make_campaign, make_member
+from tests.companies.test_diagnostic_services import complete_diagnostic
 from tests.companies.test_diagnostic_views import identity_post, job_post, url, version_in
 from tests.observatory import test_report
 
 pytestmark = pytest.mark.django_db
 
 # The hand-worked grid and report of test_report.py: section J, Lille, Secrétaire (M1607).
-grid = test_report.grid
-case = test_report.case
 report_url = test_report.report_url
 _peers = test_report._peers
 
@@ -89,7 +87,7 @@ def test_an_unverified_diagnostic_counts_once_a_curator_verifies_its_company(cli
     case["company"].save()
     _peers(case, [1, 2, 3])  # three verified companies of section J
     claimed = CompanyFactory(name="Revendiquée")
-    claimant = make_member(django_user_model, claimed, "revendique")
+    claimant = make_member(claimed, "revendique")
     unverified = submit(claimed, claimant, case["campaign"], level=4, occupation=case["secretary"])
     positions = diagnostic_positions(unverified)
     assert positions
@@ -186,9 +184,9 @@ def made_up_company(index: int, mailoutbox, *, level: int) -> tuple[Client, Diag
 
 def test_three_made_up_companies_read_no_real_companys_answers(grid, django_user_model, mailoutbox):
     # The real company: verified, its diagnostic submitted (maturity 3 everywhere).
-    campaign = make_campaign()
+    campaign = CampaignFactory()
     real = CompanyFactory(name="Atelier Dupont", verified=True)
-    owner = make_member(django_user_model, real, "vraie")
+    owner = make_member(real, "vraie")
     victim = submit(real, owner, campaign, level=3, occupation=grid["secretary"])
     before = compute_grid()
     positions = positions_frame()

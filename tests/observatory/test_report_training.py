@@ -21,8 +21,7 @@ from observatory import services
 from observatory.models import Lens, OccupationScore
 from observatory.report import BLOCKS_PER_JOB, distance_km
 from skills.models import Mobility, OccupationTaskProfile, SkillBlock
-from tests.companies.factories import CommuneFactory, CompanyFactory
-from tests.companies.test_diagnostic_services import make_member
+from tests.companies.factories import CommuneFactory, CompanyFactory, make_member
 from tests.observatory import test_report
 from tests.skills.factories import CertificationFactory, OccupationFactory, SkillBlockFactory
 from tests.trainings.factories import ProviderFactory, SessionFactory, TrainingOfferFactory
@@ -32,8 +31,6 @@ pytestmark = pytest.mark.django_db
 
 # The hand-worked grid and company of test_report.py: Secrétaire (M1607) and Comptable (M1203),
 # both exposed, declared by « Atelier Dupont » in Lille.
-grid = test_report.grid
-case = test_report.case
 report_url = test_report.report_url
 
 KM_PER_DEGREE = 6371 * math.pi / 180  # 111.19 km
@@ -368,7 +365,7 @@ def test_the_query_count_does_not_grow_with_the_number_of_jobs(client, case, fiv
 
 
 def test_another_companys_member_cannot_read_the_offers_of_a_report(client, case, catalogue, django_user_model):
-    other = make_member(django_user_model, CompanyFactory(name="Concurrent"), "concurrent")
+    other = make_member(CompanyFactory(name="Concurrent"), "concurrent")
     client.force_login(other)
     response = client.get(report_url(case["diagnostic"].pk))
     assert response.status_code == 404

@@ -12,12 +12,10 @@ from django.utils import timezone
 from observatory import selectors, services
 from observatory.models import GridCell, GridRun, Lens, Methodology
 from skills.models import ExposureIndex
-from tests.observatory import test_grid_run
 
 pytestmark = pytest.mark.django_db
 
 # The engine's hand-worked case (M1607, 65 employees, E = 5.6 / 9), reused as it is.
-hand_worked = test_grid_run.hand_worked
 
 RUNS = reverse("observatory:runs")
 LAUNCH = reverse("observatory:run_launch")

@@ -7,7 +7,6 @@ from django.core.cache import cache
 
 from observatory import selectors, services
 from observatory.models import GridRun, Lens
-from tests.observatory.test_grid_run import hand_worked  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db
 

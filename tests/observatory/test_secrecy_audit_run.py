@@ -9,12 +9,10 @@ from django.urls import reverse
 from observatory import services
 from observatory.analysis.secrecy import SecrecyAuditFailed, primary_secrecy
 from observatory.models import GridCell, GridRun, Lens
-from tests.observatory import test_grid_run
 
 pytestmark = pytest.mark.django_db
 
 # Three companies in the Nord, one in the Pas-de-Calais (test_grid_run's hand-worked case).
-hand_worked = test_grid_run.hand_worked
 
 
 def _compute(lens=Lens.DEFAULT):

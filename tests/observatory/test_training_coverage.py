@@ -11,7 +11,7 @@ import pytest
 
 from observatory import services
 from tests.companies.factories import CommuneFactory
-from tests.observatory.test_grid_run import _cell, hand_worked  # noqa: F401 (fixture)
+from tests.observatory.test_grid_run import _cell
 from tests.skills.factories import CertificationFactory, SkillBlockFactory
 from tests.trainings.factories import ProviderFactory, TrainingOfferFactory
 from trainings.models import CurationStatus

@@ -1,12 +1,13 @@
 import csv
 import shutil
-import time
 from io import StringIO
 from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.db.models import Count
+from django.test.utils import CaptureQueriesContext
 
 from skills.importers.base import ImportFailed
 from skills.importers.rome import (
@@ -185,11 +186,11 @@ def test_import_builds_the_tree_from_the_fixture(rome_dir):
 
     assert Mobility.objects.get(source="M1805", target="M1802").rank == 1
     assert Mobility.objects.get(source="M1827", target="M1811").rank == 3
-    assert list(
-        NafDivisionOccupation.objects.filter(occupation="M1811").values_list(
-            "naf_division", flat=True
-        )
-    ) == ["62", "63", "74"]
+    assert list(NafDivisionOccupation.objects.filter(occupation="M1811").values_list("naf_division", flat=True)) == [
+        "62",
+        "63",
+        "74",
+    ]
 
 
 def test_second_import_changes_nothing(rome_dir):
@@ -302,9 +303,7 @@ def test_fiches_may_point_to_codes_already_in_the_database(rome_dir, rome_copy):
 def test_missing_required_file_is_refused(rome_copy, name):
     (rome_copy / name).unlink()
 
-    with pytest.raises(
-        ImportFailed, match=f"fichier\\(s\\) obligatoire\\(s\\) absent\\(s\\).*{name}"
-    ):
+    with pytest.raises(ImportFailed, match=f"fichier\\(s\\) obligatoire\\(s\\) absent\\(s\\).*{name}"):
         import_rome(rome_copy)
     assert counts()["occupations"] == 0
 
@@ -379,9 +378,7 @@ def test_row_with_wrong_field_count_is_refused(rome_copy):
 def test_error_line_counts_physical_lines_of_quoted_multiline_fields(rome_copy):
     # Line 2 gets a label on two lines, so the record on line 4 now starts on line 5.
     edit_line(rome_copy / APPELLATION_FILE, 4, '"K2111"', '"K9999"')
-    edit_line(
-        rome_copy / APPELLATION_FILE, 2, '"Agent administratif / ', '"Agent\nadministratif / '
-    )
+    edit_line(rome_copy / APPELLATION_FILE, 2, '"Agent administratif / ', '"Agent\nadministratif / ')
 
     with pytest.raises(ImportFailed) as refused:
         import_rome(rome_copy)
@@ -644,9 +641,8 @@ def test_command_fails_on_a_missing_folder(tmp_path):
 def test_real_v460_export(shared_data):
     directory = shared_data / "rome4-francetravail"
 
-    started = time.perf_counter()
-    reports = import_rome(directory)
-    first_run = time.perf_counter() - started
+    with CaptureQueriesContext(connection) as queries:
+        reports = import_rome(directory)
 
     # v460 has no mobility from a fiche to itself, so every one of its 14,912 rows is kept.
     # Of the 118,923 links, 104,219 are of blocs 5 and 6 (the others name the fiche and its
@@ -656,10 +652,7 @@ def test_real_v460_export(shared_data):
     fiches = Occupation.objects.fiches()
     assert fiches.count() == 1584
     assert fiches.values("rome_v3_parent").distinct().count() == 532
-    assert (
-        sum(1 for code, parent in fiches.values_list("code", "rome_v3_parent") if code == parent)
-        == 532
-    )
+    assert sum(1 for code, parent in fiches.values_list("code", "rome_v3_parent") if code == parent) == 532
     assert Occupation.objects.get(code="M1811").rome_v3_parent_id == "M1802"
     assert Occupation.objects.get(code="A1206").rome_v3_parent_id == "F1101"
     assert Appellation.objects.count() == 13120
@@ -690,10 +683,9 @@ def test_real_v460_export(shared_data):
         Kind.SKILL: 16048 + 1374,
         Kind.KNOWLEDGE: 2852 + 357,
     }
-    # About 30 s on a 2-core machine with SQLite: 11 s for the files, the rest for the first
-    # classification, which writes every item a rule matches. One query per row would take
-    # minutes.
-    assert first_run < 90, f"import took {first_run:.1f} s"
+    # Written in bulk (958 queries on SQLite): one per row would be some 290,000. How long it
+    # takes is a benchmark's business, not a test's.
+    assert len(queries) < 3_000, f"{len(queries)} queries"
 
     reports = import_rome(directory)
 

@@ -9,7 +9,6 @@ from html import unescape
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 from django.urls import reverse
 
 from companies.signals import field_data_changed
@@ -92,13 +91,6 @@ TWO_OFFERS = lheo(
 def _no_grid_recomputation(settings):
     # The observatory's answer to the coverage signal is tested in test_curation_services.
     settings.OBSERVATORY_AUTO_RECOMPUTE = False
-
-
-@pytest.fixture
-def client_of(curator):
-    client = Client()
-    client.force_login(curator)
-    return client
 
 
 def run_job(kind, payload, user, django_capture_on_commit_callbacks, filename="offres.xml") -> ImportJob:

@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.trainings.test_import_jobs import TWO_OFFERS, client_of, upload  # noqa: F401  (fixture)
+from tests.trainings.test_import_jobs import TWO_OFFERS, upload
 from trainings import services, tasks
 from trainings.models import ImportJob, Provider, TrainingOffer
 

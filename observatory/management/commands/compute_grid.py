@@ -28,7 +28,7 @@ class Command(BaseCommand):
                 raise CommandError(f"Indice « {index} » inconnu (indices importés : {known}).")
         lenses = Lens.values if all_lenses else [lens]
         for current_lens in lenses:
-            run = grid_run_create(lens=current_lens, index=exposure_index, trigger="command")
+            run = grid_run_create(lens=current_lens, index=exposure_index, trigger=GridRun.Trigger.COMMAND)
             self.stdout.write(f"Calcul n°{run.pk} ({run.methodology}, {run.source_label}) …")
             result = compute_grid_run.delay(run.pk)
             if settings.CELERY_TASK_ALWAYS_EAGER:
