@@ -20,6 +20,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
+handler404 = "observatory.views.errors.not_found"
+
 if settings.DEBUG:
     from django.conf.urls.static import static
 

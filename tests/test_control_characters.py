@@ -37,6 +37,16 @@ def test_the_api_refuses_in_json_as_its_schema_documents(client, analyst):
     assert "caractère de contrôle" in response.json()["detail"]
 
 
+def test_an_api_address_that_matches_no_route_answers_404_in_json(client, analyst):
+    client.force_login(analyst)
+    response = client.get("/api/v1/occupations/Import%20inconnu./")
+    assert response.status_code == 404 and response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": "Adresse inconnue de l'API."}
+    # Elsewhere, the site's own page.
+    page = client.get("/observatoire/nulle-part/")
+    assert page.status_code == 404 and page["Content-Type"].startswith("text/html")
+
+
 def test_a_control_character_in_a_parameter_name_is_refused(client):
     assert client.get("/formations/?q\x00=1").status_code == 400
 
