@@ -120,7 +120,7 @@ def complementary_suppression(
             **audit_options,
         )
         history.append({**audit.summary(), "secret": int(out["secret"].sum()), "thorough": thorough})
-        logger.info("secrecy round %d: %s", len(history), history[-1])
+        logger.debug("secrecy round %d: %s", len(history), history[-1])
         hidden = audit.hidden
         witnesses = audit.witnesses
         # Only cells proven weak get masks: an unverified cell (its programs ran out of time)
