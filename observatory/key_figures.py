@@ -40,9 +40,8 @@ def overview_figures(run, scope: Scope) -> dict:
         ["occupation_code", "employees", "exposure_mean", "share_high", "share_medium", "secret"],
     )
     fiches = fiches[~fiches["secret"]]
-    exposed = fiches["employees"] * (fiches["share_high"].fillna(0) + fiches["share_medium"].fillna(0))
     top = (
-        fiches.assign(exposed_employees=exposed)
+        published.with_exposed_employees(fiches)
         .loc[lambda frame: frame["exposed_employees"] > 0]
         .sort_values(["exposed_employees", "exposure_mean", "occupation_code"], ascending=[False, False, True])
         .head(TOP_FICHES)

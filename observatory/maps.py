@@ -7,7 +7,6 @@ the level asked (départements or EPCI); a département draws its EPCI (those wi
 commune in it: an EPCI may straddle two départements); an EPCI draws itself.
 """
 
-import numpy as np
 import pandas as pd
 
 from companies.models import Territory
@@ -66,11 +65,7 @@ def map_frame(run, level: str, scope: Scope, *, with_outlines: bool) -> tuple[pd
         columns={"territory_code": "code"}
     )
     frame["has_data"] = True
-    exposed = frame["share_high"].astype(float).fillna(0) + frame["share_medium"].astype(float).fillna(0)
-    frame["exposed_employees"] = (frame["employees"].astype(float) * exposed).round()
-    frame["exposed_share"] = np.where(frame["employees"] > 0, frame["exposed_employees"] / frame["employees"], np.nan)
-    frame.loc[frame["secret"].astype(bool), DERIVED_COLUMNS] = np.nan
-    frame = frame.drop(columns="share_medium")
+    frame = published.with_exposed_employees(frame).drop(columns="share_medium")
 
     merged = territories[["code", "name", "has_geometry"]].merge(frame, on="code", how="outer")
     for column in ("has_data", "has_geometry", "secret"):

@@ -50,6 +50,17 @@ def cells_frame(cells, columns) -> pd.DataFrame:
     return mask_values(frame)
 
 
+def with_exposed_employees(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` (masked cells with employees, share_high, share_medium) with
+    exposed_employees (employees whose fiche is in the high or significant-change class;
+    a whole number up to the float error of the shares) and exposed_share. NaN where the
+    cell is secret, since its employees are."""
+    employees = frame["employees"].astype(float)
+    shares = frame["share_high"].astype(float).fillna(0) + frame["share_medium"].astype(float).fillna(0)
+    exposed = (employees * shares).round()
+    return frame.assign(exposed_employees=exposed, exposed_share=(exposed / employees).where(employees > 0))
+
+
 def cell_figures(cell) -> dict:
     """The figures of one GridCell as they may be shown: None for each of a secret cell's."""
     return {name: None if cell.secret else getattr(cell, name) for name in CELL_FIGURES}

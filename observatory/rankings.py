@@ -66,12 +66,7 @@ def occupation_ranking(run, scope: Scope, *, order: str = DEFAULT_ORDER) -> pd.D
     cells = cells.exclude(occupation_code=UNKNOWN_CODE)
     frame = published.cells_frame(cells.order_by(), [*CELL_COLUMNS, "secret", "secret_reason"])
 
-    shares = frame["share_high"].fillna(0) + frame["share_medium"].fillna(0)
-    # A fiche's positions share its exposure class, so this is a whole number of employees
-    # up to the float error of the shares.
-    frame["exposed_employees"] = (frame["employees"] * shares).round()
-    frame["exposed_share"] = np.where(frame["employees"] > 0, frame["exposed_employees"] / frame["employees"], np.nan)
-    # A secret fiche's employees are NaN already, and so is what derives from them.
+    frame = published.with_exposed_employees(frame)
 
     tie_breaks = [column for column in ("exposed_employees", "exposure_mean", "employees") if column != sort_column]
     frame = frame.sort_values(

@@ -10,6 +10,7 @@ from django.db.models import Q
 from companies import maturity, maturity_advice
 from companies.models import Diagnostic, Sector
 
+from .. import published
 from ..charts.common import format_number
 from ..models import GridCell, GridRun, Lens, Methodology
 
@@ -64,11 +65,12 @@ def _cell_view(cell: GridCell | None, methodology: Methodology | None) -> dict:
         return {"state": "empty"}
     if cell.secret:
         return {"state": "secret", "reason": secret_words(cell.secret_reason, methodology)}
+    figures = published.cell_figures(cell)
     return {
         "state": "value",
-        "exposure": cell.exposure_mean,
-        "companies": cell.companies,
-        "employees": cell.employees,
+        "exposure": figures["exposure_mean"],
+        "companies": figures["companies"],
+        "employees": figures["employees"],
     }
 
 
