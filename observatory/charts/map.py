@@ -51,17 +51,13 @@ NO_MODEBAR = {
         "resetviews",
     ]
 }
-# Where analysts read a chart (grid heatmap, map, overview), one button stays: plotly.js's own
-# « Download plot as a png » (toImage), drawn in the browser without any network. The layout's
-# `meta.download` names the file; static/js/charts.js turns it into the plot's config
-# (`toImageButtonOptions`: PNG, that file name), the one place where plotly reads a file name.
-DOWNLOAD_MODEBAR = {"remove": [name for name in NO_MODEBAR["remove"] if name != "toImage"]}
 
 
 def downloadable(filename: str) -> dict:
     """Layout entries of a chart analysts may save as PNG under `filename` (French, no
-    extension): the mode bar keeps only the download button."""
-    return {"modebar": DOWNLOAD_MODEBAR, "meta": {"download": filename}}
+    extension): static/js/charts.js draws a « Télécharger le graphique (PNG) » button after
+    the chart (plotly.js's own downloadImage, offline); the mode bar stays hidden."""
+    return {"modebar": NO_MODEBAR, "meta": {"download": filename}}
 
 
 OUTLINE_COLOUR = "#ffffff"

@@ -1,10 +1,9 @@
-"""Charts analysts read keep one mode-bar button, plotly.js's own PNG download, under a French
-file name; axis labels wrap between words, whole in the hover."""
+"""Charts analysts read are saved as PNG under a French file name (the button static/js/charts.js
+draws after them); axis labels wrap between words, whole in the hover."""
 
 import pandas as pd
 
 from observatory.charts.grid import class_shares_bar, exposure_heatmap, top_occupations_bar, wrap_label
-from observatory.charts.map import DOWNLOAD_MODEBAR, NO_MODEBAR
 
 LONG = "Fabrication de produits informatiques, électroniques et optiques"
 
@@ -30,11 +29,6 @@ def _cells() -> pd.DataFrame:
     )
 
 
-def test_the_download_button_is_the_only_one_kept():
-    assert "toImage" in NO_MODEBAR["remove"] and "toImage" not in DOWNLOAD_MODEBAR["remove"]
-    assert set(DOWNLOAD_MODEBAR["remove"]) == set(NO_MODEBAR["remove"]) - {"toImage"}
-
-
 def test_analysts_charts_are_downloadable_under_a_french_name():
     top = pd.DataFrame(
         {
@@ -54,7 +48,7 @@ def test_analysts_charts_are_downloadable_under_a_french_name():
     for filename, figure in figures.items():
         layout = figure.to_plotly_json()["layout"]
         assert layout["meta"] == {"download": filename}
-        assert "toImage" not in layout["modebar"]["remove"] and "sendChartToCloud" in layout["modebar"]["remove"]
+        assert "sendChartToCloud" in layout["modebar"]["remove"]
 
 
 def test_heatmap_labels_wrap_between_words_and_stay_whole_in_the_hover():
