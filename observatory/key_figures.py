@@ -1,6 +1,6 @@
 """The overview's key figures within a scope (observatory.scope): the cell of the scope, its
 most exposed fiches and its employees by exposure class, one level of occupations below the
-scope's. The same reads as `selectors.overview_figures`, which is the whole area's case.
+scope's.
 
 Cells are read through the one door (`published.cells_frame`, `published.cell_figures`); the
 top fiches are published ones only (a ranking of secret cells would tell their size).
@@ -22,7 +22,7 @@ SHARE_LEVELS = {"all": "grand_domaine", "grand_domaine": "domaine", "domaine": "
 def overview_figures(run, scope: Scope) -> dict:
     """total (a dict of the scope's cell, figures None when secret; None without a cell),
     top_occupations and class_shares (frames with the columns of
-    `selectors.overview_figures`), share_level (the occupation level of class_shares), in
+    `key_figures.overview_figures`), share_level (the occupation level of class_shares), in
     four queries plus the cached reference."""
     coordinates = scope.cells()
     total = GridCell.objects.filter(run=run, **coordinates).first()

@@ -222,7 +222,7 @@ def top_occupations_bar(top: pd.DataFrame) -> go.Figure:
     coloured by the exposure class of the occupation.
 
     `top`: occupation_code, occupation_label, employees, exposed_employees, exposure_mean,
-    share_high, share_medium (published fiche cells, as `selectors.overview_figures` gives).
+    share_high, share_medium (published fiche cells, as `key_figures.overview_figures` gives).
     """
     rows = top.iloc[::-1]
     classes = ["high" if (row.share_high or 0) > 0 else "medium" for row in rows.itertuples()]

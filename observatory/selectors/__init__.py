@@ -4,7 +4,6 @@ through observatory.published, the one door):
     inputs        what a grid computation reads (positions, coverage, index scores)
     runs          the runs pages: history, progress, launch checks, comparison, state token
     grid          the grid page: reference labels, heatmap, table
-    overview      the overview's key figures
     map           the map
     occupations   occupation search and detail pages
     exports       the frames the CSV and XLSX exports write
@@ -46,7 +45,6 @@ from .map import (
     MAP_TERRITORY_LEVELS,
     MAP_VALUE_COLUMNS,
     OUTLINE_COUNTS_CACHE_KEY,
-    map_cells_frame,
     map_territories,
     territory_geometry_counts,
 )
@@ -68,9 +66,6 @@ from .occupations import (
     skill_links_frame,
     task_profile_frame,
     transitions_frame,
-)
-from .overview import (
-    overview_figures,
 )
 from .reference import (
     labels,
@@ -131,7 +126,6 @@ __all__ = [
     "grid_table_rows",
     "index_scores_frame",
     "labels",
-    "map_cells_frame",
     "map_territories",
     "mobilities_frame",
     "most_exposed_occupations",
@@ -144,7 +138,6 @@ __all__ = [
     "occupation_scores_export_frame",
     "occupation_search",
     "occupation_suggestions",
-    "overview_figures",
     "positions_frame",
     "profile_breakdown",
     "rank_correlation",

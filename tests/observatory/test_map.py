@@ -10,7 +10,9 @@ from companies.models import Territory
 from observatory import selectors, services
 from observatory.charts import choropleth
 from observatory.charts.common import SECRET_COLOUR
+from observatory.maps import map_frame
 from observatory.models import GridCell, Lens
+from observatory.scope import Scope
 from tests.companies.factories import CommuneFactory, DepartementFactory, EstablishmentFactory, JobPositionFactory
 from tests.skills.factories import OccupationFactory
 
@@ -281,15 +283,16 @@ def test_the_figure_is_cached_per_run_and_parameters(client, analyst, run, outli
 # --- Selectors and charts -----------------------------------------------------------------
 
 
-def test_map_cells_frame_blanks_secret_values(run):
-    frame = selectors.map_cells_frame(run, "departement").set_index("code")
+def test_the_map_frame_blanks_secret_values(run):
+    frame, _territories = map_frame(run, "departement", Scope(), with_outlines=False)
+    frame = frame.set_index("code")
     assert list(frame.index) == ["59", "62"]
     assert frame["secret"].all()
     assert frame[selectors.MAP_VALUE_COLUMNS].isna().all().all()
 
 
 def test_the_summary_names_the_range_and_the_secret_territories(three_departements):
-    frame = selectors.map_cells_frame(three_departements, "departement")
+    frame, _territories = map_frame(three_departements, "departement", Scope(), with_outlines=False)
     summary = choropleth.map_summary(frame, "employees", "départements")
     assert summary.startswith("Carte des départements, salariés")
     assert "sous secret statistique" in summary
