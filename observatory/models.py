@@ -446,6 +446,19 @@ class OccupationScore(models.Model):
     field_nra = models.FloatField(null=True)
     field_nri = models.FloatField(null=True)
     field_nrm = models.FloatField(null=True)
+    # Companies behind the field profile the blend used (n of the blend): n_companies, unless
+    # the profile is an earlier edition's, kept because too few companies changed since
+    # (observatory.editions.freeze_field_profiles); `field_basis` is then the run whose
+    # positions it was computed from (null: this run's own).
+    field_companies = models.PositiveIntegerField(_("entreprises du profil de terrain"), null=True, blank=True)
+    field_basis = models.ForeignKey(
+        GridRun,
+        verbose_name=_("édition du profil de terrain"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     rc = models.FloatField()
     rm = models.FloatField()
     nra = models.FloatField()

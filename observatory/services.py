@@ -50,7 +50,7 @@ SCORE_COLUMNS = (
     + [f"ref_{c}" for c in CATEGORIES]
     + [f"field_{c}" for c in CATEGORIES]
     + list(CATEGORIES)
-    + ["exposure", "rti", "exposure_class", "ref_source", "ref_items"]
+    + ["exposure", "rti", "exposure_class", "ref_source", "ref_items", "field_companies", "field_basis_id"]
 )
 
 
@@ -217,7 +217,17 @@ def grid_run_compute(run_id: int, *, task_id: str | None = None) -> GridRun:
 
         clock = time.perf_counter()
         _progress(run, 25, "Profils et exposition des métiers")
-        scores = exposure.occupation_scores(reference, positions, params)
+        # A fiche whose answers too few companies changed since an edition published its
+        # field profile keeps that profile: the difference would be one company's answers.
+        inputs = {}  # positions of the published editions, read once for both comparisons
+        fresh = exposure.field_profiles(positions)
+        field, field_basis, frozen = editions.freeze_field_profiles(
+            run, positions, fresh, min_companies=params["min_companies"], cache=inputs
+        )
+        scores = exposure.occupation_scores(reference, positions, params, field=field)
+        scores["field_companies"] = scores["n_companies"]
+        scores["n_companies"] = fresh["n_companies"].reindex(scores.index).fillna(0).astype("int64")
+        scores["field_basis_id"] = field_basis.reindex(scores.index)
         scores["employees"] = positions.groupby("occupation")["headcount"].sum().reindex(scores.index).fillna(0)
         if run.index_id:
             scores = _with_index_exposure(scores, index_scores_frame(run.index_id), params)
@@ -241,7 +251,10 @@ def grid_run_compute(run_id: int, *, task_id: str | None = None) -> GridRun:
             scores,
             secrecy.primary_secrecy(cells, params["min_companies"], params["dominance"]),
             min_companies=params["min_companies"],
+            cache=inputs,
         )
+        compared["field_frozen"] = frozen
+        del inputs
         timings["editions"] = time.perf_counter() - clock
         position_count = len(positions)
         del positions  # a million rows need not stay alive while the cells are written
@@ -439,6 +452,8 @@ def _write_scores(run: GridRun, scores: pd.DataFrame) -> None:
     frame["employees"] = frame["employees"].fillna(0).astype("int64")
     frame["ref_source"] = frame["ref_source"].astype(object).fillna("")
     frame["ref_items"] = frame["ref_items"].astype("Int64")
+    frame["field_companies"] = frame["field_companies"].astype("Int64")
+    frame["field_basis_id"] = frame["field_basis_id"].astype("Int64")
     frame.insert(0, "occupation_id", scores.index.astype(str))
     frame.insert(0, "run_id", run.pk)
     _bulk_insert(OccupationScore._meta.db_table, frame.reset_index(drop=True))

@@ -22,16 +22,22 @@ knows the old value exactly gets the new one, hence the difference, only within 
 protection interval. It is published again once the companies that changed in it since the
 last edition that published it are numerous enough.
 
-The figures compared are the additive ones, which a single company moves by its own
-contribution. Exposure and task shares move with a fiche's profile, shared by every cell of
-the fiche, and a fiche's field profile enters a published figure only from the
-methodology's minimum of companies (`exposure.blend_profiles`).
+The figures compared here are the additive ones, which a single company moves by its own
+contribution. Exposure, RTI, classes and task shares move with a fiche's profile, shared by
+every cell of the fiche: its field profile enters a published figure only from the
+methodology's minimum of companies (`exposure.blend_profiles`), but two editions one
+reporting company apart would still differ by that company's weight in the blend. So the
+companies whose answers for a fiche changed are counted too (`changed_reporters`), and a
+fiche that fewer than the minimum changed keeps the field profile it was published with
+(observatory.editions.freeze_field_profiles).
 """
 
 import io
 
 import numpy as np
 import pandas as pd
+
+from skills.categories import CATEGORIES
 
 from .cube import build_cube
 
@@ -86,6 +92,49 @@ def changed_companies(old: pd.DataFrame, new: pd.DataFrame) -> np.ndarray:
         | (both["rows_old"] != both["rows_new"])
     )
     return both.index[differ.to_numpy()].to_numpy()
+
+
+# What a fiche's field profile is made of (exposure.field_profiles): each company's answers.
+REPORT_COLUMNS = ("company", "occupation", "headcount", *CATEGORIES)
+
+
+def report_digests(positions: pd.DataFrame) -> pd.DataFrame:
+    """One row per (occupation, company): `hash` (sum of its rows' hashes over REPORT_COLUMNS,
+    modulo 2⁶⁴) and `rows`, indexed by (occupation, company) with occupation codes as text."""
+    if positions.empty:
+        index = pd.MultiIndex.from_arrays([[], []], names=["occupation", "company"])
+        return pd.DataFrame({"hash": pd.Series(dtype=np.uint64), "rows": pd.Series(dtype=np.int64)}, index=index)
+    occupation = positions["occupation"].astype(str).to_numpy()
+    # Values, not dtypes: a code kept as a categorical or as text, a count as int32 or int64,
+    # hash alike.
+    plain = pd.DataFrame(
+        {
+            "company": positions["company"].to_numpy(dtype=np.int64),
+            "occupation": occupation,
+            **{c: positions[c].to_numpy(dtype=np.int64) for c in REPORT_COLUMNS[2:]},
+        }
+    )
+    hashes = pd.util.hash_pandas_object(plain, index=False).to_numpy(dtype=np.uint64)
+    frame = pd.DataFrame({"occupation": occupation, "company": plain["company"].to_numpy(), "hash": hashes})
+    with np.errstate(over="ignore"):
+        return frame.groupby(["occupation", "company"], sort=False).agg(hash=("hash", "sum"), rows=("hash", "size"))
+
+
+def changed_reporters(old: pd.DataFrame, new: pd.DataFrame) -> pd.Series:
+    """For each fiche, how many companies' answers for it differ between the two position
+    sets (a company that reports the fiche in only one of them counts): an int Series
+    indexed by occupation code, fiches with no change left out."""
+    both = report_digests(old).merge(
+        report_digests(new), how="outer", left_index=True, right_index=True, suffixes=("_old", "_new")
+    )
+    differ = (
+        both["hash_old"].isna()
+        | both["hash_new"].isna()
+        | (both["hash_old"] != both["hash_new"])
+        | (both["rows_old"] != both["rows_new"])
+    )
+    changed = both[differ.to_numpy()]
+    return changed.groupby(level="occupation").size().astype(np.int64).rename("changed")
 
 
 def changed_contributors(old: pd.DataFrame, new: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:

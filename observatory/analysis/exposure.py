@@ -195,10 +195,14 @@ def exposure_class(e: pd.Series, high: float = HIGH_THRESHOLD, medium: float = M
     return pd.Series(classes, index=e.index, name="exposure_class")
 
 
-def occupation_scores(reference: pd.DataFrame, positions: pd.DataFrame, params: Mapping) -> pd.DataFrame:
+def occupation_scores(
+    reference: pd.DataFrame, positions: pd.DataFrame, params: Mapping, *, field: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Field profiles → blend → exposure, RTI and class, for every occupation.
 
-    `reference` and `positions` as for `blend_profiles` and `field_profiles`. `params` is a
+    `reference` and `positions` as for `blend_profiles` and `field_profiles`; `field`, when
+    given, is used instead of `field_profiles(positions)` (a field frame where some fiches
+    keep an earlier edition's profile: observatory.editions.freeze_field_profiles). `params` is a
     plain dict of the methodology parameters:
       susceptibility    {category: α} (default: DEFAULT_SUSCEPTIBILITY),
       prior_strength    m, in reporting companies (default 5),
@@ -209,7 +213,8 @@ def occupation_scores(reference: pd.DataFrame, positions: pd.DataFrame, params: 
 
     Returns the `blend_profiles` frame plus `exposure` (0–1), `rti` and `exposure_class`.
     """
-    field = field_profiles(positions)
+    if field is None:
+        field = field_profiles(positions)
     scores = blend_profiles(
         reference,
         field,

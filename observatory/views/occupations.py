@@ -138,6 +138,10 @@ def _profile_context(run, score, min_companies) -> dict:
         else "Profil retenu non publié (secret statistique).",
         "has_field": has_field,
         "show_field": show_field,
+        # The n of the blend: the companies behind its field profile, an earlier edition's
+        # when too few companies changed since (observatory.editions.freeze_field_profiles).
+        "blend_companies": score.n_companies if score.field_companies is None else score.field_companies,
+        "field_basis": score.field_basis if score.field_basis_id else None,
         "show_blended": show_blended,
         "rti_terms": {
             "routine": max(score.rc + score.rm, RTI_EPSILON),
