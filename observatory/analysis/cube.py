@@ -100,9 +100,15 @@ _SUMS = (
 )  # fmt: skip
 
 
-def cube_levels() -> list[tuple[str, str, str, str]]:
-    """The 96 level combinations (territory, sector, occupation, size) of the cube."""
-    return list(itertools.product(TERRITORY_LEVELS, SECTOR_LEVELS, OCCUPATION_LEVELS, SIZE_LEVELS))
+# With `raw=True`, the cube also carries each cell's sums of _SUMS (employees, not rounded),
+# from which cells of disjoint position sets merge exactly (analysis.national).
+RAW_COLUMNS = tuple(f"sum_{name}" for name in _SUMS)
+
+
+def cube_levels(territory_levels=TERRITORY_LEVELS) -> list[tuple[str, str, str, str]]:
+    """The level combinations (territory, sector, occupation, size) of the cube: 96, or 24
+    per territory level of `territory_levels`."""
+    return list(itertools.product(territory_levels, SECTOR_LEVELS, OCCUPATION_LEVELS, SIZE_LEVELS))
 
 
 def _bool_column(positions: pd.DataFrame, column: str) -> np.ndarray:
@@ -174,10 +180,12 @@ def _position_sums(
     return sums
 
 
-def _empty_cube() -> pd.DataFrame:
+def _empty_cube(raw: bool = False) -> pd.DataFrame:
     frame = pd.DataFrame({c: pd.Series(dtype=object) for c in CUBE_COLUMNS[:10]})
     for c in CUBE_COLUMNS[10:]:
         frame[c] = pd.Series(dtype=_VALUE_DTYPES[c])
+    for c in RAW_COLUMNS if raw else ():
+        frame[c] = pd.Series(dtype=np.float64)
     return frame
 
 
@@ -223,7 +231,7 @@ class _Output:
     next to their concatenation (which doubled the peak on a million positions).
     """
 
-    def __init__(self, dims: dict[str, dict[str, Level]], capacity: int):
+    def __init__(self, dims: dict[str, dict[str, Level]], capacity: int, raw: bool = False):
         self.categories, self.code, self.parent = {}, {}, {}
         for dim in ("territory", "sector", "occupation"):
             members = dims[dim]
@@ -248,7 +256,9 @@ class _Output:
             dtypes[f"{dim}_code"] = dtypes[f"{dim}_parent"] = self.code[dim]["all"].dtype
         dtypes["size_band"] = np.int16
         dtypes.update(_VALUE_DTYPES)
-        self.columns = {name: np.empty(capacity, dtype=dtypes[name]) for name in CUBE_COLUMNS}
+        dtypes.update(dict.fromkeys(RAW_COLUMNS, np.float64))
+        self.names = [*CUBE_COLUMNS, *(RAW_COLUMNS if raw else ())]
+        self.columns = {name: np.empty(capacity, dtype=dtypes[name]) for name in self.names}
         self.filled = 0
 
     def write(self, levels: tuple[str, str, str, str], nodes: tuple, values: dict[str, np.ndarray]) -> None:
@@ -262,12 +272,13 @@ class _Output:
             self.columns[f"{dim}_parent"][window] = self.parent[dim][level][node]
         self.columns["size_band"][window] = self.code["size"][levels[3]][nodes[3]]
         for name, array in values.items():
-            self.columns[name][window] = array
+            if name in self.columns:
+                self.columns[name][window] = array
         self.filled = stop
 
     def frame(self) -> pd.DataFrame:
         columns = {}
-        for name in CUBE_COLUMNS:
+        for name in self.names:
             array = self.columns.pop(name)
             array.resize(self.filled, refcheck=False)  # in place: the unused tail is released
             if name.endswith("_level"):
@@ -281,7 +292,7 @@ class _Output:
             else:
                 columns[name] = array
         # copy=False keeps one block per column instead of consolidating (copying) them.
-        return pd.DataFrame(columns, columns=CUBE_COLUMNS, copy=False)
+        return pd.DataFrame(columns, columns=self.names, copy=False)
 
 
 def build_cube(
@@ -289,8 +300,13 @@ def build_cube(
     scores: pd.DataFrame,
     *,
     training_coverage: pd.DataFrame | None = None,
+    territory_levels: tuple[str, ...] = TERRITORY_LEVELS,
+    raw: bool = False,
 ) -> pd.DataFrame:
     """Aggregate job positions into every cell of the 96 level combinations.
+
+    `territory_levels` limits the cube to those territory levels (analysis.national computes
+    the national level and the régions' apart); `raw=True` adds the RAW_COLUMNS.
 
     `positions`: one row per job position with columns
       company, establishment   ids (any hashable),
@@ -333,7 +349,7 @@ def build_cube(
     int32, employees int64, shares and means float64.
     """
     if positions.empty:
-        return _empty_cube()
+        return _empty_cube(raw)
     dims = _encode_dimensions(positions)
     territory, sector, occupation, size = (dims[d] for d in DIMENSIONS)
     company, company_labels = pd.factorize(positions["company"])
@@ -345,9 +361,9 @@ def build_cube(
     # A grouping has at most one cell per position, and at most the product of its levels' sizes.
     capacity = sum(
         min(len(positions), territory[t].size * sector[s].size * occupation[o].size * size[z].size)
-        for t, s, o, z in cube_levels()
+        for t, s, o, z in cube_levels(territory_levels)
     )
-    output = _Output(dims, capacity)
+    output = _Output(dims, capacity, raw)
     for o_level in OCCUPATION_LEVELS:
         # One row per (establishment, company, département, EPCI, division, occupation member,
         # band): the finest grain any grouping with this occupation level needs.
@@ -389,7 +405,7 @@ def build_cube(
             "size": {"all": zeros, "band": size["band"].codes[first]},
         }
         occupation_codes = o.codes[first]
-        for t_level, s_level, z_level in itertools.product(TERRITORY_LEVELS, SECTOR_LEVELS, SIZE_LEVELS):
+        for t_level, s_level, z_level in itertools.product(territory_levels, SECTOR_LEVELS, SIZE_LEVELS):
             nodes, values = _grouping(
                 grain,
                 (codes["territory"][t_level], codes["sector"][s_level], occupation_codes, codes["size"][z_level]),
@@ -421,9 +437,9 @@ def _grouping(
     n_cells = len(keys)
     nodes = (keys // (n_z * n_o * n_s), keys // (n_z * n_o) % n_s, keys // n_z % n_o, keys % n_z)
 
-    values = _cell_indicators(
-        {name: np.bincount(cell, weights=grain[name], minlength=n_cells) for name in _SUMS}, with_coverage
-    )
+    cell_sums = {name: np.bincount(cell, weights=grain[name], minlength=n_cells) for name in _SUMS}
+    values = cell_indicators(cell_sums, with_coverage)
+    values.update({f"sum_{name}": cell_sums[name] for name in _SUMS})  # kept by a raw cube only
     # Per (cell, company): employees and whether any of its positions is from a diagnostic.
     pair, pair_keys = pd.factorize(cell * n_company + grain["company"])
     pair_cell = pair_keys // n_company
@@ -431,7 +447,7 @@ def _grouping(
     pair_diagnostic = np.bincount(pair, weights=grain["diagnostic"]) > 0
     values["companies"] = np.bincount(pair_cell, minlength=n_cells)
     values["diagnostics"] = np.bincount(pair_cell, weights=pair_diagnostic, minlength=n_cells)
-    values["max_company_employees"], values["second_company_employees"] = _two_largest(
+    values["max_company_employees"], values["second_company_employees"] = two_largest(
         pair_cell, pair_employees, n_cells
     )
     if n_establishment is None:
@@ -442,7 +458,7 @@ def _grouping(
     return nodes, values
 
 
-def _cell_indicators(cell_sums: dict[str, np.ndarray], with_coverage: bool) -> dict:
+def cell_indicators(cell_sums: dict[str, np.ndarray], with_coverage: bool) -> dict:
     """Ratios of a grouping's cells from their headcount-weighted sums."""
 
     def ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
@@ -463,7 +479,7 @@ def _cell_indicators(cell_sums: dict[str, np.ndarray], with_coverage: bool) -> d
     }
 
 
-def _two_largest(group: np.ndarray, values: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
+def two_largest(group: np.ndarray, values: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
     """Largest and second largest value per group (0 where the group has fewer values)."""
     largest = np.zeros(n_groups)
     np.maximum.at(largest, group, values)
