@@ -8,7 +8,7 @@ machine-readable lines `RESULT name=value`; everything else printed is context f
 import math
 
 # Run in this order by `python -m bench`; `--only NAME` runs one of them.
-BENCHMARKS = ("grid", "pages", "submissions")
+BENCHMARKS = ("grid", "cube_engines", "cells", "national", "pages", "submissions")
 
 
 def format_result(name: str, value: float) -> str:

@@ -364,6 +364,27 @@ class GridRunInput(models.Model):
         return f"Données du calcul n° {self.run_id}"
 
 
+class GridRunPart(models.Model):
+    """One piece of a run computed région by région (observatory.national_runs), kept until
+    the run's merge has read it: the inputs every part shares, one région's positions, what
+    one part computed. Frames are numpy arrays (never pickles), stored uncompressed: they
+    live minutes."""
+
+    run = models.ForeignKey(GridRun, verbose_name=_("calcul"), on_delete=models.CASCADE, related_name="parts")
+    key = models.CharField(_("clé"), max_length=64)
+    frame = models.BinaryField(_("tableau (tableaux numpy)"))
+    seconds = models.FloatField(_("durée (s)"), default=0)
+    created_at = models.DateTimeField(_("créé le"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("partie d'un calcul")
+        verbose_name_plural = _("parties des calculs")
+        constraints = [models.UniqueConstraint(fields=["run", "key"], name="grid_run_part_unique")]
+
+    def __str__(self):
+        return f"{self.key} du calcul n° {self.run_id}"
+
+
 class GridCell(models.Model):
     """One cell of the cube. Values of secret cells are stored with their flag for the audit
     trail; every view, export and API response shows them as secret, never their values."""

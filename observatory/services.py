@@ -1,6 +1,5 @@
 """Writes of the observatory: launching and computing grid runs, new methodology versions."""
 
-import io
 import logging
 import time
 import uuid
@@ -9,10 +8,8 @@ from functools import partial
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.csv as pacsv
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -20,19 +17,19 @@ from django.utils import timezone
 from skills.jobs import start_heartbeat
 from skills.selectors import profile_source_tag, reference_profiles_frame
 
-from . import editions
+from . import editions, national_runs, partitions
 from .analysis import cube, exposure, secrecy
 from .models import (
     CATEGORIES,
     CELL_COORDINATES,
     CELL_FIGURES,
-    GridCell,
     GridRun,
     GridRunInput,
     Lens,
     Methodology,
     OccupationScore,
 )
+from .partitions import bulk_insert as _bulk_insert
 from .provenance import forget_site_data
 from .selectors import (
     active_grid_run,
@@ -185,7 +182,7 @@ def _progress(run: GridRun, progress: int, step: str) -> None:
     )
 
 
-def grid_run_compute(run_id: int, *, task_id: str | None = None) -> GridRun:
+def grid_run_compute(run_id: int, *, task_id: str | None = None, queue: str | None = None) -> GridRun:
     """Compute a run and make it current.
 
     Idempotent: a finished run is returned as it is, and a retried one starts again from
@@ -194,6 +191,10 @@ def grid_run_compute(run_id: int, *, task_id: str | None = None) -> GridRun:
     run failed meanwhile (reaped, or refused by the audit) is left as it is, and so is a run
     that another message is computing and that still beats (grid_run_claim). Called without
     it (the demo, a test, a command), any run not ready is computed again.
+
+    Positions lying in GRID_SPLIT_MIN_REGIONS régions or more are aggregated one part per
+    région by a chord of Celery tasks on `queue` (observatory.national_runs): this returns
+    once they are sent, and the chord's callback (grid_run_merge) finishes the run.
     """
     run, claimed = grid_run_claim(run_id, task_id=task_id)
     if not claimed:
@@ -233,114 +234,221 @@ def grid_run_compute(run_id: int, *, task_id: str | None = None) -> GridRun:
             scores = _with_index_exposure(scores, index_scores_frame(run.index_id), params)
         scores["ref_source"] = reference_origin["source"].reindex(scores.index)
         scores["ref_items"] = reference_origin["items"].reindex(scores.index)
+        # The positions are kept for the comparisons to come (and for the merge of a split run).
+        editions.store_input(run, positions)
         timings["scores"] = time.perf_counter() - clock
+
+        if national_runs.split_regions(positions):
+            clock = time.perf_counter()
+            _progress(run, 30, "Agrégation par région")
+            keys = national_runs.store_inputs(run, positions, scores, coverage, frozen=frozen)
+            timings["split"] = time.perf_counter() - clock
+            GridRun.objects.filter(pk=run.pk).update(timings={k: round(v, 3) for k, v in timings.items()})
+            _send_parts(run, keys, queue)
+            return GridRun.objects.get(pk=run.pk)
 
         clock = time.perf_counter()
         _progress(run, 45, "Agrégation du cube")
         cells = cube.build_cube(positions, scores, training_coverage=coverage)
         timings["cube"] = time.perf_counter() - clock
-
-        # Compared with every published edition: cells too few companies changed in since
-        # are withheld, then protected and audited with the other secrets.
-        clock = time.perf_counter()
-        _progress(run, 55, "Comparaison avec les éditions publiées")
-        editions.store_input(run, positions)
-        withheld, compared = editions.compare_with_editions(
-            run,
-            positions,
-            scores,
-            secrecy.primary_secrecy(cells, params["min_companies"], params["dominance"]),
-            min_companies=params["min_companies"],
-            cache=inputs,
-        )
-        compared["field_frozen"] = frozen
-        del inputs
-        timings["editions"] = time.perf_counter() - clock
-        position_count = len(positions)
-        del positions  # a million rows need not stay alive while the cells are written
-
-        clock = time.perf_counter()
-        _progress(run, 60, "Secret statistique")
-        protection = {"protection": params["protection"], "protection_floor": params["protection_floor"]}
-        report = {}
-        cells = secrecy.apply_secrecy(
-            cells,
-            min_companies=params["min_companies"],
-            dominance=params["dominance"],
-            report=report,
-            withheld=withheld,
-            **protection,
-        )
-        timings["secrecy"] = time.perf_counter() - clock
-
-        # The audit attacks the cells as they would be published; a run it fails is never
-        # made current. The protection's witness tables spare it searching again, and it
-        # checks each of them against the published equations before trusting it.
-        clock = time.perf_counter()
-        _progress(run, 72, "Audit du secret statistique")
-        audit = secrecy.audit_secrecy(cells, witnesses=report.get("witnesses"), **protection)
-        timings["audit"] = time.perf_counter() - clock
-        run.audit = {**audit.summary(), "protection": report.get("summary", {}), "editions": compared}
-        GridRun.objects.filter(pk=run.pk).update(audit=run.audit)
-        if not audit.passed:
-            raise secrecy.SecrecyAuditFailed(audit.explanation())
-
-        clock = time.perf_counter()
-        _progress(run, 80, "Enregistrement des cellules")
-        with transaction.atomic():
-            _hold(run)
-            GridCell.objects.filter(run=run).delete()
-            OccupationScore.objects.filter(run=run).delete()
-            _write_cells(run, cells)
-            _write_scores(run, scores)
-            # A recomputation after new field data stays internal: published, its difference
-            # with the edition before would be one company's answers.
-            publish = run.trigger not in GridRun.INTERNAL_TRIGGERS
-            refusal = editions.publication_refusal(run) if publish else ""
-            if refusal:
-                run.audit["editions"]["refused"] = refusal
-            elif publish:
-                _make_current(run)
-                transaction.on_commit(editions.prune_inputs)
-            timings["write"] = time.perf_counter() - clock
-            run.status = GridRun.Status.READY
-            run.progress = 100
-            run.step = "Terminé"
-            run.finished_at = timezone.now()
-            run.timings = {k: round(v, 3) for k, v in timings.items()}
-            commit_clock = time.perf_counter()
-            run.stats = {
-                "positions": position_count,
-                "cells": len(cells),
-                "secret_cells": int(cells["secret"].sum()) if len(cells) else 0,
-                "secondary_cells": int((cells["secret_reason"] == "secondary").sum()) if len(cells) else 0,
-                "occupations": len(scores),
-            }
-            run.save()
-            # The run picker changes once this commits: pages that read the runs meanwhile
-            # stored the old state under the token the save renewed.
-            transaction.on_commit(renew_grid_runs_token)
-        # The commit checks and flushes two million rows: part of the run's honest duration.
-        timings["commit"] = time.perf_counter() - commit_clock
-        run.finished_at = timezone.now()
-        run.timings = {k: round(v, 3) for k, v in timings.items()}
-        GridRun.objects.filter(pk=run.pk).update(finished_at=run.finished_at, timings=run.timings)
+        return _complete(run, positions, scores, cells, timings, frozen=frozen, inputs=inputs)
     except RunTakenOver:
         logger.warning("grid run %s was reaped or taken by another attempt: its cells are not written", run.pk)
+        partitions.discard_staging(run.pk)
         return GridRun.objects.get(pk=run.pk)
     except Exception as exc:
-        logger.exception("grid run %s failed", run.pk)
-        # The audit's refusal is a verdict written for people, not a crash.
-        error = str(exc) if isinstance(exc, secrecy.SecrecyAuditFailed) else f"{type(exc).__name__}: {exc}"
-        GridRun.objects.filter(pk=run.pk, task_id=run.task_id).update(
-            status=GridRun.Status.FAILED,
-            error=error,
-            finished_at=timezone.now(),
-            timings={k: round(v, 3) for k, v in timings.items()},
-        )
+        _fail(run, exc, timings)
         raise
     finally:
         stop_beating()
+
+
+def _fail(run: GridRun, exc: Exception, timings: dict) -> None:
+    """Record why this attempt of `run` failed, and drop what it had begun to write."""
+    logger.error("grid run %s failed", run.pk, exc_info=exc)
+    # The audit's refusal is a verdict written for people, not a crash.
+    error = str(exc) if isinstance(exc, secrecy.SecrecyAuditFailed) else f"{type(exc).__name__}: {exc}"
+    GridRun.objects.filter(pk=run.pk, task_id=run.task_id).update(
+        status=GridRun.Status.FAILED,
+        error=error,
+        finished_at=timezone.now(),
+        timings={k: round(v, 3) for k, v in timings.items()},
+    )
+    partitions.discard_staging(run.pk)
+    national_runs.discard(run.pk)
+
+
+def _send_parts(run: GridRun, keys: list[str], queue: str | None) -> None:
+    """One task per part of a split run, and the merge as the chord's callback, all on the
+    queue of the run's own message (a worker's queue in tests, the default one otherwise)."""
+    from celery import chord
+
+    from .tasks import compute_grid_part, merge_grid_run
+
+    options = {"queue": queue} if queue else {}
+    header = [compute_grid_part.si(run.pk, key, run.task_id).set(**options) for key in keys]
+    chord(header)(merge_grid_run.s(run.pk, run.task_id).set(**options))
+
+
+def _attempt(run_id: int, task_id: str | None) -> GridRun | None:
+    """The run, when it is still being computed by the attempt of message `task_id` (the
+    run's own): a part or a merge delivered late, or twice, finds it taken or ended."""
+    run = GridRun.objects.select_related("methodology", "index").get(pk=run_id)
+    if run.status != GridRun.Status.RUNNING or run.task_id != (task_id or ""):
+        return None
+    return run
+
+
+def grid_run_part(run_id: int, key: str, *, task_id: str | None = None) -> dict:
+    """Aggregate one part of a split run (observatory.national_runs.compute_part); a part
+    that fails fails the run, whose other pieces are dropped."""
+    run = _attempt(run_id, task_id)
+    if run is None:
+        return {"run": run_id, "part": key, "skipped": True}
+    stop_beating = start_heartbeat(partial(_beat, run.pk, run.task_id), every=settings.RUN_HEARTBEAT_INTERVAL)
+    try:
+        return national_runs.compute_part(run.pk, key)
+    except Exception as exc:
+        _fail(run, exc, dict(run.timings or {}))
+        raise
+    finally:
+        stop_beating()
+
+
+def grid_run_merge(run_id: int, *, task_id: str | None = None) -> GridRun:
+    """The chord's callback of a split run: merge its parts into the grid, then finish the run
+    as one process does (comparison with the editions, secrecy, audit, cells)."""
+    run = _attempt(run_id, task_id)
+    if run is None:
+        return GridRun.objects.get(pk=run_id)
+    timings = dict(run.timings or {})
+    stop_beating = start_heartbeat(partial(_beat, run.pk, run.task_id), every=settings.RUN_HEARTBEAT_INTERVAL)
+    try:
+        clock = time.perf_counter()
+        _progress(run, 50, "Fusion des régions")
+        keys = national_runs.part_keys(run.pk)
+        timings.update(national_runs.part_timings(run.pk))
+        cells = national_runs.merged_cells(run.pk, keys)
+        scores, frozen = national_runs.stored_scores(run.pk)
+        positions = editions.edition_positions(run.pk)
+        timings["merge"] = time.perf_counter() - clock
+        run = _complete(run, positions, scores, cells, timings, frozen=frozen, parts=keys)
+        national_runs.discard(run.pk)
+        return run
+    except RunTakenOver:
+        logger.warning("grid run %s was reaped or taken by another attempt: its cells are not written", run.pk)
+        partitions.discard_staging(run.pk)
+        national_runs.discard(run.pk)
+        return GridRun.objects.get(pk=run.pk)
+    except Exception as exc:
+        _fail(run, exc, timings)
+        raise
+    finally:
+        stop_beating()
+
+
+def _complete(
+    run: GridRun,
+    positions: pd.DataFrame,
+    scores: pd.DataFrame,
+    cells: pd.DataFrame,
+    timings: dict,
+    *,
+    frozen: dict,
+    inputs: dict | None = None,
+    parts: list[str] | None = None,
+) -> GridRun:
+    """From the cube to a finished run: the comparison with the published editions,
+    statistical secrecy, its audit, then the cells and scores written and the run made
+    current (unless it is internal)."""
+    params = run.methodology.as_params()
+    # Compared with every published edition: cells too few companies changed in since
+    # are withheld, then protected and audited with the other secrets.
+    clock = time.perf_counter()
+    _progress(run, 55, "Comparaison avec les éditions publiées")
+    withheld, compared = editions.compare_with_editions(
+        run,
+        positions,
+        scores,
+        secrecy.primary_secrecy(cells, params["min_companies"], params["dominance"]),
+        min_companies=params["min_companies"],
+        cache=inputs,
+    )
+    compared["field_frozen"] = frozen
+    timings["editions"] = time.perf_counter() - clock
+    position_count = len(positions)
+    del positions, inputs  # a million rows need not stay alive while the cells are written
+
+    clock = time.perf_counter()
+    _progress(run, 60, "Secret statistique")
+    protection = {"protection": params["protection"], "protection_floor": params["protection_floor"]}
+    report = {}
+    cells = secrecy.apply_secrecy(
+        cells,
+        min_companies=params["min_companies"],
+        dominance=params["dominance"],
+        report=report,
+        withheld=withheld,
+        **protection,
+    )
+    timings["secrecy"] = time.perf_counter() - clock
+
+    # The audit attacks the cells as they would be published; a run it fails is never
+    # made current. The protection's witness tables spare it searching again, and it
+    # checks each of them against the published equations before trusting it.
+    clock = time.perf_counter()
+    _progress(run, 72, "Audit du secret statistique")
+    audit = secrecy.audit_secrecy(cells, witnesses=report.get("witnesses"), **protection)
+    timings["audit"] = time.perf_counter() - clock
+    run.audit = {**audit.summary(), "protection": report.get("summary", {}), "editions": compared}
+    GridRun.objects.filter(pk=run.pk).update(audit=run.audit)
+    if not audit.passed:
+        raise secrecy.SecrecyAuditFailed(audit.explanation())
+
+    clock = time.perf_counter()
+    _progress(run, 80, "Enregistrement des cellules")
+    # The cells are loaded and indexed before the final transaction, which only attaches
+    # them (observatory/partitions.py): it stays short, whatever the number of cells.
+    staged = _write_cells(run, cells)
+    with transaction.atomic():
+        _hold(run)
+        partitions.attach_run_cells(staged)
+        OccupationScore.objects.filter(run=run).delete()
+        _write_scores(run, scores)
+        # A recomputation after new field data stays internal: published, its difference
+        # with the edition before would be one company's answers.
+        publish = run.trigger not in GridRun.INTERNAL_TRIGGERS
+        refusal = editions.publication_refusal(run) if publish else ""
+        if refusal:
+            run.audit["editions"]["refused"] = refusal
+        elif publish:
+            _make_current(run)
+            transaction.on_commit(editions.prune_inputs)
+        timings["write"] = time.perf_counter() - clock
+        run.status = GridRun.Status.READY
+        run.progress = 100
+        run.step = "Terminé"
+        run.finished_at = timezone.now()
+        run.timings = {k: round(v, 3) for k, v in timings.items()}
+        commit_clock = time.perf_counter()
+        run.stats = {
+            "positions": position_count,
+            "cells": len(cells),
+            "secret_cells": int(cells["secret"].sum()) if len(cells) else 0,
+            "secondary_cells": int((cells["secret_reason"] == "secondary").sum()) if len(cells) else 0,
+            "occupations": len(scores),
+        }
+        if parts:
+            run.stats["parts"] = parts
+        run.save()
+        # The run picker changes once this commits: pages that read the runs meanwhile
+        # stored the old state under the token the save renewed.
+        transaction.on_commit(renew_grid_runs_token)
+    # The commit is part of the run's honest duration (on PostgreSQL it attaches a loaded partition).
+    timings["commit"] = time.perf_counter() - commit_clock
+    run.finished_at = timezone.now()
+    run.timings = {k: round(v, 3) for k, v in timings.items()}
+    GridRun.objects.filter(pk=run.pk).update(finished_at=run.finished_at, timings=run.timings)
     return run
 
 
@@ -410,8 +518,8 @@ def _with_index_exposure(scores: pd.DataFrame, index_scores: pd.Series, params: 
     return scores
 
 
-# The order of the gridcell_levels index: rows written in that order append to the index
-# instead of landing on random pages (a quarter less time writing two million cells).
+# The order of the gridcell_levels index: rows written in that order keep the cells of one
+# level combination, which a page reads together, on neighbouring pages of the table.
 INDEX_ORDER = [
     "territory_level",
     "sector_level",
@@ -423,11 +531,12 @@ INDEX_ORDER = [
 ]
 
 
-def _write_cells(run: GridRun, cells: pd.DataFrame) -> None:
+def _write_cells(run: GridRun, cells: pd.DataFrame) -> partitions.StagedCells:
+    """Load the run's cells, in gridcell_levels order, for attach_run_cells."""
     frame = cells.reindex(columns=CELL_COLUMNS)
     frame = frame.iloc[_index_order(frame)]
     frame.insert(0, "run_id", run.pk)
-    _bulk_insert(GridCell._meta.db_table, frame)
+    return partitions.load_run_cells(run.pk, frame)
 
 
 def _index_order(frame: pd.DataFrame):
@@ -457,47 +566,6 @@ def _write_scores(run: GridRun, scores: pd.DataFrame) -> None:
     frame.insert(0, "occupation_id", scores.index.astype(str))
     frame.insert(0, "run_id", run.pk)
     _bulk_insert(OccupationScore._meta.db_table, frame.reset_index(drop=True))
-
-
-def _bulk_insert(table: str, frame: pd.DataFrame, chunk_rows: int = 200_000) -> None:
-    """Insert a frame whose columns are the table's columns.
-
-    PostgreSQL gets COPY fed with CSV that Arrow writes (pandas' own to_csv is ~15× slower on
-    the two million cells of a regional run), a chunk at a time to bound memory. Every valid
-    value is quoted so that an empty code ("" for a roll-up) stays an empty string and only
-    unquoted empty fields are NULL. Other backends get an executemany over the frame's rows.
-    """
-    if frame.empty:
-        return
-    columns = list(frame.columns)
-    quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
-    if connection.vendor == "postgresql":
-        arrow_table = pa.Table.from_pandas(frame, preserve_index=False)
-        # Categorical columns arrive as Arrow dictionaries, which the CSV writer refuses.
-        arrow_table = arrow_table.cast(
-            pa.schema(
-                [
-                    pa.field(f.name, pa.string() if pa.types.is_dictionary(f.type) else f.type)
-                    for f in arrow_table.schema
-                ]
-            )
-        )
-        options = pacsv.WriteOptions(include_header=False, quoting_style="all_valid")
-        statement = f"COPY {connection.ops.quote_name(table)} ({quoted}) FROM STDIN WITH (FORMAT csv)"
-        with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
-            for start in range(0, arrow_table.num_rows, chunk_rows):
-                buffer = io.BytesIO()
-                pacsv.write_csv(arrow_table.slice(start, chunk_rows), buffer, options)
-                copy.write(buffer.getvalue())
-        return
-    placeholders = ", ".join(["%s"] * len(columns))
-    values = frame.astype(object).where(frame.notna(), None).to_numpy().tolist()
-    with connection.cursor() as cursor:
-        for start in range(0, len(values), 20_000):
-            cursor.executemany(
-                f"INSERT INTO {connection.ops.quote_name(table)} ({quoted}) VALUES ({placeholders})",
-                values[start : start + 20_000],
-            )
 
 
 def schedule_recomputation(*, delay_seconds: int) -> GridRun | None:

@@ -241,6 +241,9 @@ RUN_MAX_RESENDS = env.int("RUN_MAX_RESENDS", default=3)
 RUN_REAPER_INTERVAL = env.int("RUN_REAPER_INTERVAL", default=60)
 if RUN_HEARTBEAT_INTERVAL * 3 > RUN_HEARTBEAT_TIMEOUT:
     raise ImproperlyConfigured("RUN_HEARTBEAT_TIMEOUT must span at least three RUN_HEARTBEAT_INTERVAL.")
+# A run whose positions lie in at least this many régions is aggregated one part per région
+# by as many Celery tasks, then merged (observatory/national_runs.py); 0: always one process.
+GRID_SPLIT_MIN_REGIONS = env.int("GRID_SPLIT_MIN_REGIONS", default=2)
 
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Beat copies this into its database schedule.

@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.core.signals import setting_changed
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_save, pre_delete
 from django.dispatch import receiver
 
 from companies.signals import field_data_changed
@@ -24,6 +24,15 @@ def grid_runs_changed(sender, **kwargs):
     from .selectors import renew_grid_runs_token
 
     renew_grid_runs_token()
+
+
+@receiver(pre_delete, sender="observatory.GridRun", dispatch_uid="observatory_grid_run_cells_dropped")
+def drop_grid_run_cells(sender, instance, **kwargs):
+    """A run's cells go before it: on PostgreSQL its partition is dropped, where the cascade
+    would delete two million rows one by one (observatory/partitions.py)."""
+    from .partitions import drop_run_cells
+
+    drop_run_cells(instance.pk)
 
 
 @receiver(setting_changed, dispatch_uid="observatory_nav_urls_urlconf_changed")

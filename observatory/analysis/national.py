@@ -24,7 +24,9 @@ figures as one process gives, to the last bits of floating-point addition order.
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import union_categoricals
 
+from .codes import dense_ids, first_rows
 from .cube import (
     CUBE_COLUMNS,
     LEVELS,
@@ -82,40 +84,51 @@ def spanning_part(
     return build_cube(positions, scores, training_coverage=training_coverage, territory_levels=("all",), raw=True)
 
 
-def merge_parts(parts: list[dict[str, pd.DataFrame]], spanning: pd.DataFrame, *, with_coverage: bool) -> pd.DataFrame:
+def merge_parts(
+    parts: list[dict[str, pd.DataFrame]], spanning: pd.DataFrame | None, *, with_coverage: bool
+) -> pd.DataFrame:
     """The grid of every position: the parts' regional cells, and national cells merged from
-    the parts' contributions and the spanning companies' (`spanning_part`).
+    the parts' contributions and the spanning companies' (`spanning_part`; None when no
+    company spans two régions).
 
-    Columns as `cube.build_cube` (without the raw sums); coordinates as text categoricals.
+    Columns as `cube.build_cube` (without the raw sums); coordinates as categoricals.
     """
-    national = _merge_national([part["national"] for part in parts] + [spanning], with_coverage)
-    regional = [_as_text(part["regional"][list(CUBE_COLUMNS)]) for part in parts]
-    cells = pd.concat([national, *regional], ignore_index=True)
-    for column in COORDINATES:
-        cells[column] = cells[column].astype("category")
-    for level_column, dim in (("territory_level", "territory"), ("sector_level", "sector")):
-        cells[level_column] = cells[level_column].cat.set_categories(list(LEVELS[dim]))
-    cells["occupation_level"] = cells["occupation_level"].cat.set_categories(list(LEVELS["occupation"]))
+    extra = [] if spanning is None else [spanning]
+    national = _merge_national([part["national"] for part in parts] + extra, with_coverage)
+    return _concat([national, *(part["regional"][list(CUBE_COLUMNS)] for part in parts)])
+
+
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Frames of cells one under the other, their coordinates' categories united (never
+    turned into text: millions of rows)."""
+    frames = [frame for frame in frames if len(frame)]
+    if not frames:
+        return pd.DataFrame(columns=list(CUBE_COLUMNS))
+    columns = {}
+    for column in frames[0].columns:
+        if column in COORDINATES:
+            pieces = [pd.Categorical(frame[column]) for frame in frames]
+            columns[column] = union_categoricals(pieces, ignore_order=True)
+        else:
+            columns[column] = np.concatenate([frame[column].to_numpy() for frame in frames])
+    cells = pd.DataFrame(columns, copy=False)
+    for column, dim in (
+        ("territory_level", "territory"),
+        ("sector_level", "sector"),
+        ("occupation_level", "occupation"),
+    ):
+        cells[column] = cells[column].cat.set_categories(list(LEVELS[dim]))
     return cells
 
 
-def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
-    """Coordinates as plain text, so that parts whose categories differ concatenate."""
-    frame = frame.copy()
-    for column in COORDINATES:
-        frame[column] = frame[column].astype(str)
-    return frame
-
-
 def _merge_national(frames: list[pd.DataFrame], with_coverage: bool) -> pd.DataFrame:
-    frames = [_as_text(frame) for frame in frames if len(frame)]
-    if not frames:
+    stacked = _concat(frames)
+    if not len(stacked):
         return pd.DataFrame(columns=list(CUBE_COLUMNS))
-    stacked = pd.concat(frames, ignore_index=True)
-    group = stacked.groupby(COORDINATES, sort=False, observed=True).ngroup().to_numpy()
+    codes = [stacked[column].cat.codes.to_numpy().astype(np.int64) + 1 for column in COORDINATES]
+    group, _ = dense_ids([(code, int(code.max()) + 1) for code in codes])
     n_cells = int(group.max()) + 1
-    first = np.unique(group, return_index=True)[1]
-    out = stacked.iloc[first][COORDINATES].reset_index(drop=True)
+    out = stacked.iloc[first_rows(group)][COORDINATES].reset_index(drop=True)
     sums = {
         column: np.bincount(group, weights=stacked[column].to_numpy(dtype=np.float64), minlength=n_cells)
         for column in _ADDITIVE
