@@ -84,19 +84,9 @@ LEVEL_PATHS = {
     "size": {"all": (), "band": ("band",)},
 }
 # Column of the positions frame behind each path column.
-SOURCE_COLUMNS = {
-    "region": "region",
-    "departement": "departement",
-    "epci": "epci",
-    "section": "naf_section",
-    "division": "naf_division",
-    "grand_domaine": "grand_domaine",
-    "domaine": "domaine",
-    "fiche": "occupation",
-    "band": "size_band",
-}
+SOURCE_COLUMNS = cube.POSITION_COLUMNS
 PATH_COLUMNS = tuple(SOURCE_COLUMNS)
-SUMS = ("employees", "exposure_w", "exposure_den", "rti_w", "rti_den", "high", "medium", "low", "need", "covered")
+SUMS = tuple(name.removeprefix("sum_") for name in cube.RAW_COLUMNS)
 
 
 def add_arguments(parser) -> None:

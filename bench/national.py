@@ -48,6 +48,7 @@ from skills.models import Occupation
 from skills.selectors import reference_profiles_frame
 
 from . import grid
+from .cube_engines import compare_cubes
 
 BROKER_DATABASE = 13  # Redis database of the bench's broker and results
 HOME_REGION = "32"
@@ -329,26 +330,9 @@ def child_single(folder: Path) -> dict:
 
 
 def differing_cells(merged: pd.DataFrame, single: pd.DataFrame) -> int:
-    """Cells present in one grid only, or whose figures differ (counts exactly, means and
-    shares beyond 1e-9 relative)."""
-    keys = list(cube.CUBE_COLUMNS[:10])
-
-    def prepared(frame):
-        frame = frame[list(cube.CUBE_COLUMNS)].copy()
-        for column in keys:
-            frame[column] = frame[column].astype(str)
-        return frame.sort_values(keys, kind="stable").reset_index(drop=True)
-
-    a, b = prepared(merged), prepared(single)
-    if len(a) != len(b) or not (a[keys] == b[keys]).all(axis=None):
-        both = a[keys].merge(b[keys], how="outer", indicator=True)
-        return int((both["_merge"] != "both").sum()) or abs(len(a) - len(b)) or 1
-    differ = np.zeros(len(a), dtype=bool)
-    for column in cube.CUBE_COLUMNS[10:]:
-        x, y = a[column].to_numpy(dtype=np.float64), b[column].to_numpy(dtype=np.float64)
-        same = np.isclose(x, y, rtol=1e-9, atol=0.0) | (np.isnan(x) & np.isnan(y))
-        differ |= ~same
-    return int(differ.sum())
+    """Cells present in one grid only, or whose figures differ (`cube_engines.compare_cubes`:
+    counts exactly, means and shares to 1e-9 relative)."""
+    return compare_cubes(single, merged)["differing"]
 
 
 # --- Workers --------------------------------------------------------------------------------

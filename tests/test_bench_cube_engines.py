@@ -9,16 +9,12 @@ from hypothesis import given, settings
 
 from bench import BENCHMARKS, cube_engines
 from observatory.analysis.cube import build_cube
+from tests.cube_positions import positions_frame
 from tests.observatory.test_analysis_cube import SCORES as CUBE_SCORES
 from tests.observatory.test_analysis_cube import positions_frames
 
 pytest.importorskip("duckdb", reason="duckdb is not installed (pip install -e '.[dev]')")
 
-POSITION_COLUMNS = [
-    "company", "establishment", "headcount", "training_need", "diagnostic",
-    "region", "departement", "epci", "naf_section", "naf_division",
-    "grand_domaine", "domaine", "occupation", "size_band",
-]  # fmt: skip
 SCORES = pd.DataFrame(
     {
         "exposure": [0.8, 0.55, 0.3],
@@ -30,18 +26,12 @@ SCORES = pd.DataFrame(
 COVERAGE = pd.DataFrame(
     {"departement": ["59", "62"], "occupation": ["M1607", "K2111"], "covered": [True, True]},
 )
-OCCUPATIONS = {"M1607": ("M", "M16"), "K2111": ("K", "K21"), "N1101": ("N", "N11")}
-SECTIONS = {"10": "C", "47": "G"}
 
 
 def _positions(rows) -> pd.DataFrame:
     """Positions from (company, establishment, headcount, need, diagnostic, département, EPCI,
     division, fiche, band) tuples, all in région 32."""
-    records = [
-        (c, e, hc, need, diag, "32", dep, epci, SECTIONS[div], div, *OCCUPATIONS[occ], occ, band)
-        for c, e, hc, need, diag, dep, epci, div, occ, band in rows
-    ]
-    return pd.DataFrame(records, columns=POSITION_COLUMNS)
+    return positions_frame(rows)
 
 
 @pytest.fixture

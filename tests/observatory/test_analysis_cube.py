@@ -7,12 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from observatory.analysis.cube import PARENT_LEVEL, build_cube, cube_levels
-
-POSITION_COLUMNS = [
-    "company", "establishment", "headcount", "training_need", "diagnostic",
-    "region", "departement", "epci", "naf_section", "naf_division",
-    "grand_domaine", "domaine", "occupation", "size_band",
-]  # fmt: skip
+from tests.cube_positions import OCCUPATIONS, positions_frame
 
 SCORES = pd.DataFrame(
     {
@@ -22,18 +17,12 @@ SCORES = pd.DataFrame(
     },
     index=pd.Index(["M1607", "K2111", "M1602", "N1101"], name="occupation"),
 )
-OCCUPATIONS = {"M1607": ("M", "M16"), "M1602": ("M", "M16"), "K2111": ("K", "K21"), "N1101": ("N", "N11")}
 
 
 def _frame(rows):
     """Positions from (company, establishment, headcount, need, diagnostic, departement, epci,
-    division, occupation, size band) tuples; région 32, section from the division."""
-    sections = {"10": "C", "11": "C", "47": "G"}
-    records = [
-        (c, e, hc, need, diag, "32", dep, epci, sections[div], div, *OCCUPATIONS[occ], occ, band)
-        for c, e, hc, need, diag, dep, epci, div, occ, band in rows
-    ]
-    return pd.DataFrame(records, columns=POSITION_COLUMNS)
+    division, occupation, size band) tuples, all in région 32."""
+    return positions_frame(rows)
 
 
 @pytest.fixture

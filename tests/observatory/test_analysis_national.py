@@ -9,12 +9,8 @@ from hypothesis import strategies as st
 
 from observatory.analysis import national
 from observatory.analysis.cube import CUBE_COLUMNS, build_cube
+from tests.cube_positions import positions_frame
 
-POSITION_COLUMNS = [
-    "company", "establishment", "headcount", "training_need", "diagnostic",
-    "region", "departement", "epci", "naf_section", "naf_division",
-    "grand_domaine", "domaine", "occupation", "size_band",
-]  # fmt: skip
 SCORES = pd.DataFrame(
     {
         "exposure": [0.8, 0.55, 0.3],
@@ -23,9 +19,7 @@ SCORES = pd.DataFrame(
     },
     index=pd.Index(["M1607", "K2111", "N1101"], name="occupation"),
 )
-OCCUPATIONS = {"M1607": ("M", "M16"), "K2111": ("K", "K21"), "N1101": ("N", "N11")}
 DEPARTEMENTS = {"59": "32", "62": "32", "75": "11", "92": "11", "69": "84"}
-SECTIONS = {"10": "C", "47": "G", "62": "J"}
 COVERAGE = pd.DataFrame(
     {"departement": ["59", "75", "69"], "occupation": ["M1607", "M1607", "K2111"], "covered": [True, True, True]}
 )
@@ -33,12 +27,8 @@ COVERAGE = pd.DataFrame(
 
 def _frame(rows):
     """Positions from (company, establishment, headcount, need, diagnostic, departement, epci,
-    division, fiche, band) tuples; région and section from the département and division."""
-    records = [
-        (c, e, hc, need, diag, DEPARTEMENTS[dep], dep, epci, SECTIONS[div], div, *OCCUPATIONS[occ], occ, band)
-        for c, e, hc, need, diag, dep, epci, div, occ, band in rows
-    ]
-    return pd.DataFrame(records, columns=POSITION_COLUMNS)
+    division, fiche, band) tuples; the région from the département."""
+    return positions_frame(rows, regions=DEPARTEMENTS)
 
 
 def _merged(positions, coverage=COVERAGE):
@@ -151,8 +141,8 @@ def test_without_training_coverage(positions):
             st.booleans(),
             st.sampled_from(sorted(DEPARTEMENTS)),
             st.sampled_from(["E1", "E2", ""]),
-            st.sampled_from(sorted(SECTIONS)),
-            st.sampled_from(sorted(OCCUPATIONS)),
+            st.sampled_from(["10", "47", "62"]),
+            st.sampled_from(["M1607", "K2111", "N1101"]),
             st.sampled_from(["0-9", "10-49", "50-249"]),
         ),
         min_size=1,
