@@ -17,6 +17,7 @@
    far the whole pipeline is from the cost of merely reading and aggregating the rows once.
 """
 
+import json
 import os
 import statistics
 import subprocess
@@ -77,6 +78,10 @@ GROUP BY CUBE (d.code, left(s.code, 2), p.occupation_id, e.size_band)
 IN_MEMORY_WORK_MEM = "256MB"
 
 STEPS = ("load", "scores", "cube", "editions", "secrecy", "audit", "write")
+# The aggregation pipeline without the comparison with the editions, the secrecy protection
+# and its audit: reading the positions, the scores, the cube, the primary rules (the flags
+# the cells are written with) and writing the cells (measure_pipeline).
+PIPELINE_STEPS = ("load", "scores", "cube", "primary", "write")
 
 
 class BenchRefused(Exception):
@@ -89,6 +94,12 @@ def add_arguments(parser) -> None:
     group.add_argument("--positions", type=int, default=1_000_000, help="job positions (1,000,000)")
     group.add_argument("--companies", type=int, default=None, help="companies (default: 30 %% of the establishments)")
     group.add_argument("--seed", type=int, default=2026, help="seed of the draw (2026)")
+    group.add_argument(
+        "--full-runs",
+        type=int,
+        default=None,
+        help="complete runs, secrecy included, among the --repeat measures (default: all of them)",
+    )
 
 
 def run(args) -> dict[str, float]:
@@ -102,33 +113,47 @@ def run(args) -> dict[str, float]:
     if "generation_seconds" in counts:
         results["generation_seconds"] = counts["generation_seconds"]
 
-    # Each grid run is followed by the floor over its scores, so that both medians are taken
-    # over the same minutes of a machine whose load varies.
+    # Each measure is the aggregation pipeline, then the floor over its scores, so that both
+    # medians are taken over the same minutes of a machine whose load varies; complete runs
+    # (secrecy and audit included) come first, as many as --full-runs.
     postgresql = connection.vendor == "postgresql"
-    runs, floors, in_memory = [], [], []
+    full_runs = args.repeat if args.full_runs is None else min(args.full_runs, args.repeat)
+    runs, pipelines, floors, in_memory = [], [], [], []
     for attempt in range(1, args.repeat + 1):
-        runs.append(measure_grid_run(attempt=attempt, repeat=args.repeat))
+        if attempt <= full_runs:
+            runs.append(measure_grid_run(attempt=attempt, repeat=full_runs))
+        pipelines.append(measure_pipeline(attempt=attempt, repeat=args.repeat))
         if postgresql:
-            floor = measure_cube_floor(run_id=runs[-1]["run_id"])
+            floor = measure_cube_floor(run_id=pipelines[-1]["run_id"])
             floors.append(floor["seconds"])
             # The same statement when it may sort and hash in memory: the floor of a tuned server.
-            in_memory.append(measure_cube_floor(run_id=runs[-1]["run_id"], work_mem=IN_MEMORY_WORK_MEM)["seconds"])
-    results["grid_seconds"] = statistics.median(r["seconds"] for r in runs)
-    results["grid_process_seconds"] = statistics.median(r["process_seconds"] for r in runs)
-    results["grid_cpu_seconds"] = statistics.median(r["cpu_seconds"] for r in runs)
-    results["grid_peak_mb"] = max(r["peak_mb"] for r in runs)
-    for step in STEPS:
-        results[f"grid_{step}_seconds"] = statistics.median(r["timings"].get(step, float("nan")) for r in runs)
-    results["grid_cells"] = runs[-1]["cells"]
-    results["grid_secret_cells"] = runs[-1]["secret_cells"]
-    results.update(secrecy_results(runs[-1]["audit"], runs[-1]["cells"]))
+            in_memory.append(
+                measure_cube_floor(run_id=pipelines[-1]["run_id"], work_mem=IN_MEMORY_WORK_MEM)["seconds"]
+            )
+    results["grid_pipeline_seconds"] = statistics.median(p["seconds"] for p in pipelines)
+    for step in PIPELINE_STEPS:
+        results[f"grid_pipeline_{step}_seconds"] = statistics.median(p["timings"][step] for p in pipelines)
+    results["grid_pipeline_peak_mb"] = max(p["peak_mb"] for p in pipelines)
+    results["grid_pipeline_cells"] = pipelines[-1]["cells"]
+    if runs:
+        results["grid_seconds"] = statistics.median(r["seconds"] for r in runs)
+        results["grid_process_seconds"] = statistics.median(r["process_seconds"] for r in runs)
+        results["grid_cpu_seconds"] = statistics.median(r["cpu_seconds"] for r in runs)
+        results["grid_peak_mb"] = max(r["peak_mb"] for r in runs)
+        for step in STEPS:
+            results[f"grid_{step}_seconds"] = statistics.median(r["timings"].get(step, float("nan")) for r in runs)
+        results["grid_cells"] = runs[-1]["cells"]
+        results["grid_secret_cells"] = runs[-1]["secret_cells"]
+        results.update(secrecy_results(runs[-1]["audit"], runs[-1]["cells"]))
 
     if not postgresql:
         say("cube floor: needs PostgreSQL (set DATABASE_URL or start the local server); ratio skipped")
         return results
     results["cube_floor_seconds"] = statistics.median(floors)
     results["cube_floor_rows"] = floor["rows"]
-    results["grid_vs_floor"] = results["grid_seconds"] / results["cube_floor_seconds"]
+    results["grid_vs_floor"] = results["grid_pipeline_seconds"] / results["cube_floor_seconds"]
+    if runs:
+        results["grid_with_secrecy_vs_floor"] = results["grid_seconds"] / results["cube_floor_seconds"]
     results["cube_floor_inmemory_seconds"] = statistics.median(in_memory)
     return results
 
@@ -459,6 +484,69 @@ def measure_grid_run(*, attempt: int, repeat: int) -> dict:
         f"{measured['cells']} cells; load average {os.getloadavg()[0]:.1f}"
     )
     return measured
+
+
+def measure_pipeline(*, attempt: int, repeat: int) -> dict:
+    """The run's aggregation without secrecy beyond the primary rules, in a fresh process
+    (`pipeline_child`): a run made of the same steps as `grid_run_compute`'s, written
+    (cells in their partition, scores) and left ready for the floor to read its scores."""
+    clear_runs()
+    program = "import django; django.setup(); from bench import grid; grid.pipeline_child()"
+    connection.close()
+    child = run_child([sys.executable, "-c", program], env=dict(os.environ), cwd=settings.BASE_DIR)
+    if child["status"] != 0:
+        raise RuntimeError(f"the pipeline failed (exit status {child['status']}):\n{child['output'][-4000:]}")
+    report = json.loads(child["output"].strip().splitlines()[-1])
+    report["peak_mb"] = child["peak_kb"] * 1024 / 1e6
+    steps = " ".join(f"{step} {report['timings'][step]:.1f}" for step in PIPELINE_STEPS)
+    say(
+        f"pipeline {attempt}/{repeat}: {report['seconds']:.1f} s ({steps}), peak {report['peak_mb']:.0f} MB — "
+        f"{report['cells']} cells; load average {os.getloadavg()[0]:.1f}"
+    )
+    return report
+
+
+def pipeline_child() -> None:
+    """Read, score, aggregate and write a run as `grid_run_compute` does, without the
+    comparison with the editions, the complementary suppression and the audit; print the
+    timings as JSON."""
+    from observatory import partitions, services
+    from observatory.analysis import cube, exposure, secrecy
+    from observatory.models import Lens, Methodology
+    from observatory.selectors import positions_frame, training_coverage_frame
+    from skills.selectors import reference_profiles_frame
+
+    methodology = Methodology.objects.current(Lens.DEFAULT)
+    params = methodology.as_params()
+    run = GridRun.objects.create(
+        methodology=methodology, trigger=GridRun.Trigger.COMMAND, status=GridRun.Status.RUNNING
+    )
+    timings = {}
+    clock = time.perf_counter()
+    positions = positions_frame()
+    reference = reference_profiles_frame(methodology.profile_params())[list(CATEGORIES)]
+    coverage = training_coverage_frame()
+    timings["load"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    scores = exposure.occupation_scores(reference, positions, params)
+    scores["employees"] = positions.groupby("occupation")["headcount"].sum().reindex(scores.index).fillna(0)
+    scores["field_companies"] = scores["n_companies"]
+    timings["scores"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    cells = cube.build_cube(positions, scores, training_coverage=coverage)
+    timings["cube"] = time.perf_counter() - clock
+    del positions
+    clock = time.perf_counter()
+    cells = secrecy.primary_secrecy(cells, params["min_companies"], params["dominance"])
+    timings["primary"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    staged = services._write_cells(run, cells)
+    with transaction.atomic():
+        partitions.attach_run_cells(staged)
+        services._write_scores(run, scores)
+        GridRun.objects.filter(pk=run.pk).update(status=GridRun.Status.READY)
+    timings["write"] = time.perf_counter() - clock
+    print(json.dumps({"run_id": run.pk, "seconds": sum(timings.values()), "timings": timings, "cells": len(cells)}))
 
 
 def clear_runs() -> None:

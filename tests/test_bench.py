@@ -1,5 +1,6 @@
 """The benchmark's data generator and result lines, on tiny numbers (the 1M run is `make bench`)."""
 
+import json
 import math
 
 import numpy as np
@@ -11,7 +12,7 @@ from bench import grid as bench_grid
 from companies.models import Company, Establishment, JobPosition, SizeBand
 from companies.validators import is_valid_siren, is_valid_siret, luhn_complete
 from observatory import services
-from observatory.models import GridCell, GridRun
+from observatory.models import GridCell, GridRun, OccupationScore
 from observatory.reference import BUILTIN_REFERENCE_DIR, load_reference
 from tests.companies.factories import CompanyFactory
 
@@ -86,3 +87,23 @@ def test_a_database_with_other_companies_is_refused(db):
     CompanyFactory(siren="732829320")
     with pytest.raises(bench_grid.BenchRefused):
         bench_grid.ensure_data(companies=3, establishments=10, positions=20, seed=1)
+
+
+def test_the_pipeline_writes_a_ready_run_without_complementary_secrecy(reference, capsys):
+    """The grid's aggregation as the floor is compared with: the cells written with their
+    primary flags only, the scores beside them for the floor to read."""
+    counts = bench_grid.generate(companies=30, establishments=100, positions=600, seed=2)
+    bench_grid.pipeline_child()
+    report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+
+    run = GridRun.objects.get(pk=report["run_id"])
+    assert run.status == GridRun.Status.READY
+    assert set(report["timings"]) == set(bench_grid.PIPELINE_STEPS)
+    assert report["seconds"] == pytest.approx(sum(report["timings"].values()))
+    assert GridCell.objects.filter(run=run).count() == report["cells"] > 0
+    assert not GridCell.objects.filter(run=run, secret_reason="secondary").exists()
+    total = GridCell.objects.get(
+        run=run, territory_level="all", sector_level="all", occupation_level="all", size_band="all"
+    )
+    assert total.employees == counts["employees"]
+    assert OccupationScore.objects.filter(run=run).exists()
