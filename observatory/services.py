@@ -287,7 +287,18 @@ def _send_parts(run: GridRun, keys: list[str], queue: str | None) -> None:
 
     options = {"queue": queue} if queue else {}
     header = [compute_grid_part.si(run.pk, key, run.task_id).set(**options) for key in keys]
+    _grant_parts_time(run)
     chord(header)(merge_grid_run.s(run.pk, run.task_id).set(**options))
+
+
+def _grant_parts_time(run: GridRun) -> None:
+    """Parts may wait in the queue behind other tasks, and nothing beats meanwhile: the
+    reaper spares a running run until `due_at`, RUN_PENDING_TIMEOUT after the parts were
+    sent or after the last one ended."""
+    now = timezone.now()
+    GridRun.objects.filter(pk=run.pk, status=GridRun.Status.RUNNING, task_id=run.task_id).update(
+        heartbeat_at=now, due_at=now + timedelta(seconds=settings.RUN_PENDING_TIMEOUT)
+    )
 
 
 def _attempt(run_id: int, task_id: str | None) -> GridRun | None:
@@ -307,7 +318,9 @@ def grid_run_part(run_id: int, key: str, *, task_id: str | None = None) -> dict:
         return {"run": run_id, "part": key, "skipped": True}
     stop_beating = start_heartbeat(partial(_beat, run.pk, run.task_id), every=settings.RUN_HEARTBEAT_INTERVAL)
     try:
-        return national_runs.compute_part(run.pk, key)
+        outcome = national_runs.compute_part(run.pk, key)
+        _grant_parts_time(run)
+        return outcome
     except Exception as exc:
         _fail(run, exc, dict(run.timings or {}))
         raise
@@ -664,10 +677,12 @@ def grid_runs_reap() -> dict:
     A running run whose heartbeat stopped RUN_HEARTBEAT_TIMEOUT seconds ago lost its worker
     (killed, out of memory, past its hard time limit): it fails with REAPED_ERROR and is no
     longer « en cours », so it can be relaunched at once. A run whose final transaction holds
-    its row is alive whatever its heartbeat says, and is skipped. A pending run not started
-    RUN_PENDING_TIMEOUT seconds after it was due never reached a worker (a broker out of reach
-    when it was queued, a broker that lost its messages): it is sent again, RUN_MAX_RESENDS
-    times at most, then fails (a duplicate message is harmless: grid_run_claim).
+    its row is alive whatever its heartbeat says, and is skipped; so is a run split by région
+    until its `due_at` (its parts may wait in the queue: _grant_parts_time). A pending run
+    not started RUN_PENDING_TIMEOUT seconds after it was due never reached a worker (a broker
+    out of reach when it was queued, a broker that lost its messages): it is sent again,
+    RUN_MAX_RESENDS times at most, then fails (a duplicate message is harmless:
+    grid_run_claim).
 
     Returns the ids of the runs failed ("reaped", "abandoned") and sent again ("resent").
     """
@@ -678,6 +693,7 @@ def grid_runs_reap() -> dict:
         reaped = list(
             GridRun.objects.select_for_update(skip_locked=True)
             .filter(status=GridRun.Status.RUNNING)
+            .exclude(due_at__gt=now)
             .alias(last_sign=Coalesce("heartbeat_at", "started_at", "created_at"))
             .filter(last_sign__lt=stalled)
             .values_list("pk", flat=True)

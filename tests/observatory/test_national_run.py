@@ -2,9 +2,12 @@
 tasks (a chord), then merged: the same grid as one process, secrecy and audit included."""
 
 from contextlib import ExitStack
+from datetime import timedelta
 
+import celery
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from companies.models import Company
 from observatory import services
@@ -170,3 +173,24 @@ def _wait_until_done(run, database_url, timeout):
             return run
         time.sleep(0.5)
     raise TimeoutError(f"run {run.pk} still {run.status} after {timeout} s")
+
+
+@pytest.mark.django_db
+def test_parts_waiting_in_the_queue_do_not_get_their_run_reaped(two_regions, settings, monkeypatch):
+    """Nothing beats while the parts wait behind other tasks: the run is spared until
+    RUN_PENDING_TIMEOUT after they were sent, then reaped like any silent run."""
+    settings.GRID_SPLIT_MIN_REGIONS = 2
+    monkeypatch.setattr(celery, "chord", lambda header: lambda body: None)  # sent, never taken
+    run = services.grid_run_compute(services.grid_run_create(trigger="auto").pk)
+    assert run.status == GridRun.Status.RUNNING and run.step == "Agrégation par région"
+    assert run.due_at - timezone.now() == pytest.approx(
+        timedelta(seconds=settings.RUN_PENDING_TIMEOUT), abs=timedelta(seconds=30)
+    )
+    # The heartbeat went silent long ago, but the parts' time is not over: spared.
+    GridRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now() - timedelta(hours=1))
+    assert run.pk not in services.grid_runs_reap()["reaped"]
+    # Their time is over: reaped.
+    GridRun.objects.filter(pk=run.pk).update(due_at=timezone.now() - timedelta(seconds=1))
+    assert services.grid_runs_reap()["reaped"] == [run.pk]
+    run.refresh_from_db()
+    assert run.status == GridRun.Status.FAILED and run.error == services.REAPED_ERROR
