@@ -253,14 +253,20 @@ def grid_run_compute(run_id: int, *, task_id: str | None = None, queue: str | No
         timings["cube"] = time.perf_counter() - clock
         return _complete(run, positions, scores, cells, timings, frozen=frozen, inputs=inputs)
     except RunTakenOver:
-        logger.warning("grid run %s was reaped or taken by another attempt: its cells are not written", run.pk)
-        partitions.discard_staging(run.pk)
-        return GridRun.objects.get(pk=run.pk)
+        return _taken_over(run)
     except Exception as exc:
         _fail(run, exc, timings)
         raise
     finally:
         stop_beating()
+
+
+def _taken_over(run: GridRun) -> GridRun:
+    """This attempt lost its run (reaped, or taken by a later message): it writes nothing and
+    leaves the run's pieces to the attempt that owns it."""
+    logger.warning("grid run %s was reaped or taken by another attempt: its cells are not written", run.pk)
+    partitions.discard_staging(run.pk)
+    return GridRun.objects.get(pk=run.pk)
 
 
 def _fail(run: GridRun, exc: Exception, timings: dict) -> None:
@@ -349,10 +355,7 @@ def grid_run_merge(run_id: int, *, task_id: str | None = None) -> GridRun:
         national_runs.discard(run.pk)
         return run
     except RunTakenOver:
-        logger.warning("grid run %s was reaped or taken by another attempt: its cells are not written", run.pk)
-        partitions.discard_staging(run.pk)
-        national_runs.discard(run.pk)
-        return GridRun.objects.get(pk=run.pk)
+        return _taken_over(run)
     except Exception as exc:
         _fail(run, exc, timings)
         raise

@@ -123,11 +123,17 @@ def test_cells_the_orm_writes_are_replaced_by_the_computed_ones(hand_worked):
 
 @pytest.fixture
 def partitioned(transactional_db, migration_data):
-    """A PostgreSQL database whose runs commit; the run tables the test leaves are dropped
-    (the flush that ends the test empties the tables but would keep them)."""
+    """A PostgreSQL database whose runs commit, without any run table: those an earlier test
+    left (a test whose runs committed, a worker's: the flush that ends a test empties the
+    tables but keeps them) are dropped before, and this test's after."""
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL (set DATABASE_URL): SQLite keeps observatory_gridcell a plain table")
+    _drop_run_tables()
     yield
+    _drop_run_tables()
+
+
+def _drop_run_tables() -> None:
     with connection.cursor() as cursor:
         for name in _run_tables():
             cursor.execute(f'DROP TABLE IF EXISTS "{name}"')
