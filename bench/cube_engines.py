@@ -6,12 +6,12 @@ computed by DuckDB over the same in-memory frames.
    `positions_frame()` and `training_coverage_frame()`, and scored once as
    `grid_run_compute` scores it (`exposure.occupation_scores` with the parameters of the
    default lens's current methodology, or the function's defaults when there is none), in
-   a child process that pickles the three frames.
+   a child process that stores the three frames (numpy arrays, no pickle).
 2. Exactness: another child computes both cubes once; the cells are compared on their
    coordinates (levels, codes, parents, size band), counts exactly and ratios to 1e-9
    relative.
 3. Timing: each engine computes the cube in a child process of its own that reads the
-   pickle first, `--repeat` times, the two engines taking turns within each repeat so that
+   frames first, `--repeat` times, the two engines taking turns within each repeat so that
    a busy spell of the shared machine hits both. The duration is the call alone (frames in
    memory → cells in a pandas frame); the peak is the child's (`ru_maxrss` through wait4).
    This process never holds the frames: on Linux a child's peak starts from the resident
@@ -28,7 +28,6 @@ since it has one territory, sector and band; else `count(DISTINCT …)` is used)
 
 import json
 import os
-import pickle
 import resource
 import statistics
 import sys
@@ -40,27 +39,13 @@ import numpy as np
 import pandas as pd
 from django.conf import settings
 
-from observatory.analysis import cube
+from observatory.analysis import cube, differencing
 from observatory.analysis.codes import UNKNOWN_CODE
 
 COORDINATES = cube.CUBE_COLUMNS[:10]
-COUNTS = (
-    "companies",
-    "establishments",
-    "employees",
-    "diagnostics",
-    "max_company_employees",
-    "second_company_employees",
-)
-RATIOS = (
-    "exposure_mean",
-    "share_high",
-    "share_medium",
-    "share_low",
-    "rti_mean",
-    "training_need_share",
-    "training_coverage",
-)
+# The cube's figures: counts compared exactly, means and shares to RELATIVE_TOLERANCE.
+COUNTS = tuple(c for c in cube.CUBE_COLUMNS[10:] if np.issubdtype(cube.VALUE_DTYPES[c], np.integer))
+RATIOS = tuple(c for c in cube.CUBE_COLUMNS[10:] if c not in COUNTS)
 RELATIVE_TOLERANCE = 1e-9
 ENGINES = ("pandas", "duckdb")
 
@@ -115,7 +100,7 @@ def run(args) -> dict[str, float]:
     with tempfile.TemporaryDirectory(prefix="cube_engines_") as folder:
         # The frames are read, compared and timed in child processes: this one never holds
         # them, since a child's peak (ru_maxrss) starts from its parent's resident size.
-        inputs = str(Path(folder) / "inputs.pickle")
+        inputs = str(Path(folder) / "inputs.npz")
         say(
             f"this process: peak {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e6:.0f} MB "
             "(on Linux, the floor of its children's peaks: more than usual right after a generation)"
@@ -499,10 +484,29 @@ def _child_report(mode: str, inputs: str) -> dict:
     return {**report, "peak_kb": child["peak_kb"]}
 
 
+_INPUT_FRAMES = ("positions", "scores", "coverage")
+
+
+def _dump_inputs(path: str, frames) -> None:
+    """The three frames as the project stores frames (differencing.frame_to_bytes: numpy
+    arrays, no pickle), one file each beside `path`; the scores' index as a column."""
+    positions, scores, coverage = frames
+    for name, frame in zip(_INPUT_FRAMES, (positions, scores.reset_index(), coverage), strict=True):
+        Path(f"{path}.{name}").write_bytes(differencing.frame_to_bytes(frame, compress=False))
+
+
+def _read_inputs(path: str):
+    positions, scores, coverage = (
+        differencing.frame_from_bytes(Path(f"{path}.{name}").read_bytes()) for name in _INPUT_FRAMES
+    )
+    scores["occupation"] = scores["occupation"].astype(str)
+    return positions, scores.set_index("occupation"), coverage
+
+
 def _child(mode: str, inputs: str) -> None:
     """A child's work, reported as one line `REPORT {json}`.
 
-    prepare: read and score the inputs (Django, the bench's database) and pickle them;
+    prepare: read and score the inputs (Django, the bench's database) and store them;
     compare: both cubes and their comparison; pandas / duckdb: one cube, timed.
     """
     if mode == "prepare":
@@ -511,8 +515,7 @@ def _child(mode: str, inputs: str) -> None:
         django.setup()
         clock = time.perf_counter()
         frames = load_inputs()
-        with open(inputs, "wb") as file:
-            pickle.dump(frames, file, protocol=pickle.HIGHEST_PROTOCOL)
+        _dump_inputs(inputs, frames)
         positions, scores, coverage = frames
         from observatory.models import Methodology
 
@@ -524,8 +527,7 @@ def _child(mode: str, inputs: str) -> None:
         )
         print("REPORT " + json.dumps({"line": line}), flush=True)
         return
-    with open(inputs, "rb") as file:
-        positions, scores, coverage = pickle.load(file)
+    positions, scores, coverage = _read_inputs(inputs)
     if mode == "compare":
         comparison = compare_cubes(
             cube.build_cube(positions, scores, training_coverage=coverage),

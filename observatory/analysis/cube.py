@@ -81,7 +81,7 @@ CUBE_COLUMNS = [
     "training_need_share", "training_coverage", "diagnostics",
     "max_company_employees", "second_company_employees",
 ]  # fmt: skip
-_VALUE_DTYPES = {
+VALUE_DTYPES = {
     "companies": np.int32, "establishments": np.int32, "employees": np.int64,
     "exposure_mean": np.float64, "share_high": np.float64, "share_medium": np.float64,
     "share_low": np.float64, "rti_mean": np.float64, "training_need_share": np.float64,
@@ -183,7 +183,7 @@ def _position_sums(
 def _empty_cube(raw: bool = False) -> pd.DataFrame:
     frame = pd.DataFrame({c: pd.Series(dtype=object) for c in CUBE_COLUMNS[:10]})
     for c in CUBE_COLUMNS[10:]:
-        frame[c] = pd.Series(dtype=_VALUE_DTYPES[c])
+        frame[c] = pd.Series(dtype=VALUE_DTYPES[c])
     for c in RAW_COLUMNS if raw else ():
         frame[c] = pd.Series(dtype=np.float64)
     return frame
@@ -255,7 +255,7 @@ class _Output:
         for dim in ("territory", "sector", "occupation"):
             dtypes[f"{dim}_code"] = dtypes[f"{dim}_parent"] = self.code[dim]["all"].dtype
         dtypes["size_band"] = np.int16
-        dtypes.update(_VALUE_DTYPES)
+        dtypes.update(VALUE_DTYPES)
         dtypes.update(dict.fromkeys(RAW_COLUMNS, np.float64))
         self.names = [*CUBE_COLUMNS, *(RAW_COLUMNS if raw else ())]
         self.columns = {name: np.empty(capacity, dtype=dtypes[name]) for name in self.names}
