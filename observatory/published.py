@@ -98,6 +98,14 @@ def score_visibility(score, *, min_companies: int) -> tuple[bool, bool]:
     return bool(show_field), bool(show_blended)
 
 
+def blend_companies(score, *, min_companies: int) -> int | None:
+    """The n of a fiche's published blend: the companies behind its field profile (an earlier
+    edition's when too few changed since: editions.freeze_field_profiles); None below the
+    minimum, where a page says only « moins de N »."""
+    n = score.n_companies if score.field_companies is None else score.field_companies
+    return n if n == 0 or n >= min_companies else None
+
+
 def fiche_secrecy(run, codes=None) -> dict[str, tuple[bool, str]]:
     """Secrecy of each fiche in `run` (its cell for the whole région, all sectors and sizes),
     as {code: (secret, reason)}; `codes` limits the fiches (one query)."""

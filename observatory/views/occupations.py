@@ -19,7 +19,7 @@ from ..charts.common import figure_json, format_number, format_percent
 from ..charts.map import secret_label
 from ..models import CATEGORIES
 from ..permissions import analyst_required
-from ..published import score_visibility
+from ..published import blend_companies, score_visibility
 from .common import FIGURE_SECONDS, figure_cache_key, lens_tabs, run_or_none
 
 MAX_QUERY_LENGTH = 100
@@ -140,7 +140,7 @@ def _profile_context(run, score, min_companies) -> dict:
         "show_field": show_field,
         # The n of the blend: the companies behind its field profile, an earlier edition's
         # when too few companies changed since (observatory.editions.freeze_field_profiles).
-        "blend_companies": score.n_companies if score.field_companies is None else score.field_companies,
+        "blend_companies": blend_companies(score, min_companies=min_companies),
         "field_basis": score.field_basis if score.field_basis_id else None,
         "show_blended": show_blended,
         "rti_terms": {

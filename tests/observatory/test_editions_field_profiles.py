@@ -168,3 +168,18 @@ def test_the_occupation_page_says_which_edition_the_field_profile_comes_from(cli
     published = timezone.localtime(first.published_at).strftime("%d/%m/%Y")
     assert f"celui que 4 entreprises ont déclaré, tel que publié le {published}" in page
     assert "<em>n</em> = 4 entreprises déclarantes" in page
+
+
+def test_the_blend_names_its_companies_only_from_the_minimum():
+    """The n of the formula on the occupation page comes through the read layer: the
+    companies behind the profile (the kept edition's when frozen), never a count below the
+    minimum."""
+    from types import SimpleNamespace
+
+    from observatory.published import blend_companies
+
+    assert blend_companies(SimpleNamespace(n_companies=5, field_companies=4), min_companies=3) == 4
+    assert blend_companies(SimpleNamespace(n_companies=4, field_companies=None), min_companies=3) == 4
+    assert blend_companies(SimpleNamespace(n_companies=2, field_companies=2), min_companies=3) is None
+    assert blend_companies(SimpleNamespace(n_companies=4, field_companies=4), min_companies=5) is None
+    assert blend_companies(SimpleNamespace(n_companies=0, field_companies=0), min_companies=3) == 0
