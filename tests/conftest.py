@@ -29,6 +29,7 @@ from tests.companies.factories import (
     all_answers,
     make_member,
 )
+from tests.rome_items import link_item, rome_item
 from tests.skills.factories import OccupationFactory
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -195,15 +196,6 @@ def occupations(hand_worked):
     return hand_worked
 
 
-def _item(code, label, kind=RomeItem.Kind.SKILL, rule="", **shares):
-    values = {c: shares.get(c, 0.0) if shares else None for c in ("rc", "rm", "nra", "nri", "nrm")}
-    return RomeItem.objects.create(code=code, kind=kind, label=label, rule=rule, **values)
-
-
-def _link(fiche, item, core=""):
-    OccupationItem.objects.create(occupation_id=fiche, item=item, core=core)
-
-
 @pytest.fixture
 def items(occupations, analyst):
     """The ROME items of Secrétaire (M1607), worked by hand (default weights: core 2, other 1):
@@ -224,19 +216,21 @@ def items(occupations, analyst):
     Aide-soignant (J1501, E = 0,24) shares one savoir-faire and has seven core ones, one held;
     Comptable (M1203) is more exposed. Ranked by shared competences: M1604, then J1501.
     """
-    entry = _item("100001", "Saisir des documents", rule="verbe:saisir+objet:documents", rc=1)
-    check = _item(
+    entry = rome_item("100001", "Saisir des documents", rule="verbe:saisir+objet:documents", rc=1)
+    check = rome_item(
         "100002", "Vérifier la conformité d'un dossier", rule="verbe:verifier+objet:dossier", rc=0.8, nra=0.2
     )
-    welcome = _item("100003", "Accueillir une personne", rule="verbe:accueillir", nri=1)
-    rules = _item("100004", "Respecter les règles d'hygiène", rule="hors_tache:respecter")
-    drone = _item("100005", "Piloter un drone")
-    repetitive = _item("200001", "Travail répétitif ou cadence imposée", kind=RomeItem.Kind.CONTEXT, rule="repetitif")
-    saturday = _item("200002", "Travail le samedi", kind=RomeItem.Kind.CONTEXT)
+    welcome = rome_item("100003", "Accueillir une personne", rule="verbe:accueillir", nri=1)
+    rules = rome_item("100004", "Respecter les règles d'hygiène", rule="hors_tache:respecter")
+    drone = rome_item("100005", "Piloter un drone")
+    repetitive = rome_item(
+        "200001", "Travail répétitif ou cadence imposée", kind=RomeItem.Kind.CONTEXT, rule="repetitif"
+    )
+    saturday = rome_item("200002", "Travail le samedi", kind=RomeItem.Kind.CONTEXT)
     for item, core in ((entry, "principale"), (check, ""), (welcome, "principale"), (rules, ""), (drone, "")):
-        _link("M1607", item, core)
-    _link("M1607", repetitive)
-    _link("M1607", saturday)
+        link_item("M1607", item, core)
+    link_item("M1607", repetitive)
+    link_item("M1607", saturday)
     analyst.first_name, analyst.last_name = "Camille", "Martin"
     analyst.save()
     ItemOverride.objects.create(item=welcome, nri=0.6, nra=0.4, rc=0, rm=0, nrm=0, created_by=analyst)
@@ -244,11 +238,11 @@ def items(occupations, analyst):
     assistant = OccupationFactory(code="M1604", label="Assistant / Assistante de direction", parent__code="M16")
     OccupationTaskProfile.objects.create(occupation=assistant, rc=0.3, rm=0.0, nra=0.4, nri=0.3, nrm=0.0)
     Mobility.objects.create(source=occupations, target=assistant, rank=3)
-    meetings = _item("100006", "Organiser des réunions", rule="verbe:organiser", nra=1)
-    minutes = _item("100007", "Rédiger des comptes rendus", rule="verbe:rediger", nra=1)
+    meetings = rome_item("100006", "Organiser des réunions", rule="verbe:organiser", nra=1)
+    minutes = rome_item("100007", "Rédiger des comptes rendus", rule="verbe:rediger", nra=1)
     for item, core in ((entry, "principale"), (check, ""), (meetings, "principale"), (minutes, "principale")):
-        _link("M1604", item, core)
-    _link("J1501", welcome, "principale")
+        link_item("M1604", item, core)
+    link_item("J1501", welcome, "principale")
     for number, label in enumerate(
         [
             "Réaliser des soins d'hygiène",
@@ -260,7 +254,7 @@ def items(occupations, analyst):
         ],
         start=8,
     ):
-        _link("J1501", _item(f"1000{number:02d}", label, rule="verbe:x", nrm=1), "principale")
+        link_item("J1501", rome_item(f"1000{number:02d}", label, rule="verbe:x", nrm=1), "principale")
     return occupations
 
 

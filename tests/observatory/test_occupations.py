@@ -18,11 +18,11 @@ from skills.models import (
     ExposureIndexScore,
     ItemOverride,
     Mobility,
-    OccupationItem,
     OccupationTaskProfile,
     RomeItem,
 )
 from skills.text import accent_insensitive_pattern
+from tests.rome_items import link_item
 from tests.skills.factories import OccupationFactory
 
 pytestmark = pytest.mark.django_db
@@ -42,15 +42,6 @@ def _compute(lens=Lens.DEFAULT):
 @pytest.fixture
 def run(occupations):
     return _compute()
-
-
-def _item(code, label, kind=RomeItem.Kind.SKILL, rule="", **shares):
-    values = {c: shares.get(c, 0.0) if shares else None for c in ("rc", "rm", "nra", "nri", "nrm")}
-    return RomeItem.objects.create(code=code, kind=kind, label=label, rule=rule, **values)
-
-
-def _link(fiche, item, core=""):
-    OccupationItem.objects.create(occupation_id=fiche, item=item, core=core)
 
 
 @pytest.fixture
@@ -267,7 +258,7 @@ def test_contributions_are_hidden_with_the_blended_profile(client, analyst, item
     from observatory.models import OccupationScore
 
     client.force_login(analyst)
-    _link("M1203", RomeItem.objects.get(code="100001"), "principale")
+    link_item("M1203", RomeItem.objects.get(code="100001"), "principale")
     # As a run computed before the blend followed the secrecy rule would hold: two companies'
     # answers moved M1203's blend. The blend is hidden, and the contributions with it.
     OccupationScore.objects.filter(run=items_run, occupation_id="M1203").update(
