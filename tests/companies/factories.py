@@ -109,11 +109,13 @@ class EstablishmentFactory(factory.django.DjangoModelFactory):
     size_band = SizeBand.SMALL
 
 
-class JobPositionFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = JobPosition
+class _JobFactory(factory.django.DjangoModelFactory):
+    """A job of ten people and its task shares (percent of working time): what a position and
+    a diagnostic's job both carry."""
 
-    establishment = factory.SubFactory(EstablishmentFactory)
+    class Meta:
+        abstract = True
+
     occupation = factory.SubFactory(OccupationFactory)
     headcount = 10
     rc = 40
@@ -121,6 +123,13 @@ class JobPositionFactory(factory.django.DjangoModelFactory):
     nra = 20
     nri = 20
     nrm = 10
+
+
+class JobPositionFactory(_JobFactory):
+    class Meta:
+        model = JobPosition
+
+    establishment = factory.SubFactory(EstablishmentFactory)
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -181,15 +190,8 @@ class DiagnosticFactory(factory.django.DjangoModelFactory):
     maturity = factory.LazyFunction(all_answers)
 
 
-class DiagnosticJobFactory(factory.django.DjangoModelFactory):
+class DiagnosticJobFactory(_JobFactory):
     class Meta:
         model = DiagnosticJob
 
     diagnostic = factory.SubFactory(DiagnosticFactory)
-    occupation = factory.SubFactory(OccupationFactory)
-    headcount = 10
-    rc = 40
-    rm = 10
-    nra = 20
-    nri = 20
-    nrm = 10
