@@ -116,7 +116,7 @@ def freeze_field_profiles(
     )
     rows = rows[moved].copy()
     rows["basis"] = rows["field_basis_id"].fillna(rows["run_id"]).astype(np.int64)
-    rows["order"] = list(rows["run_id"].map(list(editions).index))
+    rows["order"] = rows["run_id"].map({pk: order for order, pk in enumerate(editions)})
 
     frozen = set()
     for basis_run, of_basis in rows.groupby("basis"):

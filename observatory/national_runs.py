@@ -39,7 +39,7 @@ def split_regions(positions: pd.DataFrame) -> list[str]:
     least = settings.GRID_SPLIT_MIN_REGIONS
     if not least or positions.empty:
         return []
-    regions = sorted(national.split_by_region(positions))
+    regions = national.region_codes(positions)
     return regions if len(regions) >= least else []
 
 

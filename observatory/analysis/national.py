@@ -55,6 +55,12 @@ def spanning_companies(positions: pd.DataFrame) -> np.ndarray:
     return counts.index[counts.to_numpy() > 1].to_numpy()
 
 
+def region_codes(positions: pd.DataFrame) -> list[str]:
+    """The régions the positions lie in (code as text; "" for an unknown région), without
+    copying a row."""
+    return sorted({"" if pd.isna(code) else str(code) for code in positions["region"].drop_duplicates()})
+
+
 def split_by_region(positions: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """The positions of each région (code as text; "" for an unknown région)."""
     return dict(list(positions.groupby(_regions(positions), sort=True)))

@@ -84,6 +84,13 @@ def test_spanning_companies_are_those_in_two_regions(positions):
     assert national.spanning_companies(positions).tolist() == [1, 5]
 
 
+def test_region_codes_are_those_the_split_gives(positions):
+    positions = positions.astype({"region": "category"})
+    assert national.region_codes(positions) == sorted(national.split_by_region(positions)) == ["11", "32", "84"]
+    unknown = positions.assign(region=positions["region"].where(positions["company"] != 3))
+    assert national.region_codes(unknown) == sorted(national.split_by_region(unknown)) == ["", "11", "32", "84"]
+
+
 def test_the_merged_grid_is_the_grid_of_one_process(positions):
     merged = _merged(positions)
     _assert_same_grid(merged, build_cube(positions, SCORES, training_coverage=COVERAGE))
