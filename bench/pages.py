@@ -15,9 +15,13 @@
 4. wrk (`-t2 -c8 --latency`, installed from Debian when missing; else a small Python load
    generator, which says so) loads the three pages one after the other, `--repeat` rounds,
    after a short warm-up of each; each figure is the median of the rounds.
+5. In one process, without the server (`render_costs_child`): the median time of the grid
+   page served from its cached fragments, and rendered on every request from the data of the
+   one cache (observatory.published.cached), which is what the fragments save.
 """
 
 import http.client
+import json
 import os
 import re
 import signal
@@ -83,7 +87,54 @@ def run(args) -> dict[str, float]:
                     )
                     measures[name].append(measure)
             say(f"machine: load average {os.getloadavg()[0]:.1f} over 1 min")
-    return summarise(measures)
+        costs = render_costs(env)
+    return {**summarise(measures), **costs}
+
+
+# Requests of each in-process measure (`render_costs_child`).
+RENDER_REQUESTS = 200
+
+
+def render_costs(env: dict) -> dict[str, float]:
+    """`render_costs_child` in a child process on the pages' database and cache."""
+    output = manage(["shell", "-c", "from bench.pages import render_costs_child; render_costs_child()"], env=env)
+    costs = json.loads(output.strip().splitlines()[-1])
+    costs["grid_page_rendered_vs_fragments"] = costs["grid_page_rendered_ms"] / costs["grid_page_fragments_ms"]
+    say(
+        f"grid page in one process: {costs['grid_page_fragments_ms']:.1f} ms from its fragments, "
+        f"{costs['grid_page_rendered_ms']:.1f} ms rendered from the one cache (medians of {RENDER_REQUESTS})"
+    )
+    return costs
+
+
+def render_costs_child() -> None:
+    """Print, as JSON, the median time (ms) of the grid page's default view served from its
+    cached fragments, then with no fragment kept (every request renders the page from the
+    data of the one cache, filled by the first request). Runs inside `manage.py shell`."""
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from observatory.views import grid
+
+    client = Client(SERVER_NAME=urlsplit(f"//{os.environ['DJANGO_ALLOWED_HOSTS'].split(',')[0]}").hostname)
+    client.force_login(get_user_model().objects.get(username=ANALYST[0]))
+
+    def median_ms() -> float:
+        client.get("/observatoire/grille/")  # fills the caches
+        times = []
+        for _ in range(RENDER_REQUESTS):
+            start = time.perf_counter()
+            response = client.get("/observatoire/grille/")
+            times.append(time.perf_counter() - start)
+            if response.status_code != 200:
+                raise RuntimeError(f"grid page: status {response.status_code}")
+        return statistics.median(times) * 1000
+
+    fragments = median_ms()
+    grid.cached_fragments = lambda keys: {}
+    grid.FRAGMENTS = {name: (fragment, 0) for name, (fragment, _timeout) in grid.FRAGMENTS.items()}
+    rendered = median_ms()
+    print(json.dumps({"grid_page_fragments_ms": fragments, "grid_page_rendered_ms": rendered}))
 
 
 def page_urls(base_url: str, cookie: str) -> dict[str, str]:

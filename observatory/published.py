@@ -30,12 +30,26 @@ So, for a fiche of the run:
 The occupation page, the API, the occupations export and the company report all ask
 `profile_visibility` / `mask_occupation_scores` / `score_publication`; none decides for
 itself.
+
+**The one cache.** What a finished run publishes never changes, so every figure, table and
+chart drawn from one is kept under one key scheme, `cache_key(name, *runs, **params)`: what
+it is, the runs it reads (with their methodology) and the parameters that chose it (filters,
+levels, indicator). `cached` reads or builds it; no page keeps data of a run in a cache of
+its own. Entries age only through the labels of the nomenclatures they carry (a re-import):
+EDITION_CACHE_SECONDS. The grid and map pages also keep their rendered HTML as template
+fragments keyed by the same run and parameters: rendering the grid page from cached data
+takes about three times as long as serving its fragments (bench/README.md, « pages »).
 """
 
+import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
+from urllib.parse import urlencode
 
 import numpy as np
 import pandas as pd
+from django.core.cache import cache
 
 from .analysis.secrecy import mask_values
 from .models import CATEGORIES, CELL_FIGURES, GridCell, GridRun, Lens
@@ -195,3 +209,40 @@ def edition_totals(lens: str = Lens.DEFAULT) -> dict | None:
         "employees": total["employees"],
         "positions": (run.stats or {}).get("positions"),
     }
+
+
+# --- The one cache ------------------------------------------------------------------------
+
+# How long an entry lives: a run never changes once finished, only the labels of the codes
+# an entry carries do (a nomenclature re-imported).
+EDITION_CACHE_SECONDS = 60 * 60
+_CACHE_PREFIX = "observatory:published:v1"
+_LONGEST_KEY = 200  # characters; a longer key is hashed (memcached refuses keys over 250)
+_MISSING = object()
+
+T = TypeVar("T")
+
+
+def cache_key(name: str, *runs, **params) -> str:
+    """The key of what `name` draws from `runs` (GridRun or anything with pk and
+    methodology_id) chosen by `params` (values turned into text; None is ""). The parameters
+    are sorted, so their order never makes two keys for one entry."""
+    if not runs:
+        raise ValueError("an entry of the published cache is drawn from at least one run")
+    editions = ",".join(f"{run.pk}.{run.methodology_id}" for run in runs)
+    query = urlencode(sorted((key, "" if value is None else str(value)) for key, value in params.items()))
+    key = f"{_CACHE_PREFIX}:{name}:{editions}:{query}"
+    if len(key) > _LONGEST_KEY:
+        key = f"{_CACHE_PREFIX}:{name}:{editions}:sha256={hashlib.sha256(query.encode()).hexdigest()}"
+    return key
+
+
+def cached(name: str, *runs, build: Callable[[], T], timeout: int = EDITION_CACHE_SECONDS, **params) -> T:
+    """The entry `cache_key(name, *runs, **params)`, built by `build()` and kept on a miss.
+    None is a value like any other: it is kept, and not built again."""
+    key = cache_key(name, *runs, **params)
+    value = cache.get(key, _MISSING)
+    if value is _MISSING:
+        value = build()
+        cache.set(key, value, timeout)
+    return value

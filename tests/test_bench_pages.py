@@ -164,3 +164,29 @@ def test_health_page_says_503_when_the_database_does_not_answer(client, monkeypa
 @pytest.mark.django_db
 def test_health_page_is_read_only(client):
     assert client.post(reverse("health")).status_code == 405
+
+
+@pytest.mark.django_db
+def test_render_costs_time_the_grid_page_with_and_without_its_fragments(hand_worked, analyst, monkeypatch, capsys):
+    """The in-process measure serves the grid page of a real run both ways; the fragments
+    it switches off come back for the next test."""
+    import json
+
+    from observatory import services
+    from observatory.views import grid
+
+    services.grid_run_compute(services.grid_run_create().pk)
+    assert analyst.username == pages.ANALYST[0]
+    monkeypatch.setenv("DJANGO_ALLOWED_HOSTS", "testserver")
+    monkeypatch.setattr(pages, "RENDER_REQUESTS", 3)
+    # Recorded, so that the child's replacements are undone after the test.
+    monkeypatch.setattr(grid, "cached_fragments", grid.cached_fragments)
+    monkeypatch.setattr(grid, "FRAGMENTS", grid.FRAGMENTS)
+    fragments = grid.FRAGMENTS
+    pages.render_costs_child()
+    costs = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert set(costs) == {"grid_page_fragments_ms", "grid_page_rendered_ms"}
+    assert all(math.isfinite(value) and value > 0 for value in costs.values())
+    # The second measure kept no fragment: every timeout it left is 0.
+    assert {timeout for _fragment, timeout in grid.FRAGMENTS.values()} == {0}
+    assert fragments["heatmap"][1] > 0

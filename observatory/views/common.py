@@ -80,10 +80,6 @@ def lazy_run(ref: RunRef, candidates=()) -> GridRun:
     return SimpleLazyObject(load)
 
 
-# How long a page keeps a figure it drew for a run (a run never changes once finished).
-FIGURE_SECONDS = 60 * 60
-
-
 def lens_tabs(request, run) -> list[dict]:
     """Links switching the lens, keeping the page's other parameters (but not `run`, which
     would pin one lens). `run` is a GridRun or a RunRef."""
@@ -101,8 +97,3 @@ def lens_tabs(request, run) -> list[dict]:
         }
         for value, label in Lens.choices
     ]
-
-
-def figure_cache_key(page: str, run, **params) -> str:
-    """One cache entry per (page, run, normalised parameters): a new run gets new keys."""
-    return f"observatory:{page}:run={run.pk}:{urlencode(sorted(params.items()))}"

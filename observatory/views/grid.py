@@ -8,7 +8,10 @@ state of the run picker; never anything of the user, because these pages are res
 analysts and show them all the same thing (the name in the header is outside the
 fragments). The view fetches the three fragments in one round trip: when all are cached it
 reads no cell and validates nothing (a cached fragment was valid when it was stored), and
-the data it would have shown is offered to the template lazily, read only if used.
+the data it would have shown is offered to the template lazily, read only if used. On a
+miss, the heatmap's data come from the one cache of the read layer
+(`observatory.published.cached`); the fragments keep the HTML drawn from them, which costs
+about three times as much to render again (`make bench`, `grid_page_rendered_vs_fragments`).
 """
 
 from functools import cached_property, partial
@@ -27,6 +30,7 @@ from ..charts.grid import exposure_heatmap, heatmap_min_width, heatmap_summary, 
 from ..filters import COLUMN_LEVELS, ROW_LEVELS, GridCellFilterSet, grid_page_params
 from ..models import GridCell, Lens
 from ..permissions import analyst_required
+from ..published import EDITION_CACHE_SECONDS, cached
 from ..selectors import (
     GRID_REFERENCE_TIMEOUT,
     GRID_SORT_FIELDS,
@@ -39,7 +43,7 @@ from ..selectors import (
     grid_table_rows,
 )
 from . import exports
-from .common import FIGURE_SECONDS, RunRef, chosen_run, lazy_run
+from .common import RunRef, chosen_run, lazy_run
 from .filter_form import filter_fields, select_option
 
 PER_PAGE = 50
@@ -50,7 +54,7 @@ PER_PAGE = 50
 # figure's hour.
 FRAGMENTS = {
     "form": ("observatory-grid-form", GRID_REFERENCE_TIMEOUT),
-    "heatmap": ("observatory-grid-heatmap", FIGURE_SECONDS),
+    "heatmap": ("observatory-grid-heatmap", EDITION_CACHE_SECONDS),
     "table": ("observatory-grid-table", GRID_REFERENCE_TIMEOUT),
 }
 # Runs offered by the run picker (newest first).
@@ -101,12 +105,13 @@ def cached_fragments(keys: dict) -> dict:
 
 def _heatmap(run, params: dict, filterset) -> dict:
     """The heatmap of the filtered cells, with its « tous secteurs » row and « tous métiers »
-    column, as JSON with its summary, cached per (run, filters). Beyond MAX_HEATMAP_MEMBERS
-    members on an axis (the fiches) nothing is drawn: the page offers their ranking."""
-    key = f"observatory:grid-heatmap:v3:{run.pk}:{run.methodology_id}:{urlencode(sorted(params.items()))}"
-    cached = cache.get(key)
-    if cached is not None:
-        return cached
+    column, as JSON with its summary, from the one cache per (run, filters). Beyond
+    MAX_HEATMAP_MEMBERS members on an axis (the fiches) nothing is drawn: the page offers
+    their ranking."""
+    return cached("grid-heatmap", run, build=lambda: _draw_heatmap(run, filterset), **params)
+
+
+def _draw_heatmap(run, filterset) -> dict:
     sector_level, occupation_level = filterset.grid_levels()
     row_title, column_title = ROW_TITLES[sector_level], COLUMN_TITLES[occupation_level]
     reference = grid_reference()
@@ -116,7 +121,7 @@ def _heatmap(run, params: dict, filterset) -> dict:
     drawn = cells
     if len(cells) and not too_many:
         drawn = pd.concat([cells, _heatmap_totals(filterset, run, reference)], ignore_index=True)
-    heatmap = {
+    return {
         "cells": len(cells),
         "secret": int(cells["secret"].astype(bool).sum()) if len(cells) else 0,
         "row_title": row_title,
@@ -128,8 +133,6 @@ def _heatmap(run, params: dict, filterset) -> dict:
         if len(drawn) and not too_many
         else None,
     }
-    cache.set(key, heatmap, FIGURE_SECONDS)
-    return heatmap
 
 
 # More members than this on an axis (1 584 fiches métier) make lines no screen can show.

@@ -25,9 +25,10 @@ from ..filters import GridCellFilterSet
 from ..maps import map_frame, map_level
 from ..models import GridCell
 from ..permissions import analyst_required
+from ..published import EDITION_CACHE_SECONDS, cached
 from ..scope import Scope, read_scope
 from ..selectors import grid_reference_scope
-from .common import FIGURE_SECONDS, RunRef, chosen_run, figure_cache_key, lazy_run, lens_tabs
+from .common import RunRef, chosen_run, lazy_run, lens_tabs
 from .filter_form import filter_fields
 
 LEVELS = {"departement": "Départements", "epci": "EPCI"}
@@ -69,7 +70,7 @@ def map_fragment_key(
 
 class MapContent:
     """The figure, its legend and summary and the table of one map, read on first use from
-    the cache of map data (drawn on a miss)."""
+    the one cache (drawn on a miss)."""
 
     def __init__(self, ref: RunRef, run, level: str, indicator: str, outlines: dict, scope: Scope, links: dict):
         self.ref, self.run, self.level, self.indicator, self.outlines = ref, run, level, indicator, outlines
@@ -80,20 +81,16 @@ class MapContent:
         # The cells of a finished run never change, so the figure and the table are cached
         # together; the outline count is in the key: loading the outlines redraws the map.
         outlines = self.outlines[self.level]
-        key = figure_cache_key(
-            "map:v2",
+        return cached(
+            "map",
             self.ref,
             level=self.level,
             indicator=self.indicator,
             outlines=outlines,
             scope=self.scope.key(),
             links=urlencode(sorted(self.links.items())),
+            build=lambda: _map_content(self.run, self.level, self.indicator, outlines > 0, self.scope, self.links),
         )
-        content = cache.get(key)
-        if content is None:
-            content = _map_content(self.run, self.level, self.indicator, outlines > 0, self.scope, self.links)
-            cache.set(key, content, FIGURE_SECONDS)
-        return content
 
     @cached_property
     def secret_count(self) -> int:
@@ -182,7 +179,7 @@ def _map_page(request):
         "fragment": fragment,
         "fragment_key": fragment_key,
         # Without a run the page is cheap and its form follows the query string: not kept.
-        "fragment_timeout": FIGURE_SECONDS if ref is not None and not errors else 0,
+        "fragment_timeout": EDITION_CACHE_SECONDS if ref is not None and not errors else 0,
     }
     return render(request, "observatory/map.html", context, status=400 if errors else 200)
 

@@ -3,7 +3,6 @@
 import math
 
 import pandas as pd
-from django.core.cache import cache
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -12,15 +11,16 @@ from django.utils.formats import date_format
 from skills.models import TaskCategory
 from skills.profiles import PROFILE_SOURCE_LABELS
 
-from .. import selectors
+from .. import published, selectors
 from ..analysis import profile_breakdown
+from ..analysis.exposure import HIGH_THRESHOLD, MEDIUM_THRESHOLD
 from ..charts import occupation as occupation_charts
 from ..charts.common import figure_json, format_number, format_percent
 from ..charts.map import secret_label
 from ..models import CATEGORIES
 from ..permissions import analyst_required
 from ..published import blend_companies, score_visibility
-from .common import FIGURE_SECONDS, figure_cache_key, lens_tabs, run_or_none
+from .common import lens_tabs, run_or_none
 
 MAX_QUERY_LENGTH = 100
 AUTOCOMPLETE_MIN_LENGTH = 2
@@ -110,13 +110,18 @@ def _profile_context(run, score, min_companies) -> dict:
     has_field = score.field_rc is not None
     if not show_blended:
         frame = frame.assign(blended=float("nan"), contribution=float("nan"))
-    key = figure_cache_key(
-        "occupation-profile", run, code=score.occupation_id, field=int(show_field), blended=int(show_blended)
+
+    def draw():
+        return figure_json(occupation_charts.task_profile_figure(frame, CATEGORY_LABELS, show_field=show_field))
+
+    figure = published.cached(
+        "occupation-profile",
+        run,
+        code=score.occupation_id,
+        field=int(show_field),
+        blended=int(show_blended),
+        build=draw,
     )
-    figure = cache.get(key)
-    if figure is None:
-        figure = figure_json(occupation_charts.task_profile_figure(frame, CATEGORY_LABELS, show_field=show_field))
-        cache.set(key, figure, FIGURE_SECONDS)
     profile = [
         {
             "code": category,
@@ -222,11 +227,12 @@ def _breakdown_context(run, score, breakdown: selectors.ProfileBreakdown) -> dic
     by_code = categories.set_axis([c.upper() for c in categories.index])
     figure = None
     if shown:
-        key = figure_cache_key("occupation-contributions", run, code=score.occupation_id)
-        figure = cache.get(key)
-        if figure is None:
-            figure = figure_json(occupation_charts.exposure_contribution_figure(by_code, CATEGORY_LABELS))
-            cache.set(key, figure, FIGURE_SECONDS)
+        figure = published.cached(
+            "occupation-contributions",
+            run,
+            code=score.occupation_id,
+            build=lambda: figure_json(occupation_charts.exposure_contribution_figure(by_code, CATEGORY_LABELS)),
+        )
     methodology = run.methodology
     return {
         "groups": groups,
@@ -330,15 +336,17 @@ def _indices_context(run, code, score) -> dict:
         own = pd.DataFrame([{"name": f"Observatoire ({run.methodology.get_lens_display()})", "score": score.exposure}])
         compared = pd.concat([own, compared], ignore_index=True)
     methodology = run.methodology if run is not None else None
-    high = methodology.high_threshold if methodology else 0.7
-    medium = methodology.medium_threshold if methodology else 0.5
+    high = methodology.high_threshold if methodology else HIGH_THRESHOLD
+    medium = methodology.medium_threshold if methodology else MEDIUM_THRESHOLD
+
+    def draw():
+        return figure_json(occupation_charts.exposure_comparison_figure(compared, high, medium))
+
     # The number of indices is in the key: importing one redraws the figure.
-    key = figure_cache_key("occupation-indices", run, code=code, indices=len(indices)) if run is not None else None
-    figure = cache.get(key) if key else None
-    if figure is None:
-        figure = figure_json(occupation_charts.exposure_comparison_figure(compared, high, medium))
-        if key:
-            cache.set(key, figure, FIGURE_SECONDS)
+    if run is None:
+        figure = draw()
+    else:
+        figure = published.cached("occupation-indices", run, code=code, indices=len(indices), build=draw)
     summary = "Exposition selon les sources : " + ", ".join(
         f"{name} {format_number(value, 2)}" for name, value in zip(compared["name"], compared["score"], strict=True)
     )

@@ -2,10 +2,10 @@
 
 from urllib.parse import urlencode
 
-from django.core.cache import cache
 from django.shortcuts import render
 from django.urls import reverse
 
+from .. import published
 from ..charts.common import figure_json, format_number, format_percent
 from ..charts.grid import class_shares_bar, secret_reason_label, top_occupations_bar
 from ..filters import GridCellFilterSet
@@ -14,7 +14,7 @@ from ..models import GridCell, Lens
 from ..permissions import analyst_required
 from ..scope import Scope, read_scope, scope_title
 from ..selectors import grid_reference_scope
-from .common import FIGURE_SECONDS, run_or_none
+from .common import run_or_none
 from .filter_form import filter_fields
 
 FORM_FIELDS = ("territory", "sector", "occupation", "size_band")
@@ -22,12 +22,11 @@ SHARE_TITLES = {"grand_domaine": "grand domaine", "domaine": "domaine profession
 
 
 def _overview(run, scope: Scope) -> dict:
-    """Figures and charts of a run within a scope, cached per run and scope (its cells never
-    change once ready)."""
-    key = f"observatory:overview:v2:{run.pk}:{scope.key()}"
-    cached = cache.get(key)
-    if cached is not None:
-        return cached
+    """Figures and charts of a run within a scope, from the one cache per run and scope."""
+    return published.cached("overview", run, scope=scope.key(), build=lambda: _draw_overview(run, scope))
+
+
+def _draw_overview(run, scope: Scope) -> dict:
     figures = overview_figures(run, scope)
     top, shares = figures["top_occupations"], figures["class_shares"]
     total = figures["total"]
@@ -44,7 +43,6 @@ def _overview(run, scope: Scope) -> dict:
         "shares_summary": _shares_summary(shares, SHARE_TITLES[figures["share_level"]]),
         "share_title": SHARE_TITLES[figures["share_level"]],
     }
-    cache.set(key, data, FIGURE_SECONDS)
     return data
 
 

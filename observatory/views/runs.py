@@ -4,7 +4,6 @@ run by an analyst, and the comparison of two runs (or two exposure sources) cell
 import logging
 
 from django.contrib import messages
-from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from .. import selectors, services
+from .. import published, selectors, services
 from ..charts.common import figure_json, format_number, secret_reason_text
 from ..charts.runs import difference_heatmap, signed
 from ..forms import OCCUPATION_LEVEL_CHOICES, SECTOR_LEVEL_CHOICES, RunCompareForm, RunLaunchForm
@@ -25,8 +24,6 @@ logger = logging.getLogger(__name__)
 
 HISTORY_PER_PAGE = 20
 DIFFERENCES_PER_PAGE = 25
-# A READY run never changes, so a comparison can be kept as long as the cache allows.
-COMPARE_CACHE_SECONDS = 60 * 60
 STEP_LABELS = {
     "load": _("Lecture des données"),
     "scores": _("Scores des métiers"),
@@ -192,19 +189,19 @@ def _default_pair(runs: list) -> tuple[int | None, int | None]:
 
 
 def _comparison(run_a, run_b, rows: str, cols: str) -> dict:
-    """The comparison's frame, summary and figure, cached per (runs, levels): READY runs never
-    change, and sorting or paging the table reuses the same entry."""
-    key = f"observatory:runs:compare:{run_a.pk}:{run_b.pk}:cols={cols}:rows={rows}"
-    cached = cache.get(key)
-    if cached is not None:
-        return cached
+    """The comparison's frame, summary and figure, from the one cache per (runs, levels):
+    sorting or paging the table reuses the same entry."""
+    return published.cached(
+        "run-comparison", run_a, run_b, rows=rows, cols=cols, build=lambda: _compare(run_a, run_b, rows, cols)
+    )
+
+
+def _compare(run_a, run_b, rows: str, cols: str) -> dict:
     compared = selectors.run_comparison_frame(run_a, run_b, sector_level=rows, occupation_level=cols)
     # The summary covers the whole cubes, whatever the levels shown: its own entry.
-    summary_key = f"observatory:runs:compare-summary:{run_a.pk}:{run_b.pk}"
-    summary = cache.get(summary_key)
-    if summary is None:
-        summary = selectors.run_comparison_summary(run_a, run_b)
-        cache.set(summary_key, summary, COMPARE_CACHE_SECONDS)
+    summary = published.cached(
+        "run-comparison-summary", run_a, run_b, build=lambda: selectors.run_comparison_summary(run_a, run_b)
+    )
     figure = difference_heatmap(compared)
     public = compared[(~compared["secret"]) & compared["difference"].notna()]
     widest = public.loc[public["abs_difference"].idxmax()] if len(public) else None
@@ -226,7 +223,6 @@ def _comparison(run_a, run_b, rows: str, cols: str) -> dict:
             },
         },
     }
-    cache.set(key, result, COMPARE_CACHE_SECONDS)
     return result
 
 
