@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from skills.models import TaskCategory
 from skills.selectors import ITEM_STATUS_LABELS
 
+from .analysis.secrecy import DOMINANCE, MIN_COMPANIES
 from .models import CATEGORIES, GridRun, Lens, Methodology
 
 
@@ -48,14 +49,19 @@ class MethodologyVersionForm(forms.ModelForm):
 
     def clean_secrecy_min_companies(self):
         value = self.cleaned_data["secrecy_min_companies"]
-        if value < 3:
-            raise forms.ValidationError(_("La règle du secret statistique impose au moins 3 entreprises."))
+        if value < MIN_COMPANIES:
+            raise forms.ValidationError(
+                _("La règle du secret statistique impose au moins %(n)d entreprises.") % {"n": MIN_COMPANIES}
+            )
         return value
 
     def clean_secrecy_dominance(self):
         value = self.cleaned_data["secrecy_dominance"]
-        if value > 0.85:
-            raise forms.ValidationError(_("La règle du secret statistique impose une part dominante d'au plus 85 %."))
+        if value > DOMINANCE:
+            raise forms.ValidationError(
+                _("La règle du secret statistique impose une part dominante d'au plus %(share)d %%.")
+                % {"share": round(DOMINANCE * 100)}
+            )
         return value
 
 

@@ -9,6 +9,9 @@ from django.utils.translation import gettext_lazy as _
 from skills.categories import CATEGORIES
 from skills.profiles import PROFILE_SOURCE_LABELS
 
+from .analysis.exposure import HIGH_THRESHOLD, MEDIUM_THRESHOLD, PRIOR_STRENGTH
+from .analysis.secrecy import DOMINANCE, MIN_COMPANIES, PROTECTION, PROTECTION_FLOOR
+
 unit_interval = [MinValueValidator(0.0), MaxValueValidator(1.0)]
 
 
@@ -58,11 +61,13 @@ class Methodology(models.Model):
     alpha_nri = models.FloatField(_("susceptibilité NRI"), validators=unit_interval)
     alpha_nrm = models.FloatField(_("susceptibilité NRM"), validators=unit_interval)
     # OECD task-based studies: high exposure from 0.7, significant change from 0.5.
-    high_threshold = models.FloatField(_("seuil d'exposition forte"), default=0.7, validators=unit_interval)
-    medium_threshold = models.FloatField(_("seuil de changement significatif"), default=0.5, validators=unit_interval)
+    high_threshold = models.FloatField(_("seuil d'exposition forte"), default=HIGH_THRESHOLD, validators=unit_interval)
+    medium_threshold = models.FloatField(
+        _("seuil de changement significatif"), default=MEDIUM_THRESHOLD, validators=unit_interval
+    )
     prior_strength = models.FloatField(
         _("force de l'a priori (m)"),
-        default=5.0,
+        default=PRIOR_STRENGTH,
         validators=[MinValueValidator(0.0)],
         help_text=_("Nombre d'entreprises que « vaut » le profil de référence dans le mélange."),
     )
@@ -94,18 +99,20 @@ class Methodology(models.Model):
         _("écart d'exposition d'une mobilité suggérée"), default=0.05, validators=unit_interval
     )
     # French statistical secrecy on company statistics.
-    secrecy_min_companies = models.PositiveSmallIntegerField(_("secret : nombre minimal d'entreprises"), default=3)
+    secrecy_min_companies = models.PositiveSmallIntegerField(
+        _("secret : nombre minimal d'entreprises"), default=MIN_COMPANIES
+    )
     secrecy_dominance = models.FloatField(
-        _("secret : part maximale d'une entreprise"), default=0.85, validators=unit_interval
+        _("secret : part maximale d'une entreprise"), default=DOMINANCE, validators=unit_interval
     )
     # The protection interval of a primary secret cell (audit of every run): a reader who
     # solves every published total at once must not bound its employees within ±this share
     # of the value, nor within ±secrecy_protection_floor employees.
     secrecy_protection = models.FloatField(
-        _("secret : intervalle de protection (part de la valeur)"), default=0.15, validators=unit_interval
+        _("secret : intervalle de protection (part de la valeur)"), default=PROTECTION, validators=unit_interval
     )
     secrecy_protection_floor = models.PositiveSmallIntegerField(
-        _("secret : intervalle de protection minimal (salariés)"), default=2
+        _("secret : intervalle de protection minimal (salariés)"), default=PROTECTION_FLOOR
     )
     notes = models.TextField(_("notes"), blank=True)
     created_by = models.ForeignKey(

@@ -16,6 +16,8 @@ import pandas as pd
 
 from skills.categories import CATEGORIES
 
+from .secrecy.rules import DOMINANCE, MIN_COMPANIES
+
 # Autor–Levy–Murnane / Acemoglu–Autor five-way split: routine cognitive, routine manual,
 # non-routine analytical, non-routine interpersonal, non-routine manual.
 
@@ -26,6 +28,8 @@ DEFAULT_SUSCEPTIBILITY = {"rc": 0.85, "rm": 0.55, "nra": 0.45, "nri": 0.20, "nrm
 # OECD task-based studies: high exposure from 0.7, significant change from 0.5.
 HIGH_THRESHOLD = 0.7
 MEDIUM_THRESHOLD = 0.5
+# The weight m of a fiche's reference profile in its blend, in reporting companies.
+PRIOR_STRENGTH = 5.0
 EXPOSURE_CLASSES = ("low", "medium", "high")
 RTI_EPSILON = 0.01
 
@@ -205,11 +209,12 @@ def occupation_scores(
     keep an earlier edition's profile: observatory.editions.freeze_field_profiles). `params` is a
     plain dict of the methodology parameters:
       susceptibility    {category: α} (default: DEFAULT_SUSCEPTIBILITY),
-      prior_strength    m, in reporting companies (default 5),
-      high_threshold    default 0.7,  medium_threshold  default 0.5,
+      prior_strength    m, in reporting companies (default PRIOR_STRENGTH),
+      high_threshold, medium_threshold   default HIGH_THRESHOLD, MEDIUM_THRESHOLD,
       rti_epsilon       default 0.01,
-      min_companies     field data count from this many companies (default 3),
-      dominance         … and where no company holds more than this share (default 0.85).
+      min_companies     field data count from this many companies (default: the secrecy
+                        rule's MIN_COMPANIES),
+      dominance         … and where no company holds more than this share (DOMINANCE).
 
     Returns the `blend_profiles` frame plus `exposure` (0–1), `rti` and `exposure_class`.
     """
@@ -218,9 +223,9 @@ def occupation_scores(
     scores = blend_profiles(
         reference,
         field,
-        params.get("prior_strength", 5),
-        min_companies=params.get("min_companies", 3),
-        dominance=params.get("dominance", 0.85),
+        params.get("prior_strength", PRIOR_STRENGTH),
+        min_companies=params.get("min_companies", MIN_COMPANIES),
+        dominance=params.get("dominance", DOMINANCE),
     )
     scores["exposure"] = exposure(scores, params.get("susceptibility", DEFAULT_SUSCEPTIBILITY))
     scores["rti"] = rti(scores, params.get("rti_epsilon", RTI_EPSILON))

@@ -11,12 +11,10 @@ from companies import maturity, maturity_advice
 from companies.models import Diagnostic, Sector
 
 from .. import published
+from ..analysis.secrecy import DOMINANCE, MIN_COMPANIES
 from ..charts.common import format_number
 from ..models import GridCell, GridRun, Lens, Methodology
 
-# The French rule's minimum of companies (observatory.forms refuses less), for a database
-# without any methodology yet.
-PEER_MIN_COMPANIES = 3
 # A dimension within this distance of its section's mean (0–4 scale) is « dans la moyenne ».
 PEER_SAME_BAND = 0.25
 
@@ -28,8 +26,9 @@ SECRECY_EXPLAINED = (
 
 def secret_words(reason: str, methodology: Methodology | None) -> str:
     """Why a figure is not published, for a company manager (GridCell.secret_reason)."""
-    min_companies = methodology.secrecy_min_companies if methodology else PEER_MIN_COMPANIES
-    dominance = round(methodology.secrecy_dominance * 100) if methodology else 85
+    # A database without any methodology yet: the French rule (observatory.forms refuses less).
+    min_companies = methodology.secrecy_min_companies if methodology else MIN_COMPANIES
+    dominance = round((methodology.secrecy_dominance if methodology else DOMINANCE) * 100)
     words = {
         "companies": f"moins de {min_companies} entreprises : leurs chiffres seraient reconnaissables",
         "dominance": f"une entreprise y emploie plus de {dominance} % des salariés : ses chiffres seraient "
@@ -110,7 +109,7 @@ def _peer_min_companies() -> int:
     """How many other companies a peer average needs: the secrecy minimum of the current
     default-lens methodology (the one analysts set for what is published next)."""
     methodology = Methodology.objects.current(Lens.DEFAULT)
-    return methodology.secrecy_min_companies if methodology is not None else PEER_MIN_COMPANIES
+    return methodology.secrecy_min_companies if methodology is not None else MIN_COMPANIES
 
 
 def _versus(score: float | None, average: float | None) -> str:
