@@ -200,58 +200,17 @@ def grid_run_compute(run_id: int, *, task_id: str | None = None, queue: str | No
     if not claimed:
         return run
     timings = {}
-    # The heartbeat of grid_runs_reap: beats from a thread, since the secrecy protection is
-    # one long call into analysis/ that knows nothing of runs.
-    stop_beating = start_heartbeat(partial(_beat, run.pk, run.task_id), every=settings.RUN_HEARTBEAT_INTERVAL)
+    return _attempting(run, timings, partial(_compute, run, timings, queue))
+
+
+def _attempting(run: GridRun, timings: dict, work) -> GridRun:
+    """`work()` under the run's heartbeat (grid_runs_reap): beats from a thread, since the
+    secrecy protection is one long call into analysis/ that knows nothing of runs. An
+    attempt that lost its run writes nothing (`_taken_over`); one that fails records why
+    with the `timings` it reached (`_fail`) and raises."""
+    stop_beating = _heartbeat(run)
     try:
-        params = run.methodology.as_params()
-        clock = time.perf_counter()
-        _progress(run, 5, "Lecture des postes")
-        positions = positions_frame()
-        reference = reference_profiles_frame(run.methodology.profile_params())
-        run.profile_source = profile_source_tag(reference)
-        GridRun.objects.filter(pk=run.pk).update(profile_source=run.profile_source)
-        reference_origin = reference[["source", "items"]]
-        reference = reference[list(CATEGORIES)]
-        coverage = training_coverage_frame()
-        timings["load"] = time.perf_counter() - clock
-
-        clock = time.perf_counter()
-        _progress(run, 25, "Profils et exposition des métiers")
-        # A fiche whose answers too few companies changed since an edition published its
-        # field profile keeps that profile: the difference would be one company's answers.
-        inputs = {}  # positions of the published editions, read once for both comparisons
-        fresh = exposure.field_profiles(positions)
-        field, field_basis, frozen = editions.freeze_field_profiles(
-            run, positions, fresh, min_companies=params["min_companies"], cache=inputs
-        )
-        scores = exposure.occupation_scores(reference, positions, params, field=field)
-        scores["field_companies"] = scores["n_companies"]
-        scores["n_companies"] = fresh["n_companies"].reindex(scores.index).fillna(0).astype("int64")
-        scores["field_basis_id"] = field_basis.reindex(scores.index)
-        scores["employees"] = positions.groupby("occupation")["headcount"].sum().reindex(scores.index).fillna(0)
-        if run.index_id:
-            scores = _with_index_exposure(scores, index_scores_frame(run.index_id), params)
-        scores["ref_source"] = reference_origin["source"].reindex(scores.index)
-        scores["ref_items"] = reference_origin["items"].reindex(scores.index)
-        # The positions are kept for the comparisons to come (and for the merge of a split run).
-        editions.store_input(run, positions)
-        timings["scores"] = time.perf_counter() - clock
-
-        if national_runs.split_regions(positions):
-            clock = time.perf_counter()
-            _progress(run, 30, "Agrégation par région")
-            keys = national_runs.store_inputs(run, positions, scores, coverage, frozen=frozen)
-            timings["split"] = time.perf_counter() - clock
-            GridRun.objects.filter(pk=run.pk).update(timings={k: round(v, 3) for k, v in timings.items()})
-            _send_parts(run, keys, queue)
-            return GridRun.objects.get(pk=run.pk)
-
-        clock = time.perf_counter()
-        _progress(run, 45, "Agrégation du cube")
-        cells = cube.build_cube(positions, scores, training_coverage=coverage)
-        timings["cube"] = time.perf_counter() - clock
-        return _complete(run, positions, scores, cells, timings, frozen=frozen, inputs=inputs)
+        return work()
     except RunTakenOver:
         return _taken_over(run)
     except Exception as exc:
@@ -259,6 +218,68 @@ def grid_run_compute(run_id: int, *, task_id: str | None = None, queue: str | No
         raise
     finally:
         stop_beating()
+
+
+def _heartbeat(run: GridRun):
+    """Start beating for `run`'s attempt; returns the function that stops it."""
+    return start_heartbeat(partial(_beat, run.pk, run.task_id), every=settings.RUN_HEARTBEAT_INTERVAL)
+
+
+def _compute(run: GridRun, timings: dict, queue: str | None) -> GridRun:
+    """grid_run_compute's work, once the run is claimed: `timings` fills as steps end."""
+    params = run.methodology.as_params()
+    clock = time.perf_counter()
+    _progress(run, 5, "Lecture des postes")
+    positions = positions_frame()
+    reference = reference_profiles_frame(run.methodology.profile_params())
+    run.profile_source = profile_source_tag(reference)
+    GridRun.objects.filter(pk=run.pk).update(profile_source=run.profile_source)
+    reference_origin = reference[["source", "items"]]
+    reference = reference[list(CATEGORIES)]
+    coverage = training_coverage_frame()
+    timings["load"] = time.perf_counter() - clock
+
+    clock = time.perf_counter()
+    _progress(run, 25, "Profils et exposition des métiers")
+    # A fiche whose answers too few companies changed since an edition published its
+    # field profile keeps that profile: the difference would be one company's answers.
+    inputs = {}  # positions of the published editions, read once for both comparisons
+    fresh = exposure.field_profiles(positions)
+    field, field_basis, frozen = editions.freeze_field_profiles(
+        run, positions, fresh, min_companies=params["min_companies"], cache=inputs
+    )
+    scores = exposure.occupation_scores(reference, positions, params, field=field)
+    scores["field_companies"] = scores["n_companies"]
+    scores["n_companies"] = fresh["n_companies"].reindex(scores.index).fillna(0).astype("int64")
+    scores["field_basis_id"] = field_basis.reindex(scores.index)
+    scores["employees"] = positions.groupby("occupation")["headcount"].sum().reindex(scores.index).fillna(0)
+    if run.index_id:
+        scores = _with_index_exposure(scores, index_scores_frame(run.index_id), params)
+    scores["ref_source"] = reference_origin["source"].reindex(scores.index)
+    scores["ref_items"] = reference_origin["items"].reindex(scores.index)
+    # The positions are kept for the comparisons to come (and for the merge of a split run).
+    editions.store_input(run, positions)
+    timings["scores"] = time.perf_counter() - clock
+
+    if national_runs.split_regions(positions):
+        clock = time.perf_counter()
+        _progress(run, 30, "Agrégation par région")
+        keys = national_runs.store_inputs(run, positions, scores, coverage, frozen=frozen)
+        timings["split"] = time.perf_counter() - clock
+        GridRun.objects.filter(pk=run.pk).update(timings=_stored_timings(timings))
+        _send_parts(run, keys, queue)
+        return GridRun.objects.get(pk=run.pk)
+
+    clock = time.perf_counter()
+    _progress(run, 45, "Agrégation du cube")
+    cells = cube.build_cube(positions, scores, training_coverage=coverage)
+    timings["cube"] = time.perf_counter() - clock
+    return _complete(run, positions, scores, cells, timings, frozen=frozen, inputs=inputs)
+
+
+def _stored_timings(timings: dict) -> dict:
+    """A run's step durations as GridRun.timings keeps them: seconds to the millisecond."""
+    return {step: round(seconds, 3) for step, seconds in timings.items()}
 
 
 def _taken_over(run: GridRun) -> GridRun:
@@ -278,7 +299,7 @@ def _fail(run: GridRun, exc: Exception, timings: dict) -> None:
         status=GridRun.Status.FAILED,
         error=error,
         finished_at=timezone.now(),
-        timings={k: round(v, 3) for k, v in timings.items()},
+        timings=_stored_timings(timings),
     )
     partitions.discard_staging(run.pk)
     national_runs.discard(run.pk)
@@ -322,7 +343,7 @@ def grid_run_part(run_id: int, key: str, *, task_id: str | None = None) -> dict:
     run = _attempt(run_id, task_id)
     if run is None:
         return {"run": run_id, "part": key, "skipped": True}
-    stop_beating = start_heartbeat(partial(_beat, run.pk, run.task_id), every=settings.RUN_HEARTBEAT_INTERVAL)
+    stop_beating = _heartbeat(run)
     try:
         outcome = national_runs.compute_part(run.pk, key)
         _grant_parts_time(run)
@@ -341,26 +362,22 @@ def grid_run_merge(run_id: int, *, task_id: str | None = None) -> GridRun:
     if run is None:
         return GridRun.objects.get(pk=run_id)
     timings = dict(run.timings or {})
-    stop_beating = start_heartbeat(partial(_beat, run.pk, run.task_id), every=settings.RUN_HEARTBEAT_INTERVAL)
-    try:
-        clock = time.perf_counter()
-        _progress(run, 50, "Fusion des régions")
-        keys = national_runs.part_keys(run.pk)
-        timings.update(national_runs.part_timings(run.pk))
-        cells = national_runs.merged_cells(run.pk, keys)
-        scores, frozen = national_runs.stored_scores(run.pk)
-        positions = editions.edition_positions(run.pk)
-        timings["merge"] = time.perf_counter() - clock
-        run = _complete(run, positions, scores, cells, timings, frozen=frozen, parts=keys)
-        national_runs.discard(run.pk)
-        return run
-    except RunTakenOver:
-        return _taken_over(run)
-    except Exception as exc:
-        _fail(run, exc, timings)
-        raise
-    finally:
-        stop_beating()
+    return _attempting(run, timings, partial(_merge, run, timings))
+
+
+def _merge(run: GridRun, timings: dict) -> GridRun:
+    """grid_run_merge's work, once the run is found still computed by this attempt."""
+    clock = time.perf_counter()
+    _progress(run, 50, "Fusion des régions")
+    keys = national_runs.part_keys(run.pk)
+    timings.update(national_runs.part_timings(run.pk))
+    cells = national_runs.merged_cells(run.pk, keys)
+    scores, frozen = national_runs.stored_scores(run.pk)
+    positions = editions.edition_positions(run.pk)
+    timings["merge"] = time.perf_counter() - clock
+    run = _complete(run, positions, scores, cells, timings, frozen=frozen, parts=keys)
+    national_runs.discard(run.pk)
+    return run
 
 
 def _complete(
@@ -445,7 +462,7 @@ def _complete(
         run.progress = 100
         run.step = "Terminé"
         run.finished_at = timezone.now()
-        run.timings = {k: round(v, 3) for k, v in timings.items()}
+        run.timings = _stored_timings(timings)
         commit_clock = time.perf_counter()
         run.stats = {
             "positions": position_count,
@@ -463,7 +480,7 @@ def _complete(
     # The commit is part of the run's honest duration (on PostgreSQL it attaches a loaded partition).
     timings["commit"] = time.perf_counter() - commit_clock
     run.finished_at = timezone.now()
-    run.timings = {k: round(v, 3) for k, v in timings.items()}
+    run.timings = _stored_timings(timings)
     GridRun.objects.filter(pk=run.pk).update(finished_at=run.finished_at, timings=run.timings)
     return run
 

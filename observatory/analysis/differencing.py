@@ -67,23 +67,17 @@ COORDINATES = (
 )
 
 
-def company_digests(positions: pd.DataFrame) -> pd.DataFrame:
-    """One row per company: `hash` (sum of its rows' hashes, modulo 2⁶⁴) and `rows`."""
-    if positions.empty:
-        return pd.DataFrame({"hash": pd.Series(dtype=np.uint64), "rows": pd.Series(dtype=np.int64)})
-    columns = [column for column in DIGEST_COLUMNS if column in positions.columns]
-    # Categorical columns hash their values, not their codes: two frames whose categories
-    # differ still hash equal rows equally.
-    plain = positions[columns].astype({c: str for c in columns if isinstance(positions[c].dtype, pd.CategoricalDtype)})
+def _digests(plain: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """One row per value of `keys` (columns of `plain`): `hash`, the sum of its rows' hashes
+    over every column of `plain` (modulo 2⁶⁴, so that row order does not matter), and `rows`."""
     hashes = pd.util.hash_pandas_object(plain, index=False).to_numpy(dtype=np.uint64)
-    frame = pd.DataFrame({"company": positions["company"].to_numpy(), "hash": hashes})
+    frame = plain[keys].assign(hash=hashes)
     with np.errstate(over="ignore"):
-        return frame.groupby("company", sort=False).agg(hash=("hash", "sum"), rows=("hash", "size"))
+        return frame.groupby(keys, sort=False).agg(hash=("hash", "sum"), rows=("hash", "size"))
 
 
-def changed_companies(old: pd.DataFrame, new: pd.DataFrame) -> np.ndarray:
-    """Ids of the companies whose positions differ between the two position sets."""
-    before, after = company_digests(old), company_digests(new)
+def _differing(before: pd.DataFrame, after: pd.DataFrame) -> pd.Index:
+    """The keys of two `_digests` frames whose digests differ, or that only one of them has."""
     both = before.merge(after, how="outer", left_index=True, right_index=True, suffixes=("_old", "_new"))
     differ = (
         both["hash_old"].isna()
@@ -91,7 +85,21 @@ def changed_companies(old: pd.DataFrame, new: pd.DataFrame) -> np.ndarray:
         | (both["hash_old"] != both["hash_new"])
         | (both["rows_old"] != both["rows_new"])
     )
-    return both.index[differ.to_numpy()].to_numpy()
+    return both.index[differ.to_numpy()]
+
+
+def company_digests(positions: pd.DataFrame) -> pd.DataFrame:
+    """One row per company: `hash` (sum of its rows' hashes, modulo 2⁶⁴) and `rows`."""
+    columns = [column for column in DIGEST_COLUMNS if column in positions.columns]
+    # Categorical columns hash their values, not their codes: two frames whose categories
+    # differ still hash equal rows equally.
+    plain = positions[columns].astype({c: str for c in columns if isinstance(positions[c].dtype, pd.CategoricalDtype)})
+    return _digests(plain, ["company"])
+
+
+def changed_companies(old: pd.DataFrame, new: pd.DataFrame) -> np.ndarray:
+    """Ids of the companies whose positions differ between the two position sets."""
+    return _differing(company_digests(old), company_digests(new)).to_numpy()
 
 
 # What a fiche's field profile is made of (exposure.field_profiles): each company's answers.
@@ -101,40 +109,24 @@ REPORT_COLUMNS = ("company", "occupation", "headcount", *CATEGORIES)
 def report_digests(positions: pd.DataFrame) -> pd.DataFrame:
     """One row per (occupation, company): `hash` (sum of its rows' hashes over REPORT_COLUMNS,
     modulo 2⁶⁴) and `rows`, indexed by (occupation, company) with occupation codes as text."""
-    if positions.empty:
-        index = pd.MultiIndex.from_arrays([[], []], names=["occupation", "company"])
-        return pd.DataFrame({"hash": pd.Series(dtype=np.uint64), "rows": pd.Series(dtype=np.int64)}, index=index)
-    occupation = positions["occupation"].astype(str).to_numpy()
     # Values, not dtypes: a code kept as a categorical or as text, a count as int32 or int64,
     # hash alike.
     plain = pd.DataFrame(
         {
             "company": positions["company"].to_numpy(dtype=np.int64),
-            "occupation": occupation,
+            "occupation": positions["occupation"].astype(str).to_numpy(dtype=object),
             **{c: positions[c].to_numpy(dtype=np.int64) for c in REPORT_COLUMNS[2:]},
         }
     )
-    hashes = pd.util.hash_pandas_object(plain, index=False).to_numpy(dtype=np.uint64)
-    frame = pd.DataFrame({"occupation": occupation, "company": plain["company"].to_numpy(), "hash": hashes})
-    with np.errstate(over="ignore"):
-        return frame.groupby(["occupation", "company"], sort=False).agg(hash=("hash", "sum"), rows=("hash", "size"))
+    return _digests(plain, ["occupation", "company"])
 
 
 def changed_reporters(old: pd.DataFrame, new: pd.DataFrame) -> pd.Series:
     """For each fiche, how many companies' answers for it differ between the two position
     sets (a company that reports the fiche in only one of them counts): an int Series
     indexed by occupation code, fiches with no change left out."""
-    both = report_digests(old).merge(
-        report_digests(new), how="outer", left_index=True, right_index=True, suffixes=("_old", "_new")
-    )
-    differ = (
-        both["hash_old"].isna()
-        | both["hash_new"].isna()
-        | (both["hash_old"] != both["hash_new"])
-        | (both["rows_old"] != both["rows_new"])
-    )
-    changed = both[differ.to_numpy()]
-    return changed.groupby(level="occupation").size().astype(np.int64).rename("changed")
+    changed = _differing(report_digests(old), report_digests(new))
+    return pd.Series(0, index=changed).groupby(level="occupation").size().astype(np.int64).rename("changed")
 
 
 def changed_contributors(old: pd.DataFrame, new: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:

@@ -62,6 +62,8 @@ def test_a_company_whose_positions_moved_is_changed_and_the_order_of_rows_is_not
     assert sorted(differencing.changed_companies(before, after)) == [2, 4]
     # A company gone is a change too.
     assert sorted(differencing.changed_companies(after, before)) == [2, 4]
+    # From no position at all, every company is a change.
+    assert sorted(differencing.changed_companies(after.iloc[:0], after)) == [1, 2, 3, 4]
 
 
 def _cell(**figures):

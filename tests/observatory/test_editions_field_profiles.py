@@ -49,6 +49,9 @@ def test_changed_reporters_counts_the_companies_whose_answers_for_a_fiche_change
     gone = after[after["company"] != 3].astype({"headcount": "int32", "occupation": "category"})
     assert differencing.changed_reporters(after, gone).to_dict() == {"A1101": 1, "M1607": 1}
     assert differencing.changed_reporters(before, before).empty
+    # From no position at all, every reporting company is a change; and back.
+    assert differencing.changed_reporters(before.iloc[:0], before).to_dict() == {"A1101": 1, "M1607": 3}
+    assert differencing.changed_reporters(before, before.iloc[:0]).to_dict() == {"A1101": 1, "M1607": 3}
 
 
 def _edition(lens=Lens.DEFAULT):
