@@ -36,8 +36,8 @@ from django.db.models import Max
 from companies import demo
 from companies.models import Company, Establishment, JobPosition, Sector, SizeBand, Territory
 from observatory.models import GridCell, GridRun, OccupationScore
+from observatory.partitions import bulk_insert
 from observatory.reference import BUILTIN_REFERENCE_DIR, COG_DIR, NAF_FILE, ROME_DIR, load_reference
-from observatory.services import _bulk_insert
 from skills.models import Occupation
 from skills.profiles import CATEGORIES
 
@@ -433,7 +433,7 @@ def write(frames: dict[str, pd.DataFrame]) -> None:
         for model, name in zip(models, ("companies", "establishments", "positions"), strict=True):
             frame = frames[name]
             for start in range(0, len(frame), WRITE_CHUNK):
-                _bulk_insert(model._meta.db_table, frame.iloc[start : start + WRITE_CHUNK])
+                bulk_insert(model._meta.db_table, frame.iloc[start : start + WRITE_CHUNK])
         with connection.cursor() as cursor:
             for statement in connection.ops.sequence_reset_sql(no_style(), list(models)):
                 cursor.execute(statement)

@@ -68,7 +68,8 @@ ON CONFLICT (run_id, key) DO UPDATE SET frame = EXCLUDED.frame, seconds = EXCLUD
 """
 
 
-def _load(run_id: int, key: str) -> pd.DataFrame:
+def _load(run_id: int, key: str, *, required: bool = True) -> pd.DataFrame | None:
+    """The piece `key` of the run; a missing one is an error, or None when not `required`."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor, psycopg.Cursor(cursor.connection) as raw:
             raw.execute(
@@ -78,6 +79,8 @@ def _load(run_id: int, key: str) -> pd.DataFrame:
     else:
         row = GridRunPart.objects.filter(run_id=run_id, key=key).values_list("frame").first()
     if row is None:
+        if not required:
+            return None
         raise LookupError(f"run {run_id} has no part {key!r}")
     return differencing.frame_from_bytes(bytes(row[0]))
 
@@ -123,17 +126,11 @@ def stored_scores(run_id: int) -> tuple[pd.DataFrame, dict]:
     return scores, {"frozen": len(fiches), "fiches": fiches}
 
 
-def _coverage(run_id: int) -> pd.DataFrame | None:
-    if not GridRunPart.objects.filter(run_id=run_id, key="coverage").exists():
-        return None
-    return _load(run_id, "coverage")
-
-
 def compute_part(run_id: int, key: str) -> dict:
     """Aggregate one part of a run (a région, or SPANNING) and store its cells."""
     clock = time.perf_counter()
     positions = _load(run_id, f"positions/{key}")
-    scores, coverage = _scores(run_id)[_SCORE_COLUMNS], _coverage(run_id)
+    scores, coverage = _scores(run_id)[_SCORE_COLUMNS], _load(run_id, "coverage", required=False)
     if key == SPANNING:
         cells = {"national": national.spanning_part(positions, scores, training_coverage=coverage)}
     else:

@@ -159,9 +159,12 @@ def bulk_insert(
         return
     columns = list(frame.columns)
     quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
+    copy_format = "binary" if types is not None else "csv"
+    statement = (
+        f"COPY {connection.ops.quote_name(table)} ({quoted}) FROM STDIN"
+        f" WITH (FORMAT {copy_format}{', FREEZE' if freeze else ''})"
+    )
     if connection.vendor == "postgresql" and types is not None:
-        options_sql = "FORMAT binary, FREEZE" if freeze else "FORMAT binary"
-        statement = f"COPY {connection.ops.quote_name(table)} ({quoted}) FROM STDIN WITH ({options_sql})"
         with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
             copy.write(pgcopy.HEADER)
             # Each chunk is encoded while the server parses the one before.
@@ -181,8 +184,6 @@ def bulk_insert(
             )
         )
         options = pacsv.WriteOptions(include_header=False, quoting_style="all_valid")
-        options_sql = "FORMAT csv, FREEZE" if freeze else "FORMAT csv"
-        statement = f"COPY {connection.ops.quote_name(table)} ({quoted}) FROM STDIN WITH ({options_sql})"
         with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
             for start in range(0, arrow_table.num_rows, chunk_rows):
                 buffer = io.BytesIO()
