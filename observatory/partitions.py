@@ -12,8 +12,10 @@ Lifecycle of the cells of run <id> (PostgreSQL):
 
 1. `load_run_cells`, before the run's final transaction: in a transaction of its own, the
    staging table observatory_gridcell_run_<id>_load (LIKE the parent, with
-   CHECK (run_id = <id>), which spares ATTACH its validation scan), COPY FREEZE, then the
-   primary key and the index matching the parent's, and the planner's statistics.
+   CHECK (run_id = <id>), which spares ATTACH its validation scan), COPY FREEZE with the
+   cells' ids reserved from the parent's sequence in one call (`reserve_ids`: a nextval per
+   row cost a sixth of the copy), then the primary key and the index matching the
+   parent's, and the planner's statistics.
 2. `attach_run_cells`, in the run's final transaction: the run's earlier partition (a run
    computed again) is dropped, its rows in the default partition deleted, and the staging
    table renamed observatory_gridcell_run_<id> and attached FOR VALUES IN (<id>).
@@ -32,10 +34,12 @@ import io
 import time
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 from django.db import connection, transaction
+from psycopg.copy import QueuedLibpqWriter
 
 from . import pgcopy
 from .models import GridCell
@@ -77,8 +81,9 @@ def load_run_cells(run_id: int, frame: pd.DataFrame, timings: dict | None = None
     name = staging_name(run_id)
     staging = _quoted(name)
     columns = ", ".join(_quoted(column) for column in levels_columns())
+    clock = time.perf_counter()
+    frame = frame.assign(id=reserve_ids(len(frame)))  # in a transaction of their own: see reserve_ids
     with transaction.atomic(), connection.cursor() as cursor:
-        clock = time.perf_counter()
         cursor.execute("SELECT set_config('maintenance_work_mem', %s, true)", [INDEX_MEMORY])
         cursor.execute(f"DROP TABLE IF EXISTS {staging}")
         cursor.execute(
@@ -94,6 +99,22 @@ def load_run_cells(run_id: int, frame: pd.DataFrame, timings: dict | None = None
             timings["copy"] = copied - clock
             timings["index"] = time.perf_counter() - copied
     return StagedCells(run_id)
+
+
+def reserve_ids(count: int) -> np.ndarray:
+    """`count` ids of the cells' sequence, consecutive and taken by nobody else: the
+    sequence's increment is `count` for one call, in a transaction of its own (ALTER
+    SEQUENCE blocks every other nextval until it commits: a few milliseconds)."""
+    if count <= 0:
+        return np.empty(0, dtype=np.int64)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [PARENT])
+        (sequence,) = cursor.fetchone()
+        cursor.execute(f"ALTER SEQUENCE {sequence} INCREMENT BY {int(count)}")
+        cursor.execute("SELECT nextval(%s)", [sequence])
+        (last,) = cursor.fetchone()
+        cursor.execute(f"ALTER SEQUENCE {sequence} INCREMENT BY 1")
+    return np.arange(last - count + 1, last + 1, dtype=np.int64)
 
 
 def attach_run_cells(staged: StagedCells) -> None:
@@ -165,9 +186,10 @@ def bulk_insert(
         f" WITH (FORMAT {copy_format}{', FREEZE' if freeze else ''})"
     )
     if connection.vendor == "postgresql" and types is not None:
-        with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+        with connection.cursor() as cursor, _queued_copy(cursor, statement) as copy:
             copy.write(pgcopy.HEADER)
-            # Each chunk is encoded while the server parses the one before.
+            # The queued writer sends from a thread of its own: each chunk is encoded while
+            # the one before travels and the server stores it (a third of the copy's time).
             for start in range(0, len(frame), chunk_rows):
                 copy.write(pgcopy.encode_rows(frame.iloc[start : start + chunk_rows], types))
             copy.write(pgcopy.TRAILER)
@@ -198,6 +220,12 @@ def bulk_insert(
                 f"INSERT INTO {connection.ops.quote_name(table)} ({quoted}) VALUES ({placeholders})",
                 values[start : start + 20_000],
             )
+
+
+def _queued_copy(cursor, statement: str):
+    """A COPY … FROM STDIN whose writes are sent by a thread of its own (psycopg's queued
+    writer), so that the caller prepares the next chunk meanwhile."""
+    return cursor.cursor.copy(statement, writer=QueuedLibpqWriter(cursor.cursor))
 
 
 # Binary COPY type of each database column type (observatory.pgcopy).

@@ -2,13 +2,19 @@
 
 A CSV of two million cells is about 490 MB of text that PostgreSQL parses (7 s here, most
 of the time a run takes to write its cells). In the binary format a number is its bytes:
-nothing to print, nothing to parse. Every row is written at once, column by column, by
-scattering each column's bytes to their offsets in one buffer: no Python loop over rows.
+nothing to print, nothing to parse.
 
 The format (PostgreSQL documentation, « COPY », binary format): a header (signature, flags,
 extension length), then per row the number of fields (int16) and per field its length
 (int32, −1 for NULL) and its bytes, big-endian; then −1 (int16). Supported column types:
 `int8`, `int4`, `float8` (NaN is NULL), `bool` and `text` (categoricals or strings; UTF-8).
+
+How, without a Python loop over rows: every field gets a slot of fixed width in a matrix of
+one row per frame row — its length word, then room for its longest payload — and a mask of
+the same shape says which bytes of each slot are real (a NULL has no payload, a text only
+its own length). The stream is the matrix's masked bytes in row order: `matrix[mask]`. Each
+column is one block assignment (a text column gathers its categories' padded bytes by
+code), and the compression is one pass over the matrix.
 """
 
 import numpy as np
@@ -17,6 +23,7 @@ import pandas as pd
 HEADER = b"PGCOPY\n\xff\r\n\x00" + (0).to_bytes(4, "big") + (0).to_bytes(4, "big")
 TRAILER = (-1).to_bytes(2, "big", signed=True)
 _FIXED = {"int8": ">i8", "int4": ">i4", "float8": ">f8", "bool": "u1"}
+_LENGTH = np.dtype(">i4")
 
 
 def encode_rows(frame: pd.DataFrame, types: dict[str, str]) -> bytes:
@@ -26,75 +33,77 @@ def encode_rows(frame: pd.DataFrame, types: dict[str, str]) -> bytes:
     n = len(frame)
     if not n:
         return b""
-    columns = list(types)
-    lengths, payloads = [], []
-    for column in columns:
-        length, payload = _column(frame[column], types[column])
-        lengths.append(length)
-        payloads.append(payload)
-    # Bytes each row takes: the field count, then per field its length word and payload.
-    row_bytes = np.full(n, 2, dtype=np.int64)
-    for length in lengths:
-        row_bytes += 4 + np.maximum(length, 0)
-    row_start = np.concatenate([[0], np.cumsum(row_bytes)[:-1]])
-    buffer = np.zeros(int(row_bytes.sum()), dtype=np.uint8)
-    _scatter(buffer, row_start, np.full(n, len(columns), dtype=">i2"))
-    offset = row_start + 2
-    for length, payload in zip(lengths, payloads, strict=True):
-        _scatter(buffer, offset, length.astype(">i4"))
-        payload(buffer, offset + 4)
-        offset = offset + 4 + np.maximum(length, 0)
-    return buffer.tobytes()
+    slots = [_slot(frame[column], kind) for column, kind in types.items()]
+    width = 2 + sum(slot.block.shape[1] for slot in slots)
+    matrix = np.empty((n, width), dtype=np.uint8)
+    mask = np.ones((n, width), dtype=bool)
+    matrix[:, :2] = np.frombuffer(np.array(len(slots), dtype=">i2").tobytes(), dtype=np.uint8)
+    at = 2
+    for slot in slots:
+        end = at + slot.block.shape[1]
+        matrix[:, at:end] = slot.block
+        if slot.present is not None:
+            mask[:, at:end] = slot.present
+        at = end
+    return matrix[mask].tobytes()
 
 
-def _scatter(buffer: np.ndarray, offsets: np.ndarray, values: np.ndarray, present: np.ndarray | None = None) -> None:
-    """Write each value's bytes (big-endian already) at its offset."""
-    raw = values.view(np.uint8).reshape(len(values), values.dtype.itemsize)
-    if present is not None:
-        raw, offsets = raw[present], offsets[present]
-    width = raw.shape[1]
-    buffer[offsets[:, None] + np.arange(width)] = raw
+class _Slot:
+    """A column's bytes, one row per frame row: length word then payload padded to the
+    widest; `present` (same shape, or None when every byte is real) marks the real ones."""
+
+    __slots__ = ("block", "present")
+
+    def __init__(self, block: np.ndarray, present: np.ndarray | None):
+        self.block, self.present = block, present
 
 
-def _column(series: pd.Series, kind: str):
-    """(length of each field, −1 for NULL; a function writing the payloads at given offsets)."""
-    n = len(series)
+def _slot(series: pd.Series, kind: str) -> _Slot:
     if kind in _FIXED:
-        if kind == "float8":
-            values = series.to_numpy(dtype=np.float64)
-            present = ~np.isnan(values)
-        else:
-            if series.isna().any():
-                raise ValueError(f"column {series.name!r} ({kind}) holds NULL values")
-            values = series.to_numpy()
-            present = None
-        encoded = values.astype(_FIXED[kind])
-        width = encoded.dtype.itemsize
-        length = np.full(n, width, dtype=np.int64)
-        if present is not None:
-            length[~present] = -1
-        return length, lambda buffer, offsets: _scatter(buffer, offsets, encoded, present)
+        return _fixed(series, kind)
     if kind == "text":
         return _text(series)
     raise ValueError(f"unsupported type {kind!r}")
 
 
-def _text(series: pd.Series):
-    categorical = series.astype("category") if not isinstance(series.dtype, pd.CategoricalDtype) else series
-    codes = categorical.cat.codes.to_numpy().astype(np.int64)
+def _fixed(series: pd.Series, kind: str) -> _Slot:
+    n = len(series)
+    if kind == "float8":
+        values = series.to_numpy(dtype=np.float64)
+        null = np.isnan(values)
+    else:
+        if series.isna().any():
+            raise ValueError(f"column {series.name!r} ({kind}) holds NULL values")
+        values = series.to_numpy()
+        null = None
+    encoded = values.astype(_FIXED[kind])
+    size = encoded.dtype.itemsize
+    block = np.empty((n, 4 + size), dtype=np.uint8)
+    block[:, :4] = np.frombuffer(np.array(size, dtype=_LENGTH).tobytes(), dtype=np.uint8)
+    block[:, 4:] = encoded.view(np.uint8).reshape(n, size)
+    if null is None or not null.any():
+        return _Slot(block, None)
+    block[null, :4] = np.frombuffer(np.array(-1, dtype=_LENGTH).tobytes(), dtype=np.uint8)
+    present = np.ones((n, 4 + size), dtype=bool)
+    present[null, 4:] = False
+    return _Slot(block, present)
+
+
+def _text(series: pd.Series) -> _Slot:
+    categorical = series if isinstance(series.dtype, pd.CategoricalDtype) else series.astype("category")
+    codes = categorical.cat.codes.to_numpy()
     if (codes < 0).any():
         raise ValueError(f"column {series.name!r} (text) holds NULL values")
     encoded = [str(category).encode() for category in categorical.cat.categories]
+    widest = max((len(value) for value in encoded), default=0)
+    # One row per category: its length word and its bytes, padded to the widest.
+    table = np.zeros((len(encoded), 4 + widest), dtype=np.uint8)
     sizes = np.array([len(value) for value in encoded], dtype=np.int64)
-    pool = np.frombuffer(b"".join(encoded), dtype=np.uint8)
-    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-    length = sizes[codes]
-
-    def write(buffer: np.ndarray, offsets: np.ndarray) -> None:
-        total = int(length.sum())
-        if not total:
-            return
-        within = np.arange(total) - np.repeat(np.cumsum(length) - length, length)
-        buffer[np.repeat(offsets, length) + within] = pool[np.repeat(starts[codes], length) + within]
-
-    return length, write
+    table[:, :4] = sizes.astype(_LENGTH).view(np.uint8).reshape(len(encoded), 4)
+    for row, value in enumerate(encoded):  # the categories, not the rows
+        table[row, 4 : 4 + len(value)] = np.frombuffer(value, dtype=np.uint8)
+    block = table[codes]
+    if (sizes == widest).all():
+        return _Slot(block, None)
+    present = np.arange(4 + widest) < (4 + sizes)[:, None]
+    return _Slot(block, present[codes])

@@ -34,8 +34,7 @@ from .grid import (
     territory_name,
 )
 from .inputs import (
-    CODE_COLUMNS,
-    POSITION_COLUMNS,
+    POSITION_ID_COLUMNS,
     index_scores_frame,
     positions_frame,
     section_of_division,
@@ -90,7 +89,6 @@ from .runs import (
 )
 
 __all__ = [
-    "CODE_COLUMNS",
     "COMPARED_COLUMNS",
     "GRID_DEFAULT_ORDER",
     "GRID_REFERENCE_CACHE_KEY",
@@ -103,7 +101,7 @@ __all__ = [
     "MOBILITY_COLUMNS",
     "OCCUPATION_CELL_VALUES",
     "OUTLINE_COUNTS_CACHE_KEY",
-    "POSITION_COLUMNS",
+    "POSITION_ID_COLUMNS",
     "ProfileBreakdown",
     "STALE_RUNNING_AFTER_MINUTES",
     "UNKNOWN_LABEL",

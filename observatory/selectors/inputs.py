@@ -7,8 +7,8 @@ import pandas as pd
 from django.db import connection
 from django.db.models.functions import Coalesce, Substr
 
-from companies.models import JobPosition, Sector
-from skills.models import ExposureIndexScore
+from companies.models import JobPosition, Sector, Territory
+from skills.models import ExposureIndexScore, Occupation
 
 logger = logging.getLogger(__name__)
 
@@ -17,7 +17,8 @@ logger = logging.getLogger(__name__)
 # These are the only reads of a computation; each returns a DataFrame with named columns that
 # observatory/analysis/ takes as it is.
 
-POSITION_COLUMNS = [
+# The columns of the positions' own read: codes of their own, ids of the nodes they sit in.
+POSITION_ID_COLUMNS = [
     "position",
     "company",
     "establishment",
@@ -30,40 +31,26 @@ POSITION_COLUMNS = [
     "nri",
     "nrm",
     "occupation",
-    "domaine",
-    "grand_domaine",
-    "sector_code",
-    "commune",
-    "departement",
-    "region",
-    "epci",
-    "size_band",
-]
-
-
-CODE_COLUMNS = [
-    "source",
-    "occupation",
-    "domaine",
-    "grand_domaine",
-    "sector_code",
-    "commune",
-    "departement",
-    "region",
-    "epci",
+    "sector_id",
+    "commune_id",
     "size_band",
 ]
 
 
 def positions_frame() -> pd.DataFrame:
     """Every job position the published statistics count, with the codes of its four
-    dimensions, in one query. A diagnostic of a company nobody verified is left out
+    dimensions. A diagnostic of a company nobody verified is left out
     (`JobPosition.objects.counted_in_statistics`): made-up companies move no figure.
 
     Columns: company, establishment (ids), headcount, training_need (bool), diagnostic (bool),
     rc..nrm (percent), occupation / domaine / grand_domaine (ROME codes), naf_section /
     naf_division, departement / region / epci (INSEE codes, epci "" when unknown), size_band;
     code columns are categoricals.
+
+    Two reads: the positions with the ids of their fiche, sector and commune (one join, with
+    their establishment), then the codes of those few thousand nodes, which pandas hands to
+    each position by id. Joining the code tables in the query cost the server more than
+    reading the positions themselves.
     """
     rows = (
         JobPosition.objects.counted_in_statistics()
@@ -80,13 +67,8 @@ def positions_frame() -> pd.DataFrame:
             "nri",
             "nrm",
             "occupation_id",
-            "occupation__parent_id",
-            Coalesce("occupation__parent__parent_id", Substr("occupation_id", 1, 1)),
-            "establishment__sector__code",
-            "establishment__commune__code",
-            "establishment__commune__parent__code",
-            "establishment__commune__parent__parent__code",
-            "establishment__commune__epci__code",
+            "establishment__sector_id",
+            "establishment__commune_id",
             "establishment__size_band",
         )
         .order_by()
@@ -94,20 +76,31 @@ def positions_frame() -> pd.DataFrame:
     if connection.vendor == "postgresql":
         frame = _copy_positions(rows)
     else:
-        frame = pd.DataFrame.from_records(_fetch(rows), columns=POSITION_COLUMNS)
-        for column in ("epci", "domaine"):
-            frame[column] = frame[column].fillna("")
+        frame = pd.DataFrame.from_records(_fetch(rows), columns=POSITION_ID_COLUMNS)
         frame["training_need"] = frame["training_need"].astype(bool)
         for column in ("headcount", "rc", "rm", "nra", "nri", "nrm"):
             frame[column] = frame[column].astype("int32")
-    for column in CODE_COLUMNS:
+    for column in ("source", "occupation", "size_band"):
         frame[column] = frame[column].astype("category")
+    occupations = pd.DataFrame.from_records(
+        Occupation.objects.values_list("code", "parent_id", Coalesce("parent__parent_id", Substr("code", 1, 1))),
+        columns=["occupation", "domaine", "grand_domaine"],
+    ).fillna("")
+    _add_codes(frame, frame["occupation"].astype(str), occupations.set_index("occupation"))
     sections = section_of_division()
-    # Mapping a categorical maps its categories only: a few hundred calls, not one per row.
-    frame["naf_division"] = frame["sector_code"].map(lambda code: code[:2]).astype("category")
-    frame["naf_section"] = frame["naf_division"].map(lambda division: sections.get(division, "")).astype("category")
+    sectors = pd.DataFrame.from_records(Sector.objects.values_list("pk", "code"), columns=["id", "code"])
+    sectors["naf_division"] = sectors["code"].str[:2]
+    sectors["naf_section"] = sectors["naf_division"].map(sections).fillna("")
+    _add_codes(frame, frame.pop("sector_id"), sectors.set_index("id")[["naf_division", "naf_section"]])
+    communes = pd.DataFrame.from_records(
+        Territory.objects.filter(level=Territory.Level.COMMUNE).values_list(
+            "pk", "code", "parent__code", "parent__parent__code", "epci__code"
+        ),
+        columns=["id", "commune", "departement", "region", "epci"],
+    ).fillna("")
+    _add_codes(frame, frame.pop("commune_id"), communes.set_index("id"))
     frame["diagnostic"] = (frame["source"] == JobPosition.Source.DIAGNOSTIC).to_numpy()
-    return frame.drop(columns=["source", "sector_code"])
+    return frame.drop(columns=["source"])
 
 
 def _copy_positions(rows) -> pd.DataFrame:
@@ -122,18 +115,30 @@ def _copy_positions(rows) -> pd.DataFrame:
     buffer.seek(0)
     # Codes are read as strings so leading zeros survive ("02"); pandas' dtype="category" in
     # read_csv would parse them as numbers first.
-    dtypes = dict.fromkeys(CODE_COLUMNS, str)
+    dtypes = dict.fromkeys(("source", "occupation", "size_band"), str)
     dtypes.update({"position": "int64", "company": "int64", "establishment": "int64", "headcount": "int32"})
+    dtypes.update(dict.fromkeys(("sector_id", "commune_id"), "int64"))
     dtypes.update(dict.fromkeys(("rc", "rm", "nra", "nri", "nrm"), "int32"))
     return pd.read_csv(
         buffer,
-        names=POSITION_COLUMNS,
+        names=POSITION_ID_COLUMNS,
         dtype=dtypes,
         keep_default_na=False,
         na_values=[],
         true_values=["t"],
         false_values=["f"],
     )
+
+
+def _add_codes(frame: pd.DataFrame, keys: pd.Series, nodes: pd.DataFrame) -> None:
+    """Add each column of `nodes` (indexed by key) to `frame` as a categorical, the row of
+    each position found by its key: a lookup in a few thousand nodes, not one per row."""
+    at = nodes.index.get_indexer(keys.to_numpy())
+    if (at < 0).any():
+        raise ValueError(f"positions refer to unknown {keys.name} values: {sorted(set(keys[at < 0]))[:5]}")
+    for column in nodes.columns:
+        categories = pd.Categorical(nodes[column].astype(str))
+        frame[column] = pd.Categorical.from_codes(categories.codes[at], categories.categories)
 
 
 def _fetch(queryset, chunk_size=50_000):

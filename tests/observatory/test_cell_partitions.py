@@ -290,6 +290,17 @@ def test_orm_cells_live_in_the_default_partition_until_the_run_attaches_its_own(
     assert _where(run) == {partition}
 
 
+def test_reserved_ids_are_consecutive_and_nobody_elses(partitioned):
+    run = services.grid_run_create(lens=Lens.DEFAULT)
+    before = GridCellFactory(run=run).pk
+    reserved = partitions.reserve_ids(1000)
+    after = GridCellFactory(run=run).pk
+
+    assert reserved.tolist() == list(range(before + 1, before + 1001))
+    assert after == before + 1001  # the sequence steps by one again
+    assert partitions.reserve_ids(0).tolist() == []
+
+
 def test_attaching_needs_the_runs_transaction(transactional_db):
     with pytest.raises(RuntimeError):
         partitions.attach_run_cells(partitions.StagedCells(run_id=1))

@@ -54,6 +54,16 @@ def test_rows_of_different_lengths_follow_one_another():
     assert [row[4] for row in rows] == [b"", b"ab", b"c"]
 
 
+def test_columns_without_null_nor_short_text_need_no_mask():
+    frame = pd.DataFrame({"x": [1.5, -2.0], "label": ["", ""], "code": pd.Categorical(["ab", "cd"])})
+    types = {"x": "float8", "label": "text", "code": "text"}
+    row = lambda x, code: (  # noqa: E731
+        struct.pack(">h", 3) + struct.pack(">i", 8) + struct.pack(">d", x)
+        + struct.pack(">i", 0) + struct.pack(">i", 2) + code
+    )  # fmt: skip
+    assert pgcopy.encode_rows(frame, types) == row(1.5, b"ab") + row(-2.0, b"cd")
+
+
 def test_a_null_where_the_column_takes_none_is_refused():
     with pytest.raises(ValueError, match="NULL"):
         pgcopy.encode_rows(pd.DataFrame({"k": [1.0, np.nan]}), {"k": "int4"})
