@@ -40,7 +40,7 @@ import pandas as pd
 from django.conf import settings
 
 from observatory.analysis import cube, differencing
-from observatory.analysis.codes import UNKNOWN_CODE
+from observatory.analysis.codes import UNKNOWN_CODE, unknown_code
 
 COORDINATES = cube.CUBE_COLUMNS[:10]
 # The cube's figures: counts compared exactly, means and shares to RELATIVE_TOLERANCE.
@@ -385,6 +385,20 @@ FROM cells
 """
 
 
+def _path_codes(table: pd.DataFrame, path: tuple) -> tuple[np.ndarray, np.ndarray]:
+    """The code and parent code of each node of `table` whose path is `path`, an unknown
+    member below a parent named after it as build_cube names it (`codes.unknown_code`)."""
+    parent = np.full(len(table), "", dtype=object)
+    code = table[path[0]].to_numpy(dtype=object)
+    for column in path[1:]:
+        parent = code
+        raw = table[column].to_numpy(dtype=object)
+        pairs = zip(raw, parent, strict=True)
+        named = [unknown_code(above) if value == UNKNOWN_CODE else value for value, above in pairs]
+        code = np.array(named, dtype=object)
+    return code, parent
+
+
 def _with_coordinates(cells: pd.DataFrame, nodes: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """The cells with build_cube's coordinate columns (categoricals) instead of each
     dimension's level index and node id."""
@@ -398,8 +412,9 @@ def _with_coordinates(cells: pd.DataFrame, nodes: dict[str, pd.DataFrame]) -> pd
         for level in cube.LEVELS[dim][1:]:
             path = LEVEL_PATHS[dim][level]
             table = nodes[dim].drop_duplicates(_node(dim, level)).sort_values(_node(dim, level))
-            codes.append(table[path[-1]].to_numpy(dtype=object))
-            parents.append(table[path[-2]].to_numpy(dtype=object) if len(path) > 1 else np.full(len(table), ""))
+            code, parent = _path_codes(table, path)
+            codes.append(code)
+            parents.append(parent)
         offsets = np.cumsum([0] + [len(c) for c in codes[:-1]])
         flat = offsets[level_index] + node
         columns[f"{dim}_level"] = pd.Categorical.from_codes(level_index, categories=list(cube.LEVELS[dim]))

@@ -36,7 +36,7 @@ def overview_figures(run, scope: Scope) -> dict:
         within = within.filter(occupation_code__startswith=scope.occupation_code)
 
     fiches = published.cells_frame(
-        within.filter(occupation_level="fiche").exclude(occupation_code=UNKNOWN_CODE),
+        within.filter(occupation_level="fiche").exclude(occupation_code__startswith=UNKNOWN_CODE),
         ["occupation_code", "employees", "exposure_mean", "share_high", "share_medium", "secret"],
     )
     fiches = fiches[~fiches["secret"]]

@@ -12,7 +12,7 @@ import pandas as pd
 from companies.models import Territory
 
 from . import published
-from .analysis import cube
+from .analysis.codes import unknown_mask
 from .models import GridCell
 from .scope import Scope
 from .selectors import MAP_VALUE_COLUMNS, map_territories
@@ -72,7 +72,7 @@ def map_frame(run, level: str, scope: Scope, *, with_outlines: bool) -> tuple[pd
         merged[column] = merged[column].astype("boolean").fillna(False).astype(bool)
     merged["secret_reason"] = merged["secret_reason"].fillna("")
     merged = merged[merged["has_data"] | merged["has_geometry"]]
-    unknown = merged["code"] == cube.UNKNOWN_CODE
+    unknown = unknown_mask(merged["code"])
     merged.loc[unknown, "name"] = "Territoire non renseigné"
     merged["name"] = merged["name"].fillna(merged["code"])
     merged = merged.assign(_unknown=unknown).sort_values(["_unknown", "name"]).drop(columns="_unknown")

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from skills.categories import CATEGORIES
 from skills.profiles import PROFILE_SOURCE_LABELS
 
+from .analysis.codes import CODE_MAX_LENGTH
 from .analysis.exposure import HIGH_THRESHOLD, MEDIUM_THRESHOLD, PRIOR_STRENGTH
 from .analysis.secrecy import DOMINANCE, MIN_COMPANIES, PROTECTION, PROTECTION_FLOOR
 
@@ -408,12 +409,13 @@ class GridCell(models.Model):
         db_index=False,
     )
     territory_level = models.CharField(_("niveau territorial"), max_length=16)
-    territory_code = models.CharField(_("territoire"), max_length=9, blank=True)
+    # Codes hold the cube's unknown members at every level, named after their parent
+    # (« inconnu-32 », analysis.codes.unknown_code), hence wider than any nomenclature's.
+    territory_code = models.CharField(_("territoire"), max_length=CODE_MAX_LENGTH, blank=True)
     sector_level = models.CharField(_("niveau sectoriel"), max_length=16)
-    # Codes hold the cube's UNKNOWN_CODE member ("inconnu") at every level.
-    sector_code = models.CharField(_("secteur"), max_length=9, blank=True)
+    sector_code = models.CharField(_("secteur"), max_length=CODE_MAX_LENGTH, blank=True)
     occupation_level = models.CharField(_("niveau métier"), max_length=16)
-    occupation_code = models.CharField(_("métier"), max_length=9, blank=True)
+    occupation_code = models.CharField(_("métier"), max_length=CODE_MAX_LENGTH, blank=True)
     size_band = models.CharField(_("tranche d'effectif"), max_length=8)
     companies = models.PositiveIntegerField(_("entreprises"))
     establishments = models.PositiveIntegerField(_("établissements"))

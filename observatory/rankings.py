@@ -62,8 +62,9 @@ def occupation_ranking(run, scope: Scope, *, order: str = DEFAULT_ORDER) -> pd.D
     if scope.occupation_level in ("grand_domaine", "domaine"):
         # ROME codes nest by prefix: M16 holds M1601…M1610.
         cells = cells.filter(occupation_code__startswith=scope.occupation_code)
-    # The cube's « inconnu » member (positions without a fiche) is no occupation to rank.
-    cells = cells.exclude(occupation_code=UNKNOWN_CODE)
+    # The cube's unknown members (« inconnu », « inconnu-M16 »: positions without a fiche)
+    # are no occupation to rank; no ROME code starts with the word.
+    cells = cells.exclude(occupation_code__startswith=UNKNOWN_CODE)
     frame = published.cells_frame(cells.order_by(), [*CELL_COLUMNS, "secret", "secret_reason"])
 
     frame = published.with_exposed_employees(frame)

@@ -107,10 +107,10 @@ def test_hand_worked_cells(positions):
     assert region["training_coverage"] == pytest.approx(14 / 27)
 
     # The commune outside any EPCI: an "inconnu" EPCI under its région.
-    unknown = _cell(cells, territory=("epci", "inconnu"))
+    unknown = _cell(cells, territory=("epci", "inconnu-32"))
     assert unknown["territory_parent"] == "32"
     assert (unknown["companies"], unknown["employees"]) == (1, 7)
-    fiche = _cell(cells, territory=("epci", "inconnu"), occupation=("fiche", "N1101"), size="0-9")
+    fiche = _cell(cells, territory=("epci", "inconnu-32"), occupation=("fiche", "N1101"), size="0-9")
     assert fiche["occupation_parent"] == "N11"
     assert (fiche["employees"], fiche["share_low"], fiche["second_company_employees"]) == (3, 1.0, 0)
 

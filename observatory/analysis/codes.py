@@ -10,6 +10,33 @@ import numpy as np
 import pandas as pd
 
 UNKNOWN_CODE = "inconnu"  # member holding the rows whose code is missing at a level
+# Below a parent, the unknown member is named after it (« inconnu-32 »: the communes of
+# région 32 outside any EPCI), so that the unknown members of two parents never share a code
+# once cells are stored without their parent. Longest: an unknown below an unknown parent.
+UNKNOWN_PREFIX = f"{UNKNOWN_CODE}-"
+CODE_MAX_LENGTH = 24  # what a stored cell code may hold, unknown members included
+
+
+def unknown_code(parent: str) -> str:
+    """The code of the unknown member below `parent` ("" for a roll-up: no qualifier)."""
+    return f"{UNKNOWN_PREFIX}{parent}" if parent else UNKNOWN_CODE
+
+
+def is_unknown(code) -> bool:
+    """Whether `code` names an unknown member (of any parent)."""
+    return isinstance(code, str) and (code == UNKNOWN_CODE or code.startswith(UNKNOWN_PREFIX))
+
+
+def unknown_mask(codes: pd.Series) -> np.ndarray:
+    """`is_unknown` of every code of a column."""
+    text = codes.astype(str)
+    return (text.eq(UNKNOWN_CODE) | text.str.startswith(UNKNOWN_PREFIX)).to_numpy(dtype=bool)
+
+
+def unknown_parent(code: str) -> str:
+    """The parent an unknown member's code names ("" for an unqualified one)."""
+    return code.removeprefix(UNKNOWN_PREFIX) if code.startswith(UNKNOWN_PREFIX) else ""
+
 
 _INT64_SAFE = 2**62
 
@@ -54,15 +81,18 @@ def raw_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 
 def encode_level(values: pd.Series, parent: Level) -> Level:
-    """The level whose code of each row is `values`, its nodes nested in `parent`'s."""
+    """The level whose code of each row is `values`, its nodes nested in `parent`'s; an
+    unknown member below a parent that is not a roll-up is named after it (`unknown_code`)."""
     raw, raw_labels = raw_codes(values)
     width = len(raw_labels)
     nodes, paths = pd.factorize(parent.codes.astype(np.int64) * width + raw)
-    return Level(
-        codes=nodes.astype(np.int32),
-        labels=raw_labels[paths % width],
-        parent=(paths // width).astype(np.int64),
-    )
+    labels = raw_labels[paths % width]
+    parents = (paths // width).astype(np.int64)
+    unknown = np.flatnonzero(labels == UNKNOWN_CODE)
+    if len(unknown) and not (parent.parent < 0).all():  # a roll-up's parent is -1
+        labels = labels.copy()
+        labels[unknown] = [unknown_code(str(label)) for label in parent.labels[parents[unknown]]]
+    return Level(codes=nodes.astype(np.int32), labels=labels, parent=parents)
 
 
 def dense_ids(columns: list[tuple[np.ndarray, int]]) -> tuple[np.ndarray, np.ndarray]:

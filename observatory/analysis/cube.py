@@ -14,8 +14,10 @@ dimension. A cell exists when at least one position falls in it.
 
 EPCI do not nest inside départements (an EPCI may straddle two of them), so an EPCI cell is
 a child of its région, not of a département. A position whose code is missing (NaN or "") at
-some level, typically a commune outside any EPCI in the source, is counted in an "inconnu"
-member of that level under its parent, so children always add up to their parent.
+some level, typically a commune outside any EPCI in the source, is counted in an unknown
+member of that level under its parent, so children always add up to their parent. That
+member is named after its parent (« inconnu-32 » below région 32; `codes.unknown_code`):
+stored without their parents, the unknown EPCI of two régions are still two cells.
 
 Distinct counts (companies, establishments, diagnostics) and the largest companies are
 computed for each grouping from the positions themselves, never by adding children: a
@@ -315,7 +317,7 @@ def build_cube(
       diagnostic               bool, the position comes from a submitted company diagnostic,
       region, departement, epci, naf_section, naf_division, grand_domaine, domaine,
       occupation (ROME fiche), size_band   the codes of each level (str; a missing code,
-                               NaN or "", is counted in the "inconnu" member of its parent).
+                               NaN or "", is counted in the unknown member of its parent).
     `scores`: indexed by ROME fiche with exposure (0–1), rti and exposure_class
       (low / medium / high), as returned by `exposure.occupation_scores`. Positions whose
       occupation has no score count in employees, companies and establishments but not in

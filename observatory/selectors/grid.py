@@ -11,7 +11,7 @@ from companies.models import Sector, Territory
 from skills.models import Occupation
 
 from .. import published
-from ..analysis.codes import UNKNOWN_CODE
+from ..analysis.codes import is_unknown
 from ..models import CELL_COORDINATES
 
 logger = logging.getLogger(__name__)
@@ -26,7 +26,7 @@ GRID_REFERENCE_CACHE_KEY = "observatory:grid-reference:v1"
 # Reference data changes only when a nomenclature is imported; five minutes of staleness in
 # the filter lists is harmless, and saves three queries on every page view.
 GRID_REFERENCE_TIMEOUT = 300
-UNKNOWN_LABEL = "Non renseigné"  # the label of the cube's UNKNOWN_CODE member
+UNKNOWN_LABEL = "Non renseigné"  # the label of the cube's unknown members (analysis.codes)
 # Columns of the grid table that ?sort= accepts (a leading "-" sorts descending).
 GRID_SORT_FIELDS = (
     "sector_code",
@@ -143,13 +143,13 @@ def _sentence_case(label: str) -> str:
 
 
 def sector_label(code: str, reference: dict) -> str:
-    if code == UNKNOWN_CODE:
+    if is_unknown(code):
         return UNKNOWN_LABEL
     return reference["sector_labels"].get(code, "")
 
 
 def occupation_label(code: str, reference: dict) -> str:
-    if code == UNKNOWN_CODE:
+    if is_unknown(code):
         return UNKNOWN_LABEL
     return reference["occupation_labels"].get(code, "")
 
@@ -157,7 +157,7 @@ def occupation_label(code: str, reference: dict) -> str:
 def territory_name(level: str, code: str, reference: dict) -> str:
     if level == "all":
         return "Ensemble du territoire"
-    if code == UNKNOWN_CODE:
+    if is_unknown(code):
         return UNKNOWN_LABEL
     return reference["territory_names"].get((level, code), code)
 

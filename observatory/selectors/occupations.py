@@ -62,11 +62,11 @@ def occupation_cells_frame(run, code: str) -> pd.DataFrame:
 
     Columns: territory_level ("all" or "departement"), code, name, secret, secret_reason and
     companies, employees, training_need_share (NaN when secret). Whole area first, then
-    départements by name, the "inconnu" member last.
+    départements by name, the unknown member last.
     """
     from django.db.models import OuterRef, Subquery
 
-    from ..analysis import cube
+    from ..analysis.codes import unknown_mask
 
     columns = ["territory_level", "code", "name", "secret", "secret_reason", *OCCUPATION_CELL_VALUES]
     if run is None:
@@ -88,9 +88,10 @@ def occupation_cells_frame(run, code: str) -> pd.DataFrame:
     fields = ["territory_level", "territory_code", "name", "secret", "secret_reason", *OCCUPATION_CELL_VALUES]
     frame = published.cells_frame(rows, fields).rename(columns={"territory_code": "code"})
     frame.loc[frame["territory_level"] == "all", "name"] = "Ensemble"
-    frame.loc[frame["code"] == cube.UNKNOWN_CODE, "name"] = "Département non renseigné"
+    unknown = unknown_mask(frame["code"])
+    frame.loc[unknown, "name"] = "Département non renseigné"
     frame["name"] = frame["name"].fillna(frame["code"])
-    order = frame["territory_level"].eq("departement").astype(int) + frame["code"].eq(cube.UNKNOWN_CODE).astype(int)
+    order = frame["territory_level"].eq("departement").astype(int) + unknown.astype(int)
     frame = frame.assign(_order=order).sort_values(["_order", "name"]).drop(columns="_order")
     return frame.reset_index(drop=True)
 

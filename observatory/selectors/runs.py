@@ -11,7 +11,7 @@ from django.db.models import Count, Q
 from companies.models import Sector
 from skills.models import Occupation
 
-from ..analysis.codes import UNKNOWN_CODE
+from ..analysis.codes import unknown_mask
 from ..analysis.comparison import COMPARED_COLUMNS, compare_cells, rank_correlation
 from ..models import CELL_COORDINATES, GridCell
 from .grid import UNKNOWN_LABEL
@@ -140,9 +140,10 @@ def run_comparison_frame(run_a, run_b, *, sector_level: str, occupation_level: s
     sector_labels = {
         code: label[:1] + label[1:].lower() if label.isupper() else label for code, label in sector_labels.items()
     }
-    unknown = {UNKNOWN_CODE: UNKNOWN_LABEL}
-    compared["sector_label"] = compared["sector_code"].map({**unknown, **sector_labels}).fillna("")
-    compared["occupation_label"] = compared["occupation_code"].map({**unknown, **occupation_labels}).fillna("")
+    for dimension, labels in (("sector", sector_labels), ("occupation", occupation_labels)):
+        codes = compared[f"{dimension}_code"]
+        named = codes.map(labels).astype(object).fillna("")
+        compared[f"{dimension}_label"] = named.where(~unknown_mask(codes), UNKNOWN_LABEL)
     return compared
 
 

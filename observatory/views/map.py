@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
 
 from .. import selectors
-from ..analysis.codes import UNKNOWN_CODE
+from ..analysis.codes import is_unknown
 from ..charts import choropleth
 from ..charts.common import figure_json, secret_reason_text
 from ..filters import GridCellFilterSet
@@ -218,7 +218,7 @@ def _table_rows(frame, level: str, links: dict) -> list[dict]:
         if not row.secret:
             values = {name: choropleth.format_indicator(getattr(row, name), name) for name in choropleth.INDICATORS}
             values["companies"] = choropleth.format_indicator(row.companies, "employees")
-        query = "" if row.code == UNKNOWN_CODE else urlencode({"territory": f"{level}:{row.code}", **links})
+        query = "" if is_unknown(row.code) else urlencode({"territory": f"{level}:{row.code}", **links})
         rows.append(
             {
                 "code": row.code,

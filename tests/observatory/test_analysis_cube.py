@@ -6,6 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from observatory.analysis.codes import is_unknown, unknown_parent
 from observatory.analysis.cube import PARENT_LEVEL, build_cube, cube_levels
 from tests.cube_positions import OCCUPATIONS, positions_frame
 
@@ -137,12 +138,42 @@ def test_distinct_companies_across_roll_ups(positions):
     assert m1607["occupation_parent"] == "M16"
 
 
+def test_the_unknown_members_of_two_parents_have_codes_of_their_own():
+    # A commune outside any EPCI in each of two régions, and a fiche outside any domaine.
+    positions = positions_frame(
+        [
+            (1, 11, 4, False, False, "59", "", "10", "M1607", "0-9"),
+            (2, 21, 6, False, False, "75", "", "10", "M1607", "0-9"),
+            (3, 31, 5, False, False, "75", "E9", "10", "K2111", "0-9"),
+        ],
+        regions={"75": "11"},
+    )
+    positions.loc[2, "domaine"] = ""
+    cells = build_cube(positions, SCORES)
+    coordinates = cells[["territory_level", "territory_code", "territory_parent"]].drop_duplicates()
+    epci = coordinates[coordinates["territory_level"] == "epci"]
+
+    assert sorted(map(tuple, epci[["territory_code", "territory_parent"]].to_numpy())) == [
+        ("E9", "11"),
+        ("inconnu-11", "11"),
+        ("inconnu-32", "32"),
+    ]
+    assert _cell(cells, territory=("epci", "inconnu-11"))["employees"] == 6
+    domaine = _cell(cells, occupation=("domaine", "inconnu-K"))
+    assert (domaine["occupation_parent"], domaine["employees"]) == ("K", 5)
+    assert _cell(cells, occupation=("fiche", "K2111"))["occupation_parent"] == "inconnu-K"
+    assert [is_unknown(code) for code in ("inconnu", "inconnu-32", "inconnu-inconnu", "E9", "", None)] == [
+        True, True, True, False, False, False,
+    ]  # fmt: skip
+    assert [unknown_parent(code) for code in ("inconnu-32", "inconnu-inconnu", "inconnu")] == ["32", "inconnu", ""]
+
+
 def test_epci_are_children_of_the_region_with_an_unknown_member(positions):
     cells = build_cube(positions, SCORES)
     epci = cells[(cells["territory_level"] == "epci") & (cells["sector_level"] == "all")]
     epci = epci[(epci["occupation_level"] == "all") & (epci["size_band"] == "all")]
 
-    assert dict(zip(epci["territory_code"], epci["employees"], strict=True)) == {"E1": 15, "E2": 39, "inconnu": 6}
+    assert dict(zip(epci["territory_code"], epci["employees"], strict=True)) == {"E1": 15, "E2": 39, "inconnu-32": 6}
     assert set(epci["territory_parent"]) == {"32"}
     # E2 straddles both départements: companies 1, 2 and 4.
     assert _cell(cells, territory=("epci", "E2"))["companies"] == 3
@@ -202,7 +233,9 @@ LEVEL_COLUMNS = {
 
 def brute_force_cube(positions: pd.DataFrame) -> pd.DataFrame:
     """The cube's counts by one plain pandas groupby per level combination."""
-    frame = positions.assign(epci=positions["epci"].replace("", np.nan).fillna("inconnu"))
+    # The commune outside any EPCI is in the unknown EPCI of its région.
+    epci = positions["epci"].astype(object).replace("", np.nan)
+    frame = positions.assign(epci=epci.fillna("inconnu-" + positions["region"].astype(str)))
     frames = []
     for levels in cube_levels():
         keys, names = [], []

@@ -184,6 +184,26 @@ def test_two_editions_one_company_apart_reveal_nothing_by_subtraction(six_compan
 
 
 @pytest.mark.django_db
+def test_an_edition_that_named_its_unknown_epci_inconnu_is_matched_with_the_named_one(six_companies):
+    # An edition computed when the unknown EPCI of the région was stored as « inconnu ».
+    first = _edition()
+    assert GridCell.objects.filter(run=first, territory_code="inconnu-32").update(territory_code="inconnu") > 0
+    epci = {"territory_level": "epci", "sector_level": "all", "occupation_level": "fiche", "size_band": "all"}
+    old = GridCell.objects.get(run=first, territory_code="inconnu", occupation_code="M1607", **epci)
+    assert not old.secret and old.employees == 78  # 10 + 20 + 30 + 5 + 6 + 7
+
+    position = JobPosition.objects.get(headcount=10)
+    position.headcount = 15
+    position.save()
+    second = _edition()
+
+    # The same cell under its new name: one company moved it, so it is withheld.
+    new = GridCell.objects.get(run=second, territory_code="inconnu-32", occupation_code="M1607", **epci)
+    assert new.employees == 83
+    assert new.secret and new.secret_reason == "edition"
+
+
+@pytest.mark.django_db
 def test_when_enough_companies_changed_the_cell_is_published_again(six_companies):
     first = _edition()
     # The three companies of the Nord each change: three contributors, the minimum.

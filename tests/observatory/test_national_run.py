@@ -6,11 +6,13 @@ from datetime import timedelta
 
 import celery
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
 from companies.models import Company
 from observatory import services
+from observatory.management.commands.audit_secrecy import stored_cells
 from observatory.models import CELL_COORDINATES, CELL_FIGURES, GridCell, GridRun, GridRunPart
 from tests.companies.factories import CommuneFactory, EstablishmentFactory, JobPositionFactory, RegionFactory
 from tests.worker import celery_client, start_worker, worker_database_url
@@ -44,9 +46,7 @@ def two_regions(hand_worked):
 
 
 def _grid(run):
-    """Every cell of `run` as a tuple, floats to twelve significant digits, sorted. (Two
-    régions each have an « inconnu » EPCI: cells are compared as a multiset, not by
-    coordinates.)"""
+    """Every cell of `run` as a tuple, floats to twelve significant digits, sorted."""
     columns = [*CELL_COORDINATES, *CELL_FIGURES, "secret", "secret_reason"]
     rows = GridCell.objects.filter(run=run).values_list(*columns)
     return sorted(
@@ -93,6 +93,17 @@ def test_a_run_over_two_regions_is_merged_from_its_parts_into_the_grid_of_one_pr
     # The pieces are gone once merged, and the audit ran once on the merged grid.
     assert not GridRunPart.objects.filter(run=run).exists()
     assert run.audit["passed"] is True
+    # No commune is in an EPCI: each région has an unknown EPCI of its own, and the cells,
+    # stored without their parents, give them back to the audit of the stored run.
+    epci = GridCell.objects.filter(run=run, territory_level="epci").values_list("territory_code", flat=True)
+    assert set(epci) == {"inconnu-11", "inconnu-32"}
+    stored = stored_cells(run)
+    stored = stored[stored["territory_level"] == "epci"]
+    assert set(zip(stored["territory_code"], stored["territory_parent"], strict=True)) == {
+        ("inconnu-11", "11"),
+        ("inconnu-32", "32"),
+    }
+    call_command("audit_secrecy", str(run.pk))  # raises when the stored run fails its audit
 
 
 @pytest.mark.django_db

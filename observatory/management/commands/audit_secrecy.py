@@ -16,6 +16,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from companies.models import Territory
 from observatory.analysis import secrecy
+from observatory.analysis.codes import unknown_parent
 from observatory.analysis.cube import ALL_CODE, CUBE_COLUMNS
 from observatory.models import CELL_COORDINATES, GridCell, GridRun
 from observatory.selectors import section_of_division
@@ -92,7 +93,8 @@ def stored_cells(run: GridRun) -> pd.DataFrame:
     Cells are stored without their parent codes; they come back from the nomenclatures as
     the cube built them (`selectors.positions_frame`): a département's région from the COG,
     an EPCI's from its communes (or the only région of the run), a division's section from
-    the NAF, a fiche's domaine and a domaine's grand domaine from the ROME.
+    the NAF, a fiche's domaine and a domaine's grand domaine from the ROME; an unknown
+    member's from its own code (« inconnu-32 » is below région 32).
     """
     rows = GridCell.objects.filter(run=run).values_list(*STORED).order_by()
     cells = pd.DataFrame.from_records(rows, columns=list(STORED))
@@ -127,6 +129,8 @@ def stored_cells(run: GridRun) -> pd.DataFrame:
         ("occupation", occupation_parent_of),
     ):
         pairs = cells[[f"{dimension}_level", f"{dimension}_code"]].drop_duplicates()
-        parents = [parent_of[level](code) or "" for level, code in pairs.itertuples(index=False)]
+        parents = [
+            unknown_parent(code) or parent_of[level](code) or "" for level, code in pairs.itertuples(index=False)
+        ]
         cells = cells.merge(pairs.assign(**{f"{dimension}_parent": parents}), how="left")
     return cells.reindex(columns=[*CUBE_COLUMNS[:10], "employees", "secret", "secret_reason"])
