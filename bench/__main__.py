@@ -13,7 +13,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench import BENCHMARKS, format_result
+from bench import BENCHMARKS, create_postgres_database, format_result
 
 LOCAL_POSTGRES = "postgres://postgres@127.0.0.1:5432"
 BENCH_DATABASE = "observatoire_bench"
@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     from django.db import connection
 
     if own_database and connection.vendor == "postgresql":
-        create_postgres_database()
+        create_postgres_database(os.environ["DATABASE_URL"])
     print(f"backend: {connection.vendor} ({_describe(connection)})", flush=True)
     call_command("migrate", verbosity=0, interactive=False)
 
@@ -65,14 +65,6 @@ def bench_database_url() -> str:
     except Exception as exc:  # no server, no driver: SQLite
         print(f"PostgreSQL unavailable at 127.0.0.1:5432 ({type(exc).__name__}): using SQLite", file=sys.stderr)
         return f"sqlite:///{Path(tempfile.gettempdir()) / 'observatoire_bench.sqlite3'}"
-
-
-def create_postgres_database() -> None:
-    import psycopg
-
-    with psycopg.connect(f"{LOCAL_POSTGRES}/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DATABASE]).fetchone():
-            conn.execute(f'CREATE DATABASE "{BENCH_DATABASE}"')
 
 
 def _describe(connection) -> str:

@@ -39,7 +39,8 @@ import numpy as np
 import pandas as pd
 from django.conf import settings
 
-from observatory.analysis import cube, differencing
+from bench import read_frame, write_frame
+from observatory.analysis import cube
 from observatory.analysis.codes import UNKNOWN_CODE, unknown_code
 
 COORDINATES = cube.CUBE_COLUMNS[:10]
@@ -507,13 +508,11 @@ def _dump_inputs(path: str, frames) -> None:
     arrays, no pickle), one file each beside `path`; the scores' index as a column."""
     positions, scores, coverage = frames
     for name, frame in zip(_INPUT_FRAMES, (positions, scores.reset_index(), coverage), strict=True):
-        Path(f"{path}.{name}").write_bytes(differencing.frame_to_bytes(frame, compress=False))
+        write_frame(f"{path}.{name}", frame)
 
 
 def _read_inputs(path: str):
-    positions, scores, coverage = (
-        differencing.frame_from_bytes(Path(f"{path}.{name}").read_bytes()) for name in _INPUT_FRAMES
-    )
+    positions, scores, coverage = (read_frame(f"{path}.{name}") for name in _INPUT_FRAMES)
     scores["occupation"] = scores["occupation"].astype(str)
     return positions, scores.set_index("occupation"), coverage
 

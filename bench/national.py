@@ -39,7 +39,7 @@ from django.db import connection
 from companies import demo
 from companies.models import Sector, Territory
 from observatory import national_runs
-from observatory.analysis import cube, differencing, exposure
+from observatory.analysis import cube, exposure
 from observatory.analysis.national import spanning_companies
 from observatory.models import GridRun, Lens, Methodology
 from observatory.selectors import section_of_division
@@ -47,7 +47,7 @@ from skills.categories import CATEGORIES
 from skills.models import Occupation
 from skills.selectors import reference_profiles_frame
 
-from . import grid
+from . import grid, read_frame, write_frame
 from .cube_engines import compare_cubes
 
 BROKER_DATABASE = 13  # Redis database of the bench's broker and results
@@ -90,8 +90,8 @@ def run(args) -> dict[str, float]:
     split, single = [], []
     with tempfile.TemporaryDirectory(prefix="bench-national-") as folder:
         folder = Path(folder)
-        _dump(positions, folder / "positions.npz")
-        _dump(scores.rename_axis("occupation").reset_index(), folder / "scores.npz")
+        write_frame(folder / "positions.npz", positions)
+        write_frame(folder / "scores.npz", scores.rename_axis("occupation").reset_index())
         for attempt in range(1, args.repeat + 1):
             split.append(measure_split(positions, scores, broker, folder))
             grid.say(
@@ -296,27 +296,19 @@ def _child(*arguments: str) -> dict:
     return child
 
 
-def _dump(frame: pd.DataFrame, path: Path) -> None:
-    path.write_bytes(differencing.frame_to_bytes(frame, compress=False))
-
-
-def _read(path: Path) -> pd.DataFrame:
-    return differencing.frame_from_bytes(path.read_bytes())
-
-
 def child_merge(run_id: int, out: Path) -> dict:
     """In the merge's own process: the merged grid of the run's parts, written to `out`."""
     clock = time.perf_counter()
     merged = national_runs.merged_cells(run_id, national_runs.part_keys(run_id))
     seconds = time.perf_counter() - clock
-    _dump(merged, out)
+    write_frame(out, merged)
     return {"seconds": seconds, "cells": len(merged)}
 
 
 def child_single(folder: Path) -> dict:
     """In the one process: the grid of every position, compared with the merged one."""
-    positions = _read(folder / "positions.npz")
-    scores = _read(folder / "scores.npz")
+    positions = read_frame(folder / "positions.npz")
+    scores = read_frame(folder / "scores.npz")
     scores["occupation"] = scores["occupation"].astype(str)
     scores = scores.set_index("occupation")
     clock = time.perf_counter()
@@ -325,7 +317,7 @@ def child_single(folder: Path) -> dict:
     return {
         "seconds": seconds,
         "cells": len(single),
-        "differing": differing_cells(_read(folder / "merged.npz"), single),
+        "differing": differing_cells(read_frame(folder / "merged.npz"), single),
     }
 
 

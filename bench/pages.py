@@ -39,6 +39,8 @@ from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 
+from bench import create_postgres_database
+
 PAGES_DATABASE = "postgres://postgres@127.0.0.1:5432/observatoire_bench_pages"
 REDIS_CACHE = "redis://127.0.0.1:6379/14"  # 0 and 1 are docker-compose's, 15 the tests'
 ANALYST = ("analyste", "analyste-demo-2026")  # observatory.demo.DEMO_ACCOUNTS
@@ -183,19 +185,6 @@ def prepare_database(database_url: str, *, companies: int) -> None:
     output = manage(["bootstrap_demo", "--companies", str(companies)], env=env)
     created = [line for line in output.splitlines() if line.startswith(("Création", "Grille", "Chargement"))]
     say(f"bootstrap_demo: {'; '.join(created) or 'already done'} ({time.perf_counter() - clock:.1f} s)")
-
-
-def create_postgres_database(database_url: str) -> None:
-    import psycopg
-
-    parts = urlsplit(database_url)
-    if parts.scheme not in ("postgres", "postgresql", "pgsql"):
-        raise ValueError(f"the pages benchmark needs PostgreSQL, not {parts.scheme}")
-    name = parts.path.lstrip("/")
-    with psycopg.connect(parts._replace(path="/postgres").geturl(), autocommit=True, connect_timeout=5) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            say(f"database: creating {name}")
-            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def manage(arguments: list[str], *, env: dict) -> str:

@@ -25,7 +25,8 @@ import threading
 import time
 from urllib.parse import urlencode, urlsplit
 
-from bench.pages import cookies, create_postgres_database, gunicorn, login, manage, say, server_environment
+from bench import create_postgres_database
+from bench.pages import cookies, gunicorn, login, manage, say, server_environment
 
 SUBMIT_DATABASE = "postgres://postgres@127.0.0.1:5432/observatoire_bench_submit"
 CLIENTS = 50

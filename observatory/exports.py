@@ -14,6 +14,8 @@ import math
 import pandas as pd
 from django.http import HttpResponse, StreamingHttpResponse
 
+from companies.models import SizeBand
+
 from .analysis.secrecy import mask_values
 from .models import CATEGORIES, CELL_FIGURES
 from .published import fiche_secrecy, mask_occupation_scores
@@ -205,11 +207,11 @@ LEVEL_WORDS = {
 }
 SIZE_WORDS = {
     "*": "toutes",
-    "0-9": "0 à 9",
-    "10-49": "10 à 49",
-    "50-249": "50 à 249",
-    "250-4999": "250 à 4 999",
-    "5000+": "5 000 et plus",
+    SizeBand.MICRO: "0 à 9",
+    SizeBand.SMALL: "10 à 49",
+    SizeBand.MEDIUM: "50 à 249",
+    SizeBand.LARGE: "250 à 4 999",
+    SizeBand.VERY_LARGE: "5 000 et plus",
 }
 SPREADSHEET_FORMAT = "tableur"
 

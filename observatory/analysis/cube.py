@@ -276,6 +276,8 @@ class _Output:
         for name, array in values.items():
             if name in self.columns:
                 self.columns[name][window] = array
+            elif name not in RAW_COLUMNS:  # a raw cell's sums are kept by a raw cube only
+                raise KeyError(f"the cube has no column {name!r}")
         self.filled = stop
 
     def frame(self) -> pd.DataFrame:

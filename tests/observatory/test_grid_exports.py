@@ -8,8 +8,10 @@ import openpyxl
 import pytest
 from django.urls import reverse
 
+from companies.models import SizeBand
 from observatory import services
-from observatory.exports import GRID_COLUMNS, GRID_FIGURES, GRID_SPREADSHEET_COLUMNS
+from observatory.analysis import cube
+from observatory.exports import GRID_COLUMNS, GRID_FIGURES, GRID_SPREADSHEET_COLUMNS, SIZE_WORDS
 from observatory.models import GridCell
 
 pytestmark = pytest.mark.django_db
@@ -251,3 +253,9 @@ def test_a_stored_text_that_looks_like_a_formula_stays_text(client, analyst, han
     column = [cell.value for cell in sheet[1]].index("Métier") + 1
     cell = sheet.cell(row=2, column=column)
     assert cell.value == '=HYPERLINK("http://evil.example","clic")' and cell.data_type == "s"
+
+
+def test_the_size_bands_are_the_companies_everywhere():
+    # The cube cannot import the model (it is pure); the three lists must agree.
+    assert tuple(SizeBand.values) == cube.SIZE_BANDS
+    assert set(SIZE_WORDS) == {"*", *SizeBand.values}
