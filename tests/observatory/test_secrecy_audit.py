@@ -159,6 +159,26 @@ def test_the_protection_fixes_the_example():
     assert added.any() and (protected["secret_reason"].to_numpy()[added] == "secondary").all()
 
 
+def test_a_protection_that_no_program_can_prove_stops_at_the_round_that_finds_it():
+    # Components of two unknowns or more are beyond what the audit may solve here: the
+    # primary cells left there can never be proven, whatever is masked next. The first
+    # round masks around the three determined cells; the second finds such cells and stops.
+    cells = _table()
+    options = {"max_component": 1, "exact_component": 0}
+    protected, history, _ = complementary_suppression(cells, **options)
+    assert [round_["unverifiable"] > 0 for round_ in history] == [False, True]
+    assert history[0]["determined"] == 3
+    audit = audit_secrecy(protected, **options)
+    assert not audit.passed and audit.stats["unverifiable"] == history[-1]["unverifiable"]
+    assert audit.stats["largest_component"] > 1
+    explanation = audit.explanation()
+    assert f"{audit.stats['unverifiable']} de ces cellules appartiennent à un système de" in explanation
+    assert "au-delà des 1 que l'audit sait vérifier" in explanation
+    # With the default limits the same table is protected and passes: nothing is unverifiable.
+    protected, history, _ = complementary_suppression(cells)
+    assert history[-1]["passed"] and all(round_["unverifiable"] == 0 for round_ in history)
+
+
 def test_the_protection_interval():
     up, down = protection_interval(np.array([1.0, 3.0, 10.0, 100.0]), 0.15, 2, known_floor=np.array([1, 1, 4, 1]))
     assert up.tolist() == pytest.approx([2, 2, 2, 15])

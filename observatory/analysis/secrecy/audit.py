@@ -35,7 +35,8 @@ For every secret cell the audit finds
    Small components (`exact_component` core variables or fewer) get the exact `min` and
    `max` of every primary cell, reported as its bounds. Components larger than
    `max_component` get no linear program: what propagation and determination do not settle
-   there is skipped.
+   there is skipped, and counted as "unverifiable" (more masks only make a component larger,
+   so no later round can prove it: the protection stops on it).
 
 A primary cell is then "determined", "under_protected", "skipped" or "protected"; the audit
 passes when every primary cell is protected (a skipped cell fails it: what is not proven is
@@ -162,11 +163,18 @@ class SecrecyAudit:
             parts.append(f"{weak} cellule(s) secrète(s) encadrée(s) plus étroitement que l'intervalle de protection")
         if self.skipped:
             parts.append(f"{self.skipped} cellule(s) secrète(s) non vérifiée(s) (système trop grand)")
-        return (
+        text = (
             "Audit du secret statistique non satisfait : "
             + ", ".join(parts)
             + " à partir des totaux publiés. Le calcul n'est pas publié."
         )
+        if self.stats.get("unverifiable"):
+            text += (
+                f" {self.stats['unverifiable']} de ces cellules appartiennent à un système de"
+                f" {self.stats['largest_component']} inconnues liées, au-delà des {self.stats['max_component']}"
+                " que l'audit sait vérifier : la grille est trop détaillée pour ce volume de données."
+            )
+        return text
 
 
 def protection_interval(
@@ -319,6 +327,12 @@ def audit_secrecy(
     hidden["required_upper"] = np.where(primary, required_upper, np.nan)
     hidden["status"] = np.where(primary, status, "")
     hidden["group"] = reduction.group
+    # Primary cells left unproven in a component too large for linear programs: masking
+    # more cells only adds unknowns, so their component never shrinks back and nothing will
+    # ever prove them (only the witnesses of earlier rounds could, and they were checked).
+    oversized = np.zeros(len(unknown), dtype=bool)
+    oversized[live] = sizes[component[reduction.root[live]]] > max_component
+    unverifiable = int((primary & (status == "skipped") & oversized).sum())
     stats = {
         "core_unknowns": int(core.matrix.shape[1]),
         "core_equations": int(core.matrix.shape[0]),
@@ -326,6 +340,8 @@ def audit_secrecy(
         "largest_component": int(sizes.max()) if n_components else 0,
         "linear_programs": core.linear_programs,
         "witnesses": len(kept),
+        "unverifiable": unverifiable,
+        "max_component": int(max_component),
     }
     return SecrecyAudit(hidden, time.perf_counter() - clock, stats, kept)
 

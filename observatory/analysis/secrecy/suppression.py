@@ -17,6 +17,11 @@ The rounds are quick (exact reduction and bound propagation) until they find not
 thorough (projection and linear programs). A solution of the published equations stays a
 solution when more cells are masked, so the witness tables one round found prove the same
 cells protected in the next, and in the run's own audit.
+
+The protection stops at once when a round finds primary cells that no linear program will
+ever prove (the audit's "unverifiable": a component beyond `max_component`, which more
+masks only make larger): the run's audit would refuse it anyway, and a région-sized grid
+then fails in minutes rather than after every round.
 """
 
 import hashlib
@@ -123,6 +128,11 @@ def complementary_suppression(
         logger.debug("secrecy round %d: %s", len(history), history[-1])
         hidden = audit.hidden
         witnesses = audit.witnesses
+        if audit.stats.get("unverifiable"):
+            # Primary cells no program will ever prove (audit.py, "unverifiable"): the run's
+            # audit cannot pass, whatever is masked now, so the protection stops here.
+            logger.warning("secrecy: %d primary cells cannot be verified", audit.stats["unverifiable"])
+            break
         # Only cells proven weak get masks: an unverified cell (its programs ran out of time)
         # may well be protected, and masking around it is what made the first version of
         # this loop hide nearly every cell of a large grid. When only unverified cells are
