@@ -300,6 +300,12 @@ def test_reserved_ids_are_consecutive_and_nobody_elses(partitioned):
     assert after == before + 1001  # the sequence steps by one again
     assert partitions.reserve_ids(0).tolist() == []
 
+    # A sequence never called since it (re)started gives its start first.
+    with connection.cursor() as cursor:
+        cursor.execute(f"ALTER SEQUENCE {PARENT}_id_seq RESTART WITH 50000")
+    assert partitions.reserve_ids(3).tolist() == [50000, 50001, 50002]
+    assert GridCellFactory(run=run).pk == 50003
+
 
 def test_attaching_needs_the_runs_transaction(transactional_db):
     with pytest.raises(RuntimeError):
