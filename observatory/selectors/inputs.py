@@ -92,10 +92,10 @@ def positions_frame() -> pd.DataFrame:
     sectors["naf_division"] = sectors["code"].str[:2]
     sectors["naf_section"] = sectors["naf_division"].map(sections).fillna("")
     _add_codes(frame, frame.pop("sector_id"), sectors.set_index("id")[["naf_division", "naf_section"]])
+    # Every territory, as the join did: an establishment's commune is a commune by the form
+    # that chose it, not by a constraint of the table.
     communes = pd.DataFrame.from_records(
-        Territory.objects.filter(level=Territory.Level.COMMUNE).values_list(
-            "pk", "code", "parent__code", "parent__parent__code", "epci__code"
-        ),
+        Territory.objects.values_list("pk", "code", "parent__code", "parent__parent__code", "epci__code"),
         columns=["id", "commune", "departement", "region", "epci"],
     ).fillna("")
     _add_codes(frame, frame.pop("commune_id"), communes.set_index("id"))
