@@ -23,14 +23,15 @@ def unknown_code(parent: str) -> str:
 
 
 def is_unknown(code) -> bool:
-    """Whether `code` names an unknown member (of any parent)."""
-    return isinstance(code, str) and (code == UNKNOWN_CODE or code.startswith(UNKNOWN_PREFIX))
+    """Whether `code` names an unknown member (of any parent): it starts with UNKNOWN_CODE,
+    which no nomenclature's code does. The one rule, also written as an ORM lookup:
+    `.exclude(occupation_code__startswith=UNKNOWN_CODE)`."""
+    return isinstance(code, str) and code.startswith(UNKNOWN_CODE)
 
 
 def unknown_mask(codes: pd.Series) -> np.ndarray:
     """`is_unknown` of every code of a column."""
-    text = codes.astype(str)
-    return (text.eq(UNKNOWN_CODE) | text.str.startswith(UNKNOWN_PREFIX)).to_numpy(dtype=bool)
+    return codes.astype(str).str.startswith(UNKNOWN_CODE).to_numpy(dtype=bool)
 
 
 def unknown_parent(code: str) -> str:

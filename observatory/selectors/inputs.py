@@ -3,6 +3,7 @@
 import io
 import logging
 
+import numpy as np
 import pandas as pd
 from django.db import connection
 from django.db.models.functions import Coalesce, Substr
@@ -86,7 +87,7 @@ def positions_frame() -> pd.DataFrame:
         Occupation.objects.values_list("code", "parent_id", Coalesce("parent__parent_id", Substr("code", 1, 1))),
         columns=["occupation", "domaine", "grand_domaine"],
     ).fillna("")
-    _add_codes(frame, frame["occupation"].astype(str), occupations.set_index("occupation"))
+    _add_codes(frame, frame["occupation"], occupations.set_index("occupation"))
     sections = section_of_division()
     sectors = pd.DataFrame.from_records(Sector.objects.values_list("pk", "code"), columns=["id", "code"])
     sectors["naf_division"] = sectors["code"].str[:2]
@@ -132,8 +133,13 @@ def _copy_positions(rows) -> pd.DataFrame:
 
 def _add_codes(frame: pd.DataFrame, keys: pd.Series, nodes: pd.DataFrame) -> None:
     """Add each column of `nodes` (indexed by key) to `frame` as a categorical, the row of
-    each position found by its key: a lookup in a few thousand nodes, not one per row."""
-    at = nodes.index.get_indexer(keys.to_numpy())
+    each position found by its key: a lookup in a few thousand nodes, not one per row (a
+    categorical's categories are looked up, then taken by code)."""
+    if isinstance(keys.dtype, pd.CategoricalDtype):
+        # A missing key (code −1) takes the −1 appended last: not found, like any unknown key.
+        at = np.append(nodes.index.get_indexer(keys.cat.categories.astype(str)), -1)[keys.cat.codes.to_numpy()]
+    else:
+        at = nodes.index.get_indexer(keys.to_numpy())
     if (at < 0).any():
         raise ValueError(f"positions refer to unknown {keys.name} values: {sorted(set(keys[at < 0]))[:5]}")
     for column in nodes.columns:
