@@ -19,7 +19,6 @@ import pandas as pd
 from skills.categories import CATEGORIES
 
 from .analysis import differencing
-from .analysis.codes import UNKNOWN_CODE, unknown_code
 from .models import GridCell, GridRun, GridRunInput, OccupationScore
 from .published import blend_moved
 
@@ -176,25 +175,11 @@ def compare_with_editions(
             ),
             columns=[*differencing.COORDINATES, *differencing.COMPARED_FIGURES],
         )
-        regions = GridCell.objects.filter(run=edition, territory_level="region").values_list("territory_code")
-        published_before = _named_unknowns(published_before, {code for (code,) in regions.distinct()})
         these = differencing.withheld_cells(cells, published_before, changed, min_companies=min_companies)
         summary["compared_with"].append({"run": edition.pk, "withheld": int(these.sum())})
         withheld |= these
     summary["withheld"] = int(withheld.sum())
     return withheld, summary
-
-
-def _named_unknowns(cells: pd.DataFrame, regions: set[str]) -> pd.DataFrame:
-    """The cells of an edition computed before unknown members were named after their parent
-    (« inconnu » for « inconnu-32 »), with the names a run gives them now, so that a reader
-    who matches the two cannot subtract what the comparison did not see: the unknown
-    départements and EPCI of an edition of one région are below that région. (An edition of
-    several régions stored one code for all of them: there is nothing to match.)"""
-    legacy = cells["territory_level"].isin(["departement", "epci"]) & (cells["territory_code"] == UNKNOWN_CODE)
-    if len(regions) != 1 or not legacy.any():
-        return cells
-    return cells.assign(territory_code=cells["territory_code"].mask(legacy, unknown_code(next(iter(regions)))))
 
 
 def publication_refusal(run: GridRun) -> str:

@@ -3,9 +3,12 @@
 The attack: a reader subtracts two editions cell by cell; where only one company changed,
 the difference is its own headcount."""
 
+import importlib
+
 import numpy as np
 import pandas as pd
 import pytest
+from django.apps import apps as django_apps
 from django.urls import reverse
 from django.utils.html import escape
 
@@ -184,7 +187,7 @@ def test_two_editions_one_company_apart_reveal_nothing_by_subtraction(six_compan
 
 
 @pytest.mark.django_db
-def test_an_edition_that_named_its_unknown_epci_inconnu_is_matched_with_the_named_one(six_companies):
+def test_an_edition_stored_with_an_unknown_epci_named_inconnu_is_renamed_and_matched(six_companies):
     # An edition computed when the unknown EPCI of the région was stored as « inconnu ».
     first = _edition()
     assert GridCell.objects.filter(run=first, territory_code="inconnu-32").update(territory_code="inconnu") > 0
@@ -192,12 +195,19 @@ def test_an_edition_that_named_its_unknown_epci_inconnu_is_matched_with_the_name
     old = GridCell.objects.get(run=first, territory_code="inconnu", occupation_code="M1607", **epci)
     assert not old.secret and old.employees == 78  # 10 + 20 + 30 + 5 + 6 + 7
 
+    # The migration gives it the name a run gives it now.
+    migration = importlib.import_module("observatory.migrations.0020_gridcell_name_stored_unknown_territories")
+    migration.name_unknown_territories(django_apps, None)
+    assert not GridCell.objects.filter(run=first, territory_code="inconnu").exists()
+    old.refresh_from_db()
+    assert old.territory_code == "inconnu-32"
+
     position = JobPosition.objects.get(headcount=10)
     position.headcount = 15
     position.save()
     second = _edition()
 
-    # The same cell under its new name: one company moved it, so it is withheld.
+    # Compared under one name: one company moved the cell, so it is withheld.
     new = GridCell.objects.get(run=second, territory_code="inconnu-32", occupation_code="M1607", **epci)
     assert new.employees == 83
     assert new.secret and new.secret_reason == "edition"
