@@ -58,7 +58,7 @@ def spanning_companies(positions: pd.DataFrame) -> np.ndarray:
 def region_codes(positions: pd.DataFrame) -> list[str]:
     """The régions the positions lie in (code as text; "" for an unknown région), without
     copying a row."""
-    return sorted({"" if pd.isna(code) else str(code) for code in positions["region"].drop_duplicates()})
+    return sorted(set(_regions(positions[["region"]].drop_duplicates())))
 
 
 def split_by_region(positions: pd.DataFrame) -> dict[str, pd.DataFrame]:
