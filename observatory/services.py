@@ -33,6 +33,7 @@ from .partitions import bulk_insert as _bulk_insert
 from .provenance import forget_site_data
 from .selectors import (
     active_grid_run,
+    epci_departements,
     index_scores_frame,
     positions_frame,
     renew_grid_runs_token,
@@ -414,7 +415,12 @@ def _complete(
 
     clock = time.perf_counter()
     _progress(run, 60, "Secret statistique")
-    protection = {"protection": params["protection"], "protection_floor": params["protection_floor"]}
+    # The reader knows the COG: which EPCI lie in which département.
+    protection = {
+        "protection": params["protection"],
+        "protection_floor": params["protection_floor"],
+        "inside": epci_departements(),
+    }
     report = {}
     cells = secrecy.apply_secrecy(
         cells,

@@ -35,6 +35,7 @@ from .grid import (
 )
 from .inputs import (
     POSITION_ID_COLUMNS,
+    epci_departements,
     index_scores_frame,
     positions_frame,
     section_of_division,
@@ -137,6 +138,7 @@ __all__ = [
     "occupation_search",
     "occupation_suggestions",
     "positions_frame",
+    "epci_departements",
     "profile_breakdown",
     "rank_correlation",
     "ready_grid_runs",

@@ -9,6 +9,7 @@ from django.db import connection
 from django.db.models.functions import Coalesce, Substr
 
 from companies.models import JobPosition, Sector, Territory
+from observatory.analysis.codes import unknown_code
 from skills.models import ExposureIndexScore, Occupation
 
 logger = logging.getLogger(__name__)
@@ -166,6 +167,25 @@ def section_of_division() -> dict[str, str]:
         if node:
             mapping.setdefault(code[:2], node)
     return mapping
+
+
+def epci_departements() -> dict[str, tuple[str, ...]]:
+    """What a reader of the COG knows of the two territory hierarchies of the cube: the
+    départements of each EPCI's communes, and under the unknown member's code of each
+    région (« inconnu-32 ») the départements of its communes outside any EPCI. The secrecy
+    audit adds the equations they give (a département is the sum of the EPCI inside it and
+    of its shares of the others)."""
+    within: dict[str, set[str]] = {}
+    rows = (
+        Territory.objects.filter(level=Territory.Level.COMMUNE)
+        .values_list("epci__code", "parent__code", "parent__parent__code")
+        .distinct()
+        .order_by()
+    )
+    for epci, departement, region in rows:
+        # A commune without a département sits in the cube's unknown département of its région.
+        within.setdefault(epci or unknown_code(region or ""), set()).add(departement or unknown_code(region or ""))
+    return {epci: tuple(sorted(departements)) for epci, departements in within.items()}
 
 
 def index_scores_frame(index_id: int) -> pd.Series:

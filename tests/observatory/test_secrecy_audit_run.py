@@ -32,6 +32,9 @@ def test_every_run_stores_its_audit(hand_worked):
     assert audit["passed"] is True
     assert audit["determined_primary"] == 0 and audit["under_protected"] == 0 and audit["skipped"] == 0
     assert audit["primary"] >= 1 and audit["hidden"] == run.stats["secret_cells"]
+    # The reader knows the COG: the communes outside any EPCI lie in the Nord and the
+    # Pas-de-Calais, so the audit splits their EPCI member into shares of each.
+    assert audit["parts"] > 0
     # The protection's cost travels with it: complementary cells with the one-secret rule
     # alone, and in the end.
     assert audit["protection"]["secondary"] == run.stats["secondary_cells"]

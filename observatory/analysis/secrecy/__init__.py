@@ -7,10 +7,10 @@
     rules.mask_values(cells)               what views and exports show
 
 `relations` holds the additive equations of the cube (each parent = the sum of its children,
-along the nine relations) and `system` the reader's linear system over the secret cells and
-its exact reduction. Values are never dropped here: cells are only flagged (`secret`,
-`secret_reason`), the engine stores values with their flag, and everything shown goes through
-`mask_values`.
+along the nine relations, and between départements and EPCI what the COG gives a reader)
+and `system` the reader's linear system over the secret cells and its exact reduction.
+Values are never dropped here: cells are only flagged (`secret`, `secret_reason`), the
+engine stores values with their flag, and everything shown goes through `mask_values`.
 """
 
 from .audit import (

@@ -3,7 +3,10 @@
 The reader (`system`): every published figure, zero for every cell absent from the
 publication, and `parent = Σ children` along the nine relations of the cube (territory,
 twice under the région; sector; occupation; size band) for every combination of the other
-coordinates. A listed secret cell has at least one company, hence at least one employee.
+coordinates; and what the COG says of the two territory hierarchies, when `inside` is
+given (`relations.inclusion_equations`: a département is the sum of the EPCI inside it and
+of its shares, unknown and at least zero, of those that straddle it). A listed secret cell
+has at least one company, hence at least one employee.
 The audit works on employees, the one figure additive along every dimension (companies and
 establishments are distinct counts: a company present in two départements counts once in
 their région).
@@ -44,9 +47,9 @@ not published). Nothing here knows which cells were meant to protect which: the 
 the published frame (`mask_values`) only; the true values enter only to judge the result
 and to steer the search for witness tables.
 
-On the demonstration (54,403 cells, 52,444 of them secret once protected) the reduction
-leaves a core of about 12,300 variables in one component; the audit takes about 25 seconds
-from scratch (18 linear programs), 1.5 seconds with the protection's witnesses.
+On the demonstration (54,403 cells, 53,198 of them secret once protected against a reader
+of the COG) the reduction leaves a core of about 11,800 variables in one component; the
+audit takes about 40 seconds from scratch, 1.7 seconds with the protection's witnesses.
 """
 
 import time
@@ -141,7 +144,7 @@ class SecrecyAudit:
         """The verdict as JSON-ready numbers (what a run stores)."""
         return {
             "passed": self.passed,
-            "hidden": len(self.hidden),
+            "hidden": len(self.hidden) - self.stats.get("parts", 0),
             "primary": int(self.hidden["primary"].sum()),
             "determined": self.determined,
             "determined_primary": self.determined_primary,
@@ -194,7 +197,7 @@ def protection_interval(
     return up, down
 
 
-def structural_floor(cells: pd.DataFrame, max_rounds: int = 1000) -> np.ndarray:
+def structural_floor(cells: pd.DataFrame, inside: dict | None = None, max_rounds: int = 1000) -> np.ndarray:
     """The least value of each cell that the list of cells alone gives away (employees).
 
     The list of cells is published, figures or not: a listed cell has at least one employee,
@@ -202,18 +205,21 @@ def structural_floor(cells: pd.DataFrame, max_rounds: int = 1000) -> np.ndarray:
     every figure hidden, the reader's system is `M x = 0, x ≥ CELL_FLOOR`; its bounds, by the
     exact reduction and bound propagation (`_Core.propagate`), are a floor under which no
     publication can be blamed for what the reader knows: the protection interval never goes
-    below it. Needs the cube's coordinate columns only.
+    below it. Needs the cube's coordinate columns only (and `inside`, as `audit_secrecy`);
+    returns one floor per cell (the shares of straddling EPCI are at least zero).
     """
-    matrix = equations(cells)
     n = len(cells)
     if not n:
         return np.zeros(0)
+    matrix = equations(cells, inside)
+    n_all = matrix.shape[1]
     used = np.diff(matrix.indptr) > 0
     reduction = reduce_system(matrix[used], np.zeros(int(used.sum())))
+    lowest = np.concatenate([np.full(n, float(CELL_FLOOR)), np.zeros(n_all - n)])
     # Any positive values do for the root values here: only the propagated bounds are read.
-    core = _Core(reduction, np.full(n, float(CELL_FLOOR)), np.zeros(n), np.zeros(n))
+    core = _Core(reduction, np.full(n_all, float(CELL_FLOOR)), np.zeros(n_all), np.zeros(n_all), lowest)
     core.propagate(max_rounds)
-    return np.maximum(core.member_bounds()["outer_lower"], CELL_FLOOR)
+    return np.maximum(core.member_bounds()["outer_lower"][:n], CELL_FLOOR)
 
 
 def audit_secrecy(
@@ -228,11 +234,16 @@ def audit_secrecy(
     floor: np.ndarray | None = None,
     thorough: bool = True,
     seed: int = 0,
+    inside: dict | None = None,
 ) -> SecrecyAudit:
     """Attack the published version of `cells` and judge each primary secret cell.
 
     `cells`: the cube's coordinate columns, employees (true values), secret and
     secret_reason (as `apply_secrecy` leaves them). The attack reads `mask_values(cells)`.
+    `inside` (optional): EPCI code → its départements (`relations.inclusion_equations`),
+    what a reader of the COG knows of the two territory hierarchies; the shares of the
+    straddling EPCI are then unknowns too (at least zero, never primary, listed in
+    `hidden` after the cells, `stats["parts"]` of them).
     `witnesses` (optional): tables found earlier (`SecrecyAudit.witnesses`, e.g. by the
     protection), each checked here against the published equations before it proves
     anything; the linear programs then only look for what they do not show.
@@ -244,27 +255,33 @@ def audit_secrecy(
     """
     clock = time.perf_counter()
     published = mask_values(cells)
-    secret = published["secret"].to_numpy(dtype=bool)
-    unknown = np.flatnonzero(secret)
-    all_truth = cells["employees"].to_numpy(dtype=np.float64)
-    truth = all_truth[unknown]
-    primary = is_primary(cells)[unknown]
-    if not len(unknown):
-        return SecrecyAudit(_hidden_frame(unknown, primary, truth), time.perf_counter() - clock)
+    n = len(cells)
+    if not published["secret"].any():
+        empty = np.zeros(0, dtype=np.int64)
+        return SecrecyAudit(_hidden_frame(empty, np.zeros(0, dtype=bool), np.zeros(0)), time.perf_counter() - clock)
 
-    # The reader's system, from the published frame only.
-    matrix = equations(published)
-    known = np.nan_to_num(published["employees"].to_numpy(dtype=np.float64))
+    # The reader's system, from the published frame only (and the COG).
+    matrix = equations(published, inside)
+    n_parts = matrix.shape[1] - n
+    cell_truth = cells["employees"].to_numpy(dtype=np.float64)
+    all_truth = np.concatenate([cell_truth, part_values(matrix, cell_truth)])
+    secret = np.concatenate([published["secret"].to_numpy(dtype=bool), np.ones(n_parts, dtype=bool)])
+    lowest = np.concatenate([np.full(n, float(CELL_FLOOR)), np.zeros(n_parts)])
+    unknown = np.flatnonzero(secret)
+    truth = all_truth[unknown]
+    primary = np.concatenate([is_primary(cells), np.zeros(n_parts, dtype=bool)])[unknown]
+    known = np.concatenate([np.nan_to_num(published["employees"].to_numpy(dtype=np.float64)), np.zeros(n_parts)])
     rhs = -(matrix @ np.where(secret, 0.0, known))
     system = matrix[:, unknown].tocsr()
     used = np.diff(system.indptr) > 0
     reduction = reduce_system(system[used], rhs[used])
 
     if floor is None:
-        floor = structural_floor(cells)
+        floor = structural_floor(cells, inside)
+    floor = np.concatenate([floor, np.zeros(n_parts)])
     up, down = protection_interval(truth, protection, protection_floor, floor[unknown])
     up, down = np.where(primary, up, 0.0), np.where(primary, down, 0.0)
-    core = _Core(reduction, truth, up, down)
+    core = _Core(reduction, truth, up, down, lowest[unknown])
     if thorough:
         determined_core, core_values = _determined(core, seed)
     else:
@@ -274,7 +291,7 @@ def audit_secrecy(
     # Each candidate witness: (the table as given or None, its core variables).
     candidates = []
     for witness in witnesses or ():
-        if _verified(witness, matrix, secret, all_truth):
+        if _verified(witness, matrix, secret, all_truth, lowest):
             root_values = core.root_values(witness_values(witness, all_truth)[unknown])
             core.reached(np.arange(len(core.value)), root_values)
             candidates.append((witness, root_values))
@@ -342,6 +359,7 @@ def audit_secrecy(
         "witnesses": len(kept),
         "unverifiable": unverifiable,
         "max_component": int(max_component),
+        "parts": int(n_parts),
     }
     return SecrecyAudit(hidden, time.perf_counter() - clock, stats, kept)
 
@@ -354,14 +372,39 @@ def witness_values(witness: tuple[np.ndarray, np.ndarray], truth: np.ndarray) ->
     return table
 
 
-def _verified(witness, matrix: sp.csr_matrix, secret: np.ndarray, truth: np.ndarray) -> bool:
-    """Whether a witness is a table the reader cannot exclude: it changes secret cells only,
-    keeps every secret cell at CELL_FLOOR or more, and satisfies every equation."""
+def part_values(matrix: sp.csr_matrix, truth: np.ndarray) -> np.ndarray:
+    """Values of the shares of the straddling EPCI (the columns of `matrix` after the
+    cells': `relations.inclusion_equations`) that, with the cells' true values `truth`,
+    satisfy every equation: a table the reader cannot exclude, from which the audit starts.
+    The cells do not give the true shares, and no share is judged, so any such values do.
+    A feasibility program of HiGHS (each group's shares are a small transport problem)."""
+    n = len(truth)
+    if matrix.shape[1] == n:
+        return np.zeros(0)
+    parts = matrix[:, n:].tocsc()
+    rows = np.unique(parts.indices)
+    ties = matrix[rows]
+    result = linprog(
+        np.zeros(parts.shape[1]),
+        A_eq=ties[:, n:],
+        b_eq=-(ties[:, :n] @ truth),
+        bounds=(0, None),
+        method="highs",
+    )
+    if result.status != 0:
+        raise ValueError("the départements and their EPCI do not add up: the cells are not a cube")
+    return np.clip(result.x, 0.0, None)
+
+
+def _verified(witness, matrix: sp.csr_matrix, secret: np.ndarray, truth: np.ndarray, lowest: np.ndarray) -> bool:
+    """Whether a witness is a table the reader cannot exclude: it changes unknowns only,
+    keeps each at its least value (`lowest`: CELL_FLOOR for a cell, 0 for a share) or more,
+    and satisfies every equation."""
     rows, _ = witness
-    if not secret[rows].all():
+    if len(rows) and (rows.max() >= len(secret) or not secret[rows].all()):
         return False
     table = witness_values(witness, truth)
-    if (table[secret] < CELL_FLOOR - _SLACK).any():
+    if (table[secret] < lowest[secret] - _SLACK).any():
         return False
     scale = abs(matrix) @ np.abs(table)
     return bool((np.abs(matrix @ table) <= _SLACK * np.maximum(scale, 1.0)).all())
@@ -455,7 +498,7 @@ class _Core:
     exclude them) and `outer` (bounds the reader can prove). A side is settled when the
     inner bound reaches the requirement, or the outer one proves it cannot."""
 
-    def __init__(self, reduction, truth: np.ndarray, up: np.ndarray, down: np.ndarray):
+    def __init__(self, reduction, truth: np.ndarray, up: np.ndarray, down: np.ndarray, lowest: np.ndarray):
         self.matrix = reduction.matrix.tocsr()
         self.rhs = reduction.rhs
         self.n_unknowns = len(reduction.root)
@@ -469,8 +512,8 @@ class _Core:
         self.value = np.zeros(n)
         self.value[self.root] = (truth[live] - self.gamma) / self.sigma
         rising = self.sigma > 0
-        # Every member ≥ CELL_FLOOR: a bound on its root, from below or above by sigma's sign.
-        bound = (CELL_FLOOR - self.gamma) / self.sigma
+        # Every member ≥ its least value: a bound on its root, from below or above by sigma's sign.
+        bound = (lowest[live] - self.gamma) / self.sigma
         self.low = np.full(n, -np.inf)
         self.high = np.full(n, np.inf)
         np.maximum.at(self.low, self.root[rising], bound[rising])

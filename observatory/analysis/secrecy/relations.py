@@ -9,6 +9,13 @@ coordinates fixed: nine relations, and one equation per group, `parent = Σ chil
 
 These equations are what a reader of the published cells can solve: the one-secret rule
 counts secret cells per group, and the audit builds its linear system from them.
+
+The two territory hierarchies are not independent for a reader who knows the COG: an EPCI
+whose communes all lie in one département is part of it, so a département is the sum of the
+EPCI inside it and of its share of the EPCI that straddle it (and of the communes outside
+any EPCI, the « inconnu-32 » member). `equations(cells, inside)` adds those equations: the
+shares are unknowns of their own (`parts`), never published, at least zero, and an EPCI that
+straddles is the sum of its shares.
 """
 
 import numpy as np
@@ -93,13 +100,104 @@ def relations(cells: pd.DataFrame, secret: np.ndarray) -> list[Relation]:
     return found_relations
 
 
-def equations(cells: pd.DataFrame) -> sp.csr_matrix:
+def equations(cells: pd.DataFrame, inside: dict | None = None) -> sp.csr_matrix:
     """The additive equations of the cells, one row per group: +1 on each child, -1 on the
     parent, so that `M @ employees == 0` for the cells of a cube (float64, groups × cells).
 
     Rows come relation after relation, in the order of `relations`, and within a relation in
-    the order of the parent rows.
+    the order of the parent rows. With `inside` (EPCI code → the codes of the départements
+    its communes lie in, see `inclusion_equations`), the equations that tie the départements
+    to their EPCI follow, and the matrix has one more column per share of a straddling EPCI
+    (groups × (cells + parts)): the cells' columns come first, as without.
     """
+    base = _tree_equations(cells)
+    if inside is None:
+        return base
+    inclusion = inclusion_equations(cells, inside)
+    base.resize((base.shape[0], inclusion.shape[1]))
+    return sp.vstack([base, inclusion]).tocsr()
+
+
+def inclusion_equations(cells: pd.DataFrame, inside: dict) -> sp.csr_matrix:
+    """The equations a reader of the COG adds between départements and EPCI.
+
+    `inside` maps each EPCI code of the cells (« inconnu-32 » included: the communes of
+    région 32 outside any EPCI) to the départements of its communes. For every cell of a
+    département D, all other coordinates fixed:
+
+        D = Σ EPCI cells lying in D only + Σ shares in D of the EPCI cells straddling D
+
+    and for every straddling EPCI cell E: E = Σ its shares. A share is an unknown of its
+    own (a column after the cells' columns), one per (EPCI cell, département cell of its
+    group): a département absent from a group is zero there, and so is the share in it, so
+    an EPCI straddling two départements but listed beside one of them in a group lies in that
+    one there. An EPCI below one région only counts the départements of that région (an
+    EPCI straddling régions is split by région in the cube already).
+
+    Raises ValueError when an EPCI of the cells is missing from `inside`: a département's
+    equation would lack its share, and the reader would be assumed to know less than it does.
+    """
+    n = len(cells)
+    level = cells["territory_level"].astype(str).to_numpy()
+    departements = np.flatnonzero(level == "departement")
+    epcis = np.flatnonzero(level == "epci")
+    if not len(departements) or not len(epcis):
+        return sp.csr_matrix((0, n))
+    codes = cells["territory_code"].astype(str).to_numpy()
+    parents = cells["territory_parent"].astype(str).to_numpy()
+    missing = sorted(set(codes[epcis]) - set(inside))
+    if missing:
+        raise ValueError(f"EPCI without their départements: {', '.join(missing[:5])}")
+    # One key per cell for its coordinates on the three other dimensions.
+    nodes = {d: _dimension_nodes(cells, d) for d in DIMENSIONS if d != "territory"}
+    others = np.zeros(n, dtype=np.int64)
+    for dimension in ("sector", "occupation", "size"):
+        others = others * nodes[dimension][3] + nodes[dimension][1]
+    departement_rows = pd.DataFrame(
+        {
+            "drow": departements,
+            "departement": codes[departements],
+            "region": parents[departements],
+            "key": others[departements],
+        }
+    )
+    links = pd.DataFrame(
+        [(epci, departement) for epci, within in inside.items() for departement in within],
+        columns=["epci", "departement"],
+    )
+    epci_rows = pd.DataFrame({"erow": epcis, "epci": codes[epcis], "region": parents[epcis], "key": others[epcis]})
+    pairs = epci_rows.merge(links, on="epci").merge(departement_rows, on=["departement", "region", "key"])
+    drow = pairs["drow"].to_numpy(dtype=np.int64)
+    erow = pairs["erow"].to_numpy(dtype=np.int64)
+    # One equation per département cell with EPCI in its group, then one per straddling EPCI cell.
+    equation_of_departement, departement_equation = np.unique(drow, return_inverse=True)
+    shares_of = np.bincount(erow, minlength=n)[erow]
+    straddles = shares_of > 1
+    straddling, epci_equation = np.unique(erow[straddles], return_inverse=True)
+    n_departements = len(equation_of_departement)
+    part_column = n + np.arange(int(straddles.sum()))
+    rows = [
+        np.arange(n_departements),  # −D
+        departement_equation[~straddles],  # + an EPCI inside D
+        departement_equation[straddles],  # + a share in D
+        n_departements + np.arange(len(straddling)),  # −E
+        n_departements + epci_equation,  # + each share of E
+    ]
+    columns = [equation_of_departement, erow[~straddles], part_column, straddling, part_column]
+    values = [
+        -np.ones(n_departements),
+        np.ones(int((~straddles).sum())),
+        np.ones(len(part_column)),
+        -np.ones(len(straddling)),
+        np.ones(len(part_column)),
+    ]
+    return sp.csr_matrix(
+        (np.concatenate(values), (np.concatenate(rows), np.concatenate(columns))),
+        shape=(n_departements + len(straddling), n + len(part_column)),
+    )
+
+
+def _tree_equations(cells: pd.DataFrame) -> sp.csr_matrix:
     rows, columns, values = [], [], []
     n_equations = 0
     for relation in relations(cells, np.zeros(len(cells), dtype=bool)):

@@ -33,7 +33,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from ..cube import CUBE_COLUMNS
-from .audit import PROTECTION, PROTECTION_FLOOR, audit_secrecy, protection_interval, structural_floor
+from .audit import PROTECTION, PROTECTION_FLOOR, audit_secrecy, part_values, protection_interval, structural_floor
 from .relations import Relation, equations, relations
 from .rules import DOMINANCE, MIN_COMPANIES, SECRET_REASONS, primary_secrecy, withhold
 
@@ -92,11 +92,13 @@ def complementary_suppression(
     protection: float = PROTECTION,
     protection_floor: float = PROTECTION_FLOOR,
     max_rounds: int = MAX_ROUNDS,
+    inside: dict | None = None,
     **audit_options,
 ) -> tuple[pd.DataFrame, list[dict], list]:
     """The one-secret rule, then audit-driven suppression until the audit passes.
 
-    Expects what `secondary_suppression` expects. Returns the cells with more secrets
+    Expects what `secondary_suppression` expects; `inside` is the audit's (EPCI code → its
+    départements: the reader knows the COG). Returns the cells with more secrets
     (reason "secondary"), per audit round the audit's summary, and the witness tables of the
     last audit (`SecrecyAudit.witnesses`). When `max_rounds` pass without a clean audit, the
     last frame is returned as it is: the run's own audit then fails it.
@@ -106,10 +108,13 @@ def complementary_suppression(
     witnesses = []
     if not out["secret"].any():
         return out, history, witnesses
-    matrix = equations(out)
+    matrix = equations(out, inside)
     by_cell = matrix.tocsc()
+    # The shares of straddling EPCI (columns after the cells') are unknowns, never published.
     employees = out["employees"].to_numpy(dtype=np.float64)
-    floor = structural_floor(out)
+    employees = np.concatenate([employees, part_values(matrix, employees)])
+    unpublished = np.ones(matrix.shape[1] - len(out), dtype=bool)
+    floor = structural_floor(out, inside)
     strikes = np.zeros(len(out), dtype=np.int64)  # rounds each primary cell has failed
     # Quick rounds (the exact reduction and bound propagation only) while they still find
     # weak cells — a second each on the demonstration — then thorough ones.
@@ -122,6 +127,7 @@ def complementary_suppression(
             witnesses=witnesses,
             floor=floor,
             thorough=thorough,
+            inside=inside,
             **audit_options,
         )
         history.append({**audit.summary(), "secret": int(out["secret"].sum()), "thorough": thorough})
@@ -144,7 +150,7 @@ def complementary_suppression(
                 break
             thorough = True  # nothing left that the quick rounds see: now the thorough audit
             continue
-        secret = out["secret"].to_numpy(dtype=bool)
+        secret = np.concatenate([out["secret"].to_numpy(dtype=bool), unpublished])
         need = protection_interval(failing["employees"].to_numpy(), protection, protection_floor)[0]
         rows = failing["row"].to_numpy()
         count = np.minimum(1 + strikes[rows], _MOST_PER_GROUP)
@@ -158,7 +164,7 @@ def complementary_suppression(
             break
         added = np.zeros(len(out), dtype=bool)
         added[chosen] = True
-        out = secondary_suppression(_with_secrets(out, secret | added, added))
+        out = secondary_suppression(_with_secrets(out, secret[: len(out)] | added, added))
     return out, history, witnesses
 
 
@@ -171,6 +177,7 @@ def apply_secrecy(
     protection_floor: float = PROTECTION_FLOOR,
     report: dict | None = None,
     withheld=None,
+    inside: dict | None = None,
     **audit_options,
 ) -> pd.DataFrame:
     """Primary secrecy (with the `withheld` cells, a bool array, made primary secrets of
@@ -195,7 +202,8 @@ def apply_secrecy(
     primary = primary_secrecy(cells, min_companies, dominance)
     if withheld is not None:
         primary = withhold(primary, withheld)
-    key = _digest(primary, min_companies, dominance, protection, protection_floor, audit_options)
+    links = sorted((epci, tuple(sorted(within))) for epci, within in (inside or {}).items())
+    key = _digest(primary, min_companies, dominance, protection, protection_floor, audit_options, links)
     if _LAST.get("key") == key:
         secret, reason, witnesses, summary = _LAST["value"]
         out = primary.copy(deep=False)
@@ -203,7 +211,7 @@ def apply_secrecy(
         out["secret_reason"] = reason
     else:
         out, history, witnesses = complementary_suppression(
-            primary, protection=protection, protection_floor=protection_floor, **audit_options
+            primary, protection=protection, protection_floor=protection_floor, inside=inside, **audit_options
         )
         first = history[0] if history else {}
         summary = {

@@ -19,7 +19,7 @@ from observatory.analysis import secrecy
 from observatory.analysis.codes import unknown_parent
 from observatory.analysis.cube import ALL_CODE, CUBE_COLUMNS
 from observatory.models import CELL_COORDINATES, GridCell, GridRun
-from observatory.selectors import section_of_division
+from observatory.selectors import epci_departements, section_of_division
 from skills.models import Occupation
 
 # What the audit reads of a stored cell; the parent codes are rebuilt from the nomenclatures.
@@ -59,6 +59,7 @@ class Command(BaseCommand):
                 protection=methodology.secrecy_protection,
                 protection_floor=methodology.secrecy_protection_floor,
                 lp_seconds=lp_seconds,
+                inside=epci_departements(),
             )
             summary = audit.summary()
             verdict = "satisfait" if audit.passed else "NON satisfait"
