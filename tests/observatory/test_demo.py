@@ -31,3 +31,15 @@ def test_bootstrap_sets_up_everything_once():
     bootstrap(companies=60, seed=7, stdout=io.StringIO())
     assert Company.objects.count() == 60 and GridRun.objects.count() == runs
     assert CompanyMembership.objects.count() == 1
+
+    # A grid audited against a reader who did not know the COG (an audit stored before it
+    # was modelled) is computed again; the others are kept.
+    stale = GridRun.objects.current(Lens.DEFAULT)
+    others = {lens: GridRun.objects.current(lens).pk for lens in Lens.values if lens != Lens.DEFAULT}
+    assert stale.audit["model"] == 2 and stale.audit["passed"]
+    GridRun.objects.filter(pk=stale.pk).update(audit={k: v for k, v in stale.audit.items() if k != "model"})
+    bootstrap(companies=60, seed=7, stdout=io.StringIO())
+    assert GridRun.objects.count() == runs + 1
+    fresh = GridRun.objects.current(Lens.DEFAULT)
+    assert fresh.pk != stale.pk and fresh.audit["model"] == 2
+    assert {lens: GridRun.objects.current(lens).pk for lens in others} == others

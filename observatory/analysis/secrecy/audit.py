@@ -73,6 +73,10 @@ LP_SECONDS = 600.0  # budget of the per-cell linear programs: well within the ta
 # loaded machine slows a run down rather than failing its audit
 
 STATUSES = ("protected", "determined", "under_protected", "skipped")
+# What the modelled reader knows, stored with each audit: 1, the cube's trees; 2, and the COG
+# (`inside`: which EPCI lie in which département). A grid audited under an earlier model is
+# not proven against today's attack.
+AUDIT_MODEL = 2
 
 _NULL_VECTORS = 3
 _CG_TOLERANCE = 1e-12
@@ -144,6 +148,7 @@ class SecrecyAudit:
         """The verdict as JSON-ready numbers (what a run stores)."""
         return {
             "passed": self.passed,
+            "model": self.stats.get("model", 1),
             "hidden": len(self.hidden) - self.stats.get("parts", 0),
             "primary": int(self.hidden["primary"].sum()),
             "determined": self.determined,
@@ -254,11 +259,13 @@ def audit_secrecy(
     then "skipped".
     """
     clock = time.perf_counter()
+    model = AUDIT_MODEL if inside is not None else 1
     published = mask_values(cells)
     n = len(cells)
     if not published["secret"].any():
         empty = np.zeros(0, dtype=np.int64)
-        return SecrecyAudit(_hidden_frame(empty, np.zeros(0, dtype=bool), np.zeros(0)), time.perf_counter() - clock)
+        hidden = _hidden_frame(empty, np.zeros(0, dtype=bool), np.zeros(0))
+        return SecrecyAudit(hidden, time.perf_counter() - clock, {"model": model})
 
     # The reader's system, from the published frame only (and the COG).
     matrix = equations(published, inside)
@@ -360,6 +367,7 @@ def audit_secrecy(
         "unverifiable": unverifiable,
         "max_component": int(max_component),
         "parts": int(n_parts),
+        "model": model,
     }
     return SecrecyAudit(hidden, time.perf_counter() - clock, stats, kept)
 
