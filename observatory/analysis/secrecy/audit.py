@@ -240,6 +240,7 @@ def audit_secrecy(
     thorough: bool = True,
     seed: int = 0,
     inside: dict | None = None,
+    shares: np.ndarray | None = None,
 ) -> SecrecyAudit:
     """Attack the published version of `cells` and judge each primary secret cell.
 
@@ -252,7 +253,9 @@ def audit_secrecy(
     `witnesses` (optional): tables found earlier (`SecrecyAudit.witnesses`, e.g. by the
     protection), each checked here against the published equations before it proves
     anything; the linear programs then only look for what they do not show.
-    `floor` (optional): `structural_floor(cells)`, when the caller already has it.
+    `floor` (optional): `structural_floor(cells)`, when the caller already has it; `shares`
+    (optional) likewise the values of the straddling EPCI's shares (`part_values`): neither
+    depends on which cells are secret, so the protection's rounds compute them once.
     `thorough=False` (the protection loop's quick rounds) leaves out the projection, so that
     only the reduction finds determined cells, and the linear programs of the components
     larger than `exact_component`, whose primary cells that propagation does not settle are
@@ -271,7 +274,9 @@ def audit_secrecy(
     matrix = equations(published, inside)
     n_parts = matrix.shape[1] - n
     cell_truth = cells["employees"].to_numpy(dtype=np.float64)
-    all_truth = np.concatenate([cell_truth, part_values(matrix, cell_truth)])
+    if shares is None:
+        shares = part_values(matrix, cell_truth)
+    all_truth = np.concatenate([cell_truth, shares])
     secret = np.concatenate([published["secret"].to_numpy(dtype=bool), np.ones(n_parts, dtype=bool)])
     lowest = np.concatenate([np.full(n, float(CELL_FLOOR)), np.zeros(n_parts)])
     unknown = np.flatnonzero(secret)

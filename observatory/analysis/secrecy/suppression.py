@@ -112,7 +112,8 @@ def complementary_suppression(
     by_cell = matrix.tocsc()
     # The shares of straddling EPCI (columns after the cells') are unknowns, never published.
     employees = out["employees"].to_numpy(dtype=np.float64)
-    employees = np.concatenate([employees, part_values(matrix, employees)])
+    shares = part_values(matrix, employees)
+    employees = np.concatenate([employees, shares])
     unpublished = np.ones(matrix.shape[1] - len(out), dtype=bool)
     floor = structural_floor(out, inside)
     strikes = np.zeros(len(out), dtype=np.int64)  # rounds each primary cell has failed
@@ -128,6 +129,7 @@ def complementary_suppression(
             floor=floor,
             thorough=thorough,
             inside=inside,
+            shares=shares,
             **audit_options,
         )
         history.append({**audit.summary(), "secret": int(out["secret"].sum()), "thorough": thorough})
