@@ -14,8 +14,8 @@ Lifecycle of the cells of run <id> (PostgreSQL):
    staging table observatory_gridcell_run_<id>_load (LIKE the parent, with
    CHECK (run_id = <id>), which spares ATTACH its validation scan), COPY FREEZE with the
    cells' ids reserved from the parent's sequence in one call (`reserve_ids`: a nextval per
-   row cost a sixth of the copy), then the primary key and the index matching the
-   parent's, and the planner's statistics.
+   row cost a sixth of the copy); once committed, the primary key and the index matching
+   the parent's built at once by two sessions, then the planner's statistics.
 2. `attach_run_cells`, in the run's final transaction: the run's earlier partition (a run
    computed again) is dropped, its rows in the default partition deleted, and the staging
    table renamed observatory_gridcell_run_<id> and attached FOR VALUES IN (<id>).
@@ -32,6 +32,7 @@ same on every backend. Table names are built from the run id alone, checked with
 
 import io
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -80,25 +81,62 @@ def load_run_cells(run_id: int, frame: pd.DataFrame, timings: dict | None = None
         return StagedCells(run_id, frame)
     name = staging_name(run_id)
     staging = _quoted(name)
-    columns = ", ".join(_quoted(column) for column in levels_columns())
     clock = time.perf_counter()
     frame = frame.assign(id=reserve_ids(len(frame)))  # in a transaction of their own: see reserve_ids
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('maintenance_work_mem', %s, true)", [INDEX_MEMORY])
         cursor.execute(f"DROP TABLE IF EXISTS {staging}")
         cursor.execute(
             f"CREATE TABLE {staging} (LIKE {_quoted(PARENT)} INCLUDING DEFAULTS INCLUDING CONSTRAINTS,"
             f" CONSTRAINT {_quoted(RUN_CHECK)} CHECK (run_id = {run_id}))"
         )
         bulk_insert(name, frame, freeze=True, types=copy_types(GridCell, frame.columns))
-        copied = time.perf_counter()
-        cursor.execute(f"ALTER TABLE {staging} ADD CONSTRAINT {_quoted(name + '_pkey')} PRIMARY KEY (id, run_id)")
-        cursor.execute(f"CREATE INDEX {_quoted(name + '_levels')} ON {staging} ({columns})")
-        cursor.execute(f"ANALYZE {staging}")
-        if timings is not None:
-            timings["copy"] = copied - clock
-            timings["index"] = time.perf_counter() - copied
+    copied = time.perf_counter()
+    _index_staging(name)
+    if timings is not None:
+        timings["copy"] = copied - clock
+        timings["index"] = time.perf_counter() - copied
     return StagedCells(run_id)
+
+
+def _index_staging(name: str) -> None:
+    """The staging table's primary key and levels index, then its statistics.
+
+    Both indexes are built at once, each by a session of its own (CREATE INDEX takes a lock
+    that another CREATE INDEX shares): on two cores they take the time of the longer one.
+    The key is first a unique index, made the primary key once built, as ATTACH expects.
+    When the caller holds a transaction, no other session sees the table: one after the other.
+    """
+    staging, key = _quoted(name), _quoted(name + "_pkey")
+    columns = ", ".join(_quoted(column) for column in levels_columns())
+    statements = [
+        f"CREATE UNIQUE INDEX {key} ON {staging} (id, run_id)",
+        f"CREATE INDEX {_quoted(name + '_levels')} ON {staging} ({columns})",
+    ]
+    if connection.in_atomic_block:
+        for statement in statements:
+            _maintenance(statement)
+    else:
+        with ThreadPoolExecutor(1) as pool:
+            other = pool.submit(_maintenance, statements[0], own_connection=True)
+            _maintenance(statements[1])
+            other.result()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"ALTER TABLE {staging} ADD CONSTRAINT {key} PRIMARY KEY USING INDEX {key}")
+        cursor.execute(f"ANALYZE {staging}")
+
+
+def _maintenance(statement: str, *, own_connection: bool = False) -> None:
+    """Run an index build with INDEX_MEMORY to sort in; `own_connection`: in a thread's own
+    connection, closed after."""
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('maintenance_work_mem', %s, true)", [INDEX_MEMORY])
+            # The two builds already occupy two cores: parallel workers would only compete.
+            cursor.execute("SELECT set_config('max_parallel_maintenance_workers', '0', true)")
+            cursor.execute(statement)
+    finally:
+        if own_connection:
+            connection.close()
 
 
 def reserve_ids(count: int) -> np.ndarray:

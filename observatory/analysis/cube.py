@@ -26,10 +26,13 @@ company present in two départements counts once in their région.
 How it scales: positions are first summed to one row per (establishment, company,
 département, EPCI, division, occupation code at the level, size band), so the 24 groupings
 with occupation "all" run on about one row per establishment; every grouping is then a few
-`pd.factorize` calls and `np.bincount`s on integer codes.
+`pd.factorize` calls and `np.bincount`s on integer codes, two groupings at a time
+(`CUBE_THREADS`): the hash factorizations, half the time, release the GIL.
 """
 
+import functools
 import itertools
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -42,6 +45,9 @@ SECTOR_LEVELS = ("all", "section", "division")
 OCCUPATION_LEVELS = ("all", "grand_domaine", "domaine", "fiche")
 SIZE_LEVELS = ("all", "band")
 SIZE_BANDS = ("0-9", "10-49", "50-249", "250-4999", "5000+")
+
+# Threads aggregating the groupings of an occupation level (the machines have two cores).
+CUBE_THREADS = 2
 
 ALL_CODE = ""  # code of a roll-up cell on the territory, sector and occupation dimensions
 ALL_SIZE = "all"  # size_band of a roll-up cell on the size dimension
@@ -368,57 +374,68 @@ def build_cube(
         for t, s, o, z in cube_levels(territory_levels)
     )
     output = _Output(dims, capacity, raw)
-    for o_level in OCCUPATION_LEVELS:
-        # One row per (establishment, company, département, EPCI, division, occupation member,
-        # band): the finest grain any grouping with this occupation level needs.
-        o = occupation[o_level]
-        rows, _ = dense_ids(
-            [
-                (establishment, n_establishment),
-                (company, n_company),
-                (territory["departement"].codes, territory["departement"].size),
-                (territory["epci"].codes, territory["epci"].size),
-                (sector["division"].codes, sector["division"].size),
-                (o.codes, o.size),
-                (size["band"].codes, size["band"].size),
-            ]
-        )
-        first = first_rows(rows)
-        n_rows = len(first)
-        if o_level == "all":
-            # One row per establishment: each has a single company, territory, sector and
-            # band, so at every occupation level a row is one (establishment, member) pair
-            # lying in one cell, and a cell's establishments are simply its rows.
-            rows_are_establishments = n_rows == n_establishment
-        grain = {name: np.bincount(rows, weights=sums[name], minlength=n_rows) for name in _SUMS}
-        grain["diagnostic"] = np.bincount(rows, weights=diagnostic, minlength=n_rows) > 0
-        grain["company"] = company[first]
-        grain["establishment"] = establishment[first]
-        del rows
-        zeros = np.zeros(n_rows, dtype=np.int32)
-        departement = territory["departement"].codes[first]
-        division = sector["division"].codes[first]
-        codes = {
-            "territory": {
-                "all": zeros,
-                "region": territory["departement"].parent[departement],
-                "departement": departement,
-                "epci": territory["epci"].codes[first],
-            },
-            "sector": {"all": zeros, "section": sector["division"].parent[division], "division": division},
-            "size": {"all": zeros, "band": size["band"].codes[first]},
-        }
-        occupation_codes = o.codes[first]
-        for t_level, s_level, z_level in itertools.product(territory_levels, SECTOR_LEVELS, SIZE_LEVELS):
-            nodes, values = _grouping(
-                grain,
-                (codes["territory"][t_level], codes["sector"][s_level], occupation_codes, codes["size"][z_level]),
-                (territory[t_level].size, sector[s_level].size, o.size, size[z_level].size),
-                n_company,
-                None if rows_are_establishments else n_establishment,
-                training_coverage is not None,
+    with ThreadPoolExecutor(CUBE_THREADS) as pool:
+        for o_level in OCCUPATION_LEVELS:
+            # One row per (establishment, company, département, EPCI, division, occupation member,
+            # band): the finest grain any grouping with this occupation level needs.
+            o = occupation[o_level]
+            rows, _ = dense_ids(
+                [
+                    (establishment, n_establishment),
+                    (company, n_company),
+                    (territory["departement"].codes, territory["departement"].size),
+                    (territory["epci"].codes, territory["epci"].size),
+                    (sector["division"].codes, sector["division"].size),
+                    (o.codes, o.size),
+                    (size["band"].codes, size["band"].size),
+                ]
             )
-            output.write((t_level, s_level, o_level, z_level), nodes, values)
+            first = first_rows(rows)
+            n_rows = len(first)
+            if o_level == "all":
+                # One row per establishment: each has a single company, territory, sector and
+                # band, so at every occupation level a row is one (establishment, member) pair
+                # lying in one cell, and a cell's establishments are simply its rows.
+                rows_are_establishments = n_rows == n_establishment
+            grain = {name: np.bincount(rows, weights=sums[name], minlength=n_rows) for name in _SUMS}
+            grain["diagnostic"] = np.bincount(rows, weights=diagnostic, minlength=n_rows) > 0
+            grain["company"] = company[first]
+            grain["establishment"] = establishment[first]
+            del rows
+            zeros = np.zeros(n_rows, dtype=np.int32)
+            departement = territory["departement"].codes[first]
+            division = sector["division"].codes[first]
+            codes = {
+                "territory": {
+                    "all": zeros,
+                    "region": territory["departement"].parent[departement],
+                    "departement": departement,
+                    "epci": territory["epci"].codes[first],
+                },
+                "sector": {"all": zeros, "section": sector["division"].parent[division], "division": division},
+                "size": {"all": zeros, "band": size["band"].codes[first]},
+            }
+            occupation_codes = o.codes[first]
+            groupings = list(itertools.product(territory_levels, SECTOR_LEVELS, SIZE_LEVELS))
+            grouping = functools.partial(
+                _grouping,
+                grain,
+                n_company=n_company,
+                n_establishment=None if rows_are_establishments else n_establishment,
+                with_coverage=training_coverage is not None,
+            )
+            # The groupings are independent and their hash factorizations release the GIL:
+            # two threads run them on two cores, and they are written in order.
+            results = pool.map(
+                grouping,
+                [
+                    (codes["territory"][t], codes["sector"][s], occupation_codes, codes["size"][z])
+                    for t, s, z in groupings
+                ],
+                [(territory[t].size, sector[s].size, o.size, size[z].size) for t, s, z in groupings],
+            )
+            for (t_level, s_level, z_level), (nodes, values) in zip(groupings, results, strict=True):
+                output.write((t_level, s_level, o_level, z_level), nodes, values)
     return output.frame()
 
 

@@ -1,11 +1,15 @@
 """The cube: hand-worked cells, a brute-force comparison and roll-up properties."""
 
+import threading
+import time
+
 import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from observatory.analysis import cube
 from observatory.analysis.codes import is_unknown, unknown_parent
 from observatory.analysis.cube import PARENT_LEVEL, build_cube, cube_levels
 from tests.cube_positions import OCCUPATIONS, positions_frame
@@ -428,3 +432,23 @@ def test_shares_sum_to_one_and_counts_are_consistent(positions):
     ]
     assert total["employees"].tolist() == [positions["headcount"].sum()]
     assert total["companies"].tolist() == [positions["company"].nunique()]
+
+
+def test_the_groupings_computed_by_two_threads_give_the_cube_of_one(monkeypatch, positions, coverage):
+    threads = set()
+    grouping = cube._grouping
+
+    def spy(*args, **kwargs):
+        threads.add(threading.get_ident())
+        time.sleep(0.001)  # long enough for the second thread to take a grouping
+        return grouping(*args, **kwargs)
+
+    monkeypatch.setattr(cube, "_grouping", spy)
+    monkeypatch.setattr(cube, "CUBE_THREADS", 1)
+    one = build_cube(positions, SCORES, training_coverage=coverage)
+    assert len(threads) == 1
+    threads.clear()
+    monkeypatch.setattr(cube, "CUBE_THREADS", 2)
+    two = build_cube(positions, SCORES, training_coverage=coverage)
+    assert len(threads) == 2
+    pd.testing.assert_frame_equal(one, two)  # the same cells, in the same order

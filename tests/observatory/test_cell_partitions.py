@@ -6,9 +6,12 @@ is left. They commit as a run does (transactional), and skip on SQLite, which ke
 observatory_gridcell a plain table.
 """
 
+import threading
+
+import numpy as np
 import pandas as pd
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 
 from observatory import partitions, services
 from observatory.models import CELL_COORDINATES, GridCell, GridRun, Lens
@@ -310,3 +313,83 @@ def test_reserved_ids_are_consecutive_and_nobody_elses(partitioned):
 def test_attaching_needs_the_runs_transaction(transactional_db):
     with pytest.raises(RuntimeError):
         partitions.attach_run_cells(partitions.StagedCells(run_id=1))
+
+
+# One whole cell, as a run writes it.
+_ONE_CELL = {
+    **dict.fromkeys(("territory_level", "sector_level", "occupation_level", "size_band"), "all"),
+    **dict.fromkeys(("territory_code", "sector_code", "occupation_code"), ""),
+    **{"companies": 1, "establishments": 1, "employees": 7, "diagnostics": 0},
+    **{"exposure_mean": 0.5, "share_high": 0.5, "share_medium": 0.25, "share_low": 0.25, "rti_mean": 0.1},
+    **{"training_need_share": 0.0, "training_coverage": float("nan"), "secret": True, "secret_reason": "count"},
+}
+
+
+def _spy_index_sessions(monkeypatch, *, together: bool) -> dict[str, int]:
+    """The backend pid of the session that builds each index of a staging table (by the
+    statement's first words). With `together`, each build waits for the other to start: a
+    build that only began once the other had ended fails at the barrier."""
+    sessions = {}
+    barrier = threading.Barrier(2, timeout=20)
+    maintenance = partitions._maintenance
+
+    def spy(statement, **kwargs):
+        with connection.cursor() as cursor:  # this thread's session
+            cursor.execute("SELECT pg_backend_pid()")
+            sessions[statement.split(" ON ")[0].rsplit(" ", 1)[0]] = cursor.fetchone()[0]
+        if together:
+            barrier.wait()
+        maintenance(statement, **kwargs)
+
+    monkeypatch.setattr(partitions, "_maintenance", spy)
+    return sessions
+
+
+def _primary_key(table: str) -> str:
+    """The columns of the table's primary key constraint."""
+    return _scalar(
+        "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'p'", [table]
+    )
+
+
+def test_the_staging_tables_indexes_are_built_by_two_sessions_at_once(partitioned, hand_worked, monkeypatch):
+    sessions = _spy_index_sessions(monkeypatch, together=True)
+    run = _compute()
+    partition = f"observatory_gridcell_run_{run.pk}"
+
+    assert set(sessions) == {"CREATE UNIQUE INDEX", "CREATE INDEX"}
+    assert sessions["CREATE UNIQUE INDEX"] != sessions["CREATE INDEX"]
+    # The unique index became the primary key, attached to the parent's as ATTACH needs.
+    assert _primary_key(partition) == "PRIMARY KEY (id, run_id)"
+    assert _parent_index(f"{partition}_pkey") == "observatory_gridcell_pkey"
+    assert _parent_index(f"{partition}_levels") == "gridcell_levels"
+    # The second session is closed once its index is built.
+    assert not _scalar("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", [sessions["CREATE UNIQUE INDEX"]])
+
+
+def test_inside_a_transaction_the_indexes_are_built_one_after_the_other(partitioned, hand_worked, monkeypatch):
+    sessions = _spy_index_sessions(monkeypatch, together=False)
+    run = services.grid_run_create(lens=Lens.DEFAULT)
+    frame = pd.DataFrame([{"run_id": run.pk, **_ONE_CELL}], columns=["run_id", *services.CELL_COLUMNS])
+    with transaction.atomic():  # no other session sees a table this transaction creates
+        partitions.load_run_cells(run.pk, frame)
+        staging = partitions.staging_name(run.pk)
+        assert _primary_key(staging) == "PRIMARY KEY (id, run_id)"
+        assert _scalar("SELECT count(*) FROM pg_indexes WHERE tablename = %s", [staging]) == 2
+        assert _scalar(f'SELECT employees FROM "{staging}"') == 7
+    assert set(sessions.values()) == {_scalar("SELECT pg_backend_pid()")}
+
+
+def test_a_run_whose_cells_cannot_be_indexed_fails_and_leaves_no_table(partitioned, hand_worked, monkeypatch):
+    def twice_the_same(count):  # the sequence handing out an id twice
+        return np.full(count, 42, dtype=np.int64)
+
+    monkeypatch.setattr(partitions, "reserve_ids", twice_the_same)
+    run = services.grid_run_create(lens=Lens.DEFAULT)
+    with pytest.raises(IntegrityError, match="_pkey"):
+        services.grid_run_compute(run.pk)
+
+    run.refresh_from_db()
+    assert run.status == GridRun.Status.FAILED and "IntegrityError" in run.error
+    assert _run_tables() == set()
+    assert _attached() == {DEFAULT: "DEFAULT"}
