@@ -1,10 +1,12 @@
 """The positions a run reads (`positions_frame`): each position with the codes of its four
 dimensions, looked up from the ids of its fiche, sector and commune."""
 
+import pyarrow as pa
 import pytest
+from django.db import connection
 
-from companies.models import Territory
-from observatory.selectors import positions_frame
+from companies.models import JobPosition, Territory
+from observatory.selectors import inputs, positions_frame
 from skills.models import Occupation
 from tests.companies.factories import (
     CommuneFactory,
@@ -51,3 +53,53 @@ def test_each_position_gets_the_codes_of_its_nodes():
     assert frame["establishment"].tolist() == [in_lille.pk, in_brest.pk]
     assert not frame["diagnostic"].any()
     assert all(frame[column].dtype == "category" for column in codes)
+
+
+@pytest.mark.django_db
+def test_no_position_gives_an_empty_frame_of_the_same_columns():
+    OccupationFactory(code="M1607")
+
+    frame = positions_frame()
+
+    assert frame.empty
+    assert list(frame.columns) == [
+        *["position", "company", "establishment", "headcount", "training_need"],
+        *["rc", "rm", "nra", "nri", "nrm", "occupation", "size_band", "domaine", "grand_domaine"],
+        *["naf_division", "naf_section", "commune", "departement", "region", "epci", "diagnostic"],
+    ]
+    assert frame["headcount"].dtype == "int32" and frame["training_need"].dtype == bool
+
+
+def _many_positions(count: int) -> None:
+    """`count` positions in one establishment, written in one statement."""
+    establishment = EstablishmentFactory()
+    occupation = OccupationFactory(code="M1607")
+    JobPosition.objects.bulk_create(
+        JobPositionFactory.build(establishment=establishment, occupation=occupation, headcount=1 + i % 50)
+        for i in range(count)
+    )
+
+
+@pytest.mark.django_db
+def test_positions_streamed_in_many_blocks_are_all_read():
+    _many_positions(30_000)  # about 1.5 MB of CSV: several blocks of the pipe and of Arrow
+
+    frame = positions_frame()
+
+    assert len(frame) == 30_000
+    assert frame["headcount"].sum() == sum(1 + i % 50 for i in range(30_000))
+    assert frame["position"].is_unique
+
+
+@pytest.mark.django_db
+def test_a_parse_that_fails_midway_is_raised_and_leaves_the_connection_usable(monkeypatch):
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (set DATABASE_URL): only PostgreSQL streams the positions")
+    _many_positions(30_000)
+    # The « t »/« f » of training_need read as integers: Arrow stops at the first block.
+    monkeypatch.setitem(inputs._POSITION_TYPES, "training_need", pa.int8())
+
+    with pytest.raises(pa.ArrowInvalid, match="invalid value 'f'"):
+        positions_frame()
+
+    assert JobPosition.objects.count() == 30_000  # the stream was ended, not left half read
