@@ -26,8 +26,11 @@ company present in two départements counts once in their région.
 How it scales: positions are first summed to one row per (establishment, company,
 département, EPCI, division, occupation code at the level, size band), so the 24 groupings
 with occupation "all" run on about one row per establishment; every grouping is then a few
-`pd.factorize` calls and `np.bincount`s on integer codes, two groupings at a time
-(`CUBE_THREADS`): the hash factorizations, half the time, release the GIL.
+`pd.factorize` calls and `np.bincount`s on integer codes. The size roll-up of a grouping is
+summed from its cells by band, far fewer than the rows, where an establishment has one band
+(its companies merged across bands by their (cell, company) pairs). Two threads
+(`CUBE_THREADS`) take the (territory, sector) level pairs: the hash factorizations, half the
+time, release the GIL.
 """
 
 import functools
@@ -416,67 +419,124 @@ def build_cube(
                 "size": {"all": zeros, "band": size["band"].codes[first]},
             }
             occupation_codes = o.codes[first]
-            groupings = list(itertools.product(territory_levels, SECTOR_LEVELS, SIZE_LEVELS))
-            grouping = functools.partial(
-                _grouping,
+            pairs = list(itertools.product(territory_levels, SECTOR_LEVELS))
+            groupings = functools.partial(
+                _groupings,
                 grain,
                 n_company=n_company,
                 n_establishment=None if rows_are_establishments else n_establishment,
                 with_coverage=training_coverage is not None,
+                band=(size["band"].size, codes["size"]["band"]),
             )
-            # The groupings are independent and their hash factorizations release the GIL:
-            # two threads run them on two cores, and they are written in order.
+            # Each (territory, sector) level pair is independent and its hash factorizations
+            # release the GIL: two threads run them on two cores, written in order.
             results = pool.map(
-                grouping,
-                [
-                    (codes["territory"][t], codes["sector"][s], occupation_codes, codes["size"][z])
-                    for t, s, z in groupings
-                ],
-                [(territory[t].size, sector[s].size, o.size, size[z].size) for t, s, z in groupings],
+                groupings,
+                [(codes["territory"][t], codes["sector"][s], occupation_codes) for t, s in pairs],
+                [(territory[t].size, sector[s].size, o.size) for t, s in pairs],
             )
-            for (t_level, s_level, z_level), (nodes, values) in zip(groupings, results, strict=True):
-                output.write((t_level, s_level, o_level, z_level), nodes, values)
+            for (t_level, s_level), by_size in zip(pairs, results, strict=True):
+                for z_level in SIZE_LEVELS:
+                    output.write((t_level, s_level, o_level, z_level), *by_size[z_level])
     return output.frame()
 
 
-def _grouping(
+class _Cells:
+    """A grouping's cells before their ratios: each cell's key (its nodes in mixed radix) and
+    sums, each (cell, company) pair's employees and diagnostic flag, each cell's
+    establishments."""
+
+    def __init__(self, keys, sums, pair_cell, pair_company, pair_employees, pair_diagnostic, establishments):
+        self.keys, self.sums, self.establishments = keys, sums, establishments
+        self.pair_cell, self.pair_company = pair_cell, pair_company
+        self.pair_employees, self.pair_diagnostic = pair_employees, pair_diagnostic
+
+    @classmethod
+    def from_rows(cls, grain, key, bound, n_company, n_establishment):
+        """From the grain rows and each row's cell key in [0, bound)."""
+        cell, keys = dense_codes(key, bound)
+        n_cells = len(keys)
+        sums = {name: np.bincount(cell, weights=grain[name], minlength=n_cells) for name in _SUMS}
+        pair, pair_keys = pd.factorize(cell * n_company + grain["company"])
+        if n_establishment is None:  # each row is a distinct establishment of its cell
+            establishments = np.bincount(cell, minlength=n_cells)
+        else:
+            distinct = pd.unique(cell * n_establishment + grain["establishment"])
+            establishments = np.bincount(distinct // n_establishment, minlength=n_cells)
+        return cls(
+            keys,
+            sums,
+            pair_keys // n_company,
+            pair_keys % n_company,
+            np.bincount(pair, weights=grain["employees"]),
+            np.bincount(pair, weights=grain["diagnostic"]) > 0,
+            establishments,
+        )
+
+    def rolled_up(self, radix: int, n_company: int) -> "_Cells":
+        """The cells of the grouping whose last coordinate (the size band, the lowest digit
+        of the keys, in [0, radix)) is rolled up. Exact for the establishments only where no
+        establishment lies in two of the cells merged (one size band per establishment)."""
+        cell, keys = dense_codes(self.keys // radix, int(self.keys[-1] // radix) + 1 if len(self.keys) else 1)
+        n_cells = len(keys)
+        sums = {name: np.bincount(cell, weights=values, minlength=n_cells) for name, values in self.sums.items()}
+        pair, pair_keys = pd.factorize(cell[self.pair_cell] * n_company + self.pair_company)
+        return _Cells(
+            keys,
+            sums,
+            pair_keys // n_company,
+            pair_keys % n_company,
+            np.bincount(pair, weights=self.pair_employees),
+            np.bincount(pair, weights=self.pair_diagnostic) > 0,
+            np.bincount(cell, weights=self.establishments, minlength=n_cells).astype(np.int64),
+        )
+
+    def values(self, with_coverage: bool) -> dict[str, np.ndarray]:
+        n_cells = len(self.keys)
+        values = cell_indicators(self.sums, with_coverage)
+        values.update({f"sum_{name}": self.sums[name] for name in _SUMS})  # kept by a raw cube only
+        values["companies"] = np.bincount(self.pair_cell, minlength=n_cells)
+        values["diagnostics"] = np.bincount(self.pair_cell, weights=self.pair_diagnostic, minlength=n_cells)
+        values["max_company_employees"], values["second_company_employees"] = two_largest(
+            self.pair_cell, self.pair_employees, n_cells
+        )
+        values["establishments"] = self.establishments
+        return values
+
+
+def _groupings(
     grain: dict[str, np.ndarray],
-    codes: tuple[np.ndarray, ...],
-    sizes: tuple[int, ...],
+    codes: tuple[np.ndarray, np.ndarray, np.ndarray],
+    sizes: tuple[int, int, int],
+    *,
     n_company: int,
     n_establishment: int | None,
     with_coverage: bool,
-) -> tuple[tuple[np.ndarray, ...], dict[str, np.ndarray]]:
-    """The cells of one level combination: each cell's node per dimension and its values.
+    band: tuple[int, np.ndarray],
+) -> dict[str, tuple[tuple[np.ndarray, ...], dict[str, np.ndarray]]]:
+    """The cells of the two groupings of one (territory, sector, occupation) level triple, by
+    size level: each cell's node per dimension and its values.
 
-    `n_establishment` is None when each grain row is a distinct establishment of its cell.
-    """
-    t, s, o, z = codes
-    _, n_s, n_o, n_z = sizes
-    # A cell's key is its four nodes in mixed radix (at most a few 1e9, hence int64).
-    cell, keys = dense_codes(((t.astype(np.int64) * n_s + s) * n_o + o) * n_z + z, sizes[0] * n_s * n_o * n_z)
-    n_cells = len(keys)
-    nodes = (keys // (n_z * n_o * n_s), keys // (n_z * n_o) % n_s, keys // n_z % n_o, keys % n_z)
-
-    cell_sums = {name: np.bincount(cell, weights=grain[name], minlength=n_cells) for name in _SUMS}
-    values = cell_indicators(cell_sums, with_coverage)
-    values.update({f"sum_{name}": cell_sums[name] for name in _SUMS})  # kept by a raw cube only
-    # Per (cell, company): employees and whether any of its positions is from a diagnostic.
-    pair, pair_keys = pd.factorize(cell * n_company + grain["company"])
-    pair_cell = pair_keys // n_company
-    pair_employees = np.bincount(pair, weights=grain["employees"])
-    pair_diagnostic = np.bincount(pair, weights=grain["diagnostic"]) > 0
-    values["companies"] = np.bincount(pair_cell, minlength=n_cells)
-    values["diagnostics"] = np.bincount(pair_cell, weights=pair_diagnostic, minlength=n_cells)
-    values["max_company_employees"], values["second_company_employees"] = two_largest(
-        pair_cell, pair_employees, n_cells
-    )
+    The band grouping comes from the grain rows; the size roll-up from its cells, far fewer
+    than the rows, when each row is a distinct establishment (an establishment has one band);
+    else from the rows too. `n_establishment` is None in the first case."""
+    t, s, o = codes
+    _, n_s, n_o = sizes
+    n_band, band_codes = band
+    # A cell's key is its nodes in mixed radix (at most a few 1e9, hence int64).
+    key = ((t.astype(np.int64) * n_s + s) * n_o + o) * n_band + band_codes
+    bound = sizes[0] * n_s * n_o * n_band
+    by_band = _Cells.from_rows(grain, key, bound, n_company, n_establishment)
     if n_establishment is None:
-        values["establishments"] = np.bincount(cell, minlength=n_cells)
+        rolled = by_band.rolled_up(n_band, n_company)
     else:
-        establishments = pd.unique(cell * n_establishment + grain["establishment"])
-        values["establishments"] = np.bincount(establishments // n_establishment, minlength=n_cells)
-    return nodes, values
+        rolled = _Cells.from_rows(grain, key // n_band, bound // n_band, n_company, n_establishment)
+    result = {}
+    for z_level, cells, n_z in (("all", rolled, 1), ("band", by_band, n_band)):
+        keys = cells.keys
+        nodes = (keys // (n_z * n_o * n_s), keys // (n_z * n_o) % n_s, keys // n_z % n_o, keys % n_z)
+        result[z_level] = (nodes, cells.values(with_coverage))
+    return result
 
 
 def cell_indicators(cell_sums: dict[str, np.ndarray], with_coverage: bool) -> dict:

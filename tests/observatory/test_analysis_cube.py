@@ -235,6 +235,12 @@ LEVEL_COLUMNS = {
 }
 
 
+BRUTE_FORCE_FIGURES = [
+    *["employees", "companies", "establishments", "max_company_employees", "second_company_employees"],
+    *["diagnostics", "exposure_mean"],
+]
+
+
 def brute_force_cube(positions: pd.DataFrame) -> pd.DataFrame:
     """The cube's counts by one plain pandas groupby per level combination."""
     # The commune outside any EPCI is in the unknown EPCI of its région.
@@ -247,20 +253,30 @@ def brute_force_cube(positions: pd.DataFrame) -> pd.DataFrame:
             if level != "all":
                 keys += LEVEL_COLUMNS[dim][level]
                 names.append(LEVEL_COLUMNS[dim][level][-1])
-        grouped = frame.assign(_all=0).groupby(keys or ["_all"])
-        per_company = frame.groupby([*(keys or []), "company"])["headcount"].sum()
-        largest = per_company.groupby(level=list(range(len(keys)))).max() if keys else per_company.max()
+        by = keys or ["_all"]
+        frame = frame.assign(_all=0)
+        grouped = frame.groupby(by)
+        per_company = frame.groupby([*by, "company"])["headcount"].sum().sort_values(ascending=False)
+        ranked = per_company.groupby(level=list(range(len(by))))
+        exposure = frame["occupation"].astype(str).map(SCORES["exposure"]).astype(float)
+        scored = frame.assign(_w=frame["headcount"] * exposure, _den=frame["headcount"].where(exposure.notna(), 0))
+        weighted = scored.groupby(by)[["_w", "_den"]].sum()
         out = pd.DataFrame(
             {
                 "employees": grouped["headcount"].sum(),
                 "companies": grouped["company"].nunique(),
                 "establishments": grouped["establishment"].nunique(),
-                "max_company_employees": largest,
+                "max_company_employees": ranked.nth(0).groupby(level=list(range(len(by)))).sum(),
+                "second_company_employees": ranked.nth(1).groupby(level=list(range(len(by)))).sum(),
+                "diagnostics": frame[frame["diagnostic"]].groupby(by)["company"].nunique(),
+                "exposure_mean": weighted["_w"] / weighted["_den"].where(weighted["_den"] > 0),
             }
-        ).reset_index()
+        )
+        out[["second_company_employees", "diagnostics"]] = out[["second_company_employees", "diagnostics"]].fillna(0)
+        out = out.reset_index()
         out["levels"] = [levels] * len(out)
         out["codes"] = list(zip(*(out[n] for n in names), strict=True)) if names else [()] * len(out)
-        frames.append(out[["levels", "codes", "employees", "companies", "establishments", "max_company_employees"]])
+        frames.append(out[["levels", "codes", *BRUTE_FORCE_FIGURES]])
     return pd.concat(frames, ignore_index=True)
 
 
@@ -282,8 +298,9 @@ def _keyed(cells: pd.DataFrame) -> pd.DataFrame:
     return cells.assign(levels=levels, codes=codes)
 
 
+@pytest.mark.parametrize("band_of", ["company", "establishment"])
 @pytest.mark.parametrize("one_place_per_establishment", [True, False])
-def test_cube_matches_a_brute_force_groupby(one_place_per_establishment):
+def test_cube_matches_a_brute_force_groupby(one_place_per_establishment, band_of):
     rng = np.random.default_rng(7)
     n = 300
     company = rng.integers(0, 25, n)
@@ -306,7 +323,9 @@ def test_cube_matches_a_brute_force_groupby(one_place_per_establishment):
             place,
             division,
             fiches,
-            np.array(["0-9", "10-49", "50-249"])[company % 3],
+            # By establishment, a company's establishments of two bands count it once in the
+            # size roll-up, which adds up the cells of its bands.
+            np.array(["0-9", "10-49", "50-249"])[(company if band_of == "company" else establishment) % 3],
             strict=True,
         )
     ]
@@ -316,8 +335,9 @@ def test_cube_matches_a_brute_force_groupby(one_place_per_establishment):
 
     merged = cells.merge(expected, on=["levels", "codes"], how="outer", suffixes=("", "_expected"), indicator=True)
     assert (merged["_merge"] == "both").all()
-    for column in ("employees", "companies", "establishments", "max_company_employees"):
+    for column in BRUTE_FORCE_FIGURES[:-1]:
         assert (merged[column] == merged[f"{column}_expected"]).all(), column
+    assert np.allclose(merged["exposure_mean"], merged["exposure_mean_expected"], rtol=1e-12, equal_nan=True)
 
 
 @st.composite
@@ -436,14 +456,14 @@ def test_shares_sum_to_one_and_counts_are_consistent(positions):
 
 def test_the_groupings_computed_by_two_threads_give_the_cube_of_one(monkeypatch, positions, coverage):
     threads = set()
-    grouping = cube._grouping
+    groupings = cube._groupings
 
     def spy(*args, **kwargs):
         threads.add(threading.get_ident())
-        time.sleep(0.001)  # long enough for the second thread to take a grouping
-        return grouping(*args, **kwargs)
+        time.sleep(0.001)  # long enough for the second thread to take a level pair
+        return groupings(*args, **kwargs)
 
-    monkeypatch.setattr(cube, "_grouping", spy)
+    monkeypatch.setattr(cube, "_groupings", spy)
     monkeypatch.setattr(cube, "CUBE_THREADS", 1)
     one = build_cube(positions, SCORES, training_coverage=coverage)
     assert len(threads) == 1
