@@ -20,8 +20,9 @@ member is named after its parent (« inconnu-32 » below région 32; `codes.unkn
 stored without their parents, the unknown EPCI of two régions are still two cells.
 
 Distinct counts (companies, establishments, diagnostics) and the largest companies are
-computed for each grouping from the positions themselves, never by adding children: a
-company present in two départements counts once in their région.
+never added up from children where a member could count twice: a company present in two
+départements counts once in their région. Only establishments are added, across size
+bands, where each establishment has one band.
 
 How it scales: positions are first summed to one row per (establishment, company,
 département, EPCI, division, occupation code at the level, size band), so the 24 groupings
