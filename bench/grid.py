@@ -513,8 +513,6 @@ def pipeline_child() -> None:
     from observatory import partitions, services
     from observatory.analysis import cube, exposure, secrecy
     from observatory.models import Lens, Methodology
-    from observatory.selectors import positions_frame, training_coverage_frame
-    from skills.selectors import reference_profiles_frame
 
     methodology = Methodology.objects.current(Lens.DEFAULT)
     params = methodology.as_params()
@@ -523,9 +521,8 @@ def pipeline_child() -> None:
     )
     timings = {}
     clock = time.perf_counter()
-    positions = positions_frame()
-    reference = reference_profiles_frame(methodology.profile_params())[list(CATEGORIES)]
-    coverage = training_coverage_frame()
+    positions, reference, coverage = services.read_inputs(methodology)
+    reference = reference[list(CATEGORIES)]
     timings["load"] = time.perf_counter() - clock
     clock = time.perf_counter()
     scores = exposure.occupation_scores(reference, positions, params)

@@ -42,7 +42,7 @@ import pyarrow.csv as pacsv
 from django.db import connection, transaction
 from psycopg.copy import QueuedLibpqWriter
 
-from . import pgcopy
+from . import concurrency, pgcopy
 from .models import GridCell
 
 PARENT = GridCell._meta.db_table
@@ -112,31 +112,22 @@ def _index_staging(name: str) -> None:
         f"CREATE UNIQUE INDEX {key} ON {staging} (id, run_id)",
         f"CREATE INDEX {_quoted(name + '_levels')} ON {staging} ({columns})",
     ]
-    if connection.in_atomic_block:
-        for statement in statements:
-            _maintenance(statement)
-    else:
-        with ThreadPoolExecutor(1) as pool:
-            other = pool.submit(_maintenance, statements[0], own_connection=True)
-            _maintenance(statements[1])
-            other.result()
+    with ThreadPoolExecutor(1) as pool:
+        key_built = concurrency.beside(pool, _maintenance, statements[0])
+        _maintenance(statements[1])
+        key_built.result()
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"ALTER TABLE {staging} ADD CONSTRAINT {key} PRIMARY KEY USING INDEX {key}")
         cursor.execute(f"ANALYZE {staging}")
 
 
-def _maintenance(statement: str, *, own_connection: bool = False) -> None:
-    """Run an index build with INDEX_MEMORY to sort in; `own_connection`: in a thread's own
-    connection, closed after."""
-    try:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('maintenance_work_mem', %s, true)", [INDEX_MEMORY])
-            # The two builds already occupy two cores: parallel workers would only compete.
-            cursor.execute("SELECT set_config('max_parallel_maintenance_workers', '0', true)")
-            cursor.execute(statement)
-    finally:
-        if own_connection:
-            connection.close()
+def _maintenance(statement: str) -> None:
+    """Run an index build with INDEX_MEMORY to sort in."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('maintenance_work_mem', %s, true)", [INDEX_MEMORY])
+        # The two builds already occupy two cores: parallel workers would only compete.
+        cursor.execute("SELECT set_config('max_parallel_maintenance_workers', '0', true)")
+        cursor.execute(statement)
 
 
 def reserve_ids(count: int) -> np.ndarray:

@@ -3,6 +3,7 @@
 import logging
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from functools import partial
 
@@ -17,7 +18,7 @@ from django.utils import timezone
 from skills.jobs import start_heartbeat
 from skills.selectors import profile_source_tag, reference_profiles_frame
 
-from . import editions, national_runs, partitions
+from . import concurrency, editions, national_runs, partitions
 from .analysis import cube, exposure, secrecy
 from .models import (
     CATEGORIES,
@@ -231,13 +232,11 @@ def _compute(run: GridRun, timings: dict, queue: str | None) -> GridRun:
     params = run.methodology.as_params()
     clock = time.perf_counter()
     _progress(run, 5, "Lecture des postes")
-    positions = positions_frame()
-    reference = reference_profiles_frame(run.methodology.profile_params())
+    positions, reference, coverage = read_inputs(run.methodology)
     run.profile_source = profile_source_tag(reference)
     GridRun.objects.filter(pk=run.pk).update(profile_source=run.profile_source)
     reference_origin = reference[["source", "items"]]
     reference = reference[list(CATEGORIES)]
-    coverage = training_coverage_frame()
     timings["load"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
@@ -276,6 +275,18 @@ def _compute(run: GridRun, timings: dict, queue: str | None) -> GridRun:
     cells = cube.build_cube(positions, scores, training_coverage=coverage)
     timings["cube"] = time.perf_counter() - clock
     return _complete(run, positions, scores, cells, timings, frozen=frozen, inputs=inputs)
+
+
+def read_inputs(methodology: Methodology) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """What a run reads: the positions, the reference profiles (`reference_profiles_frame`)
+    and the training coverage. The profiles, a few tenths of a second of Python over the
+    ROME's items, are built by a second thread while the positions stream
+    (observatory.concurrency)."""
+    with ThreadPoolExecutor(1) as pool:
+        reference = concurrency.beside(pool, reference_profiles_frame, methodology.profile_params())
+        positions = positions_frame()
+        coverage = training_coverage_frame()
+        return positions, reference.result(), coverage
 
 
 def _stored_timings(timings: dict) -> dict:
