@@ -37,6 +37,7 @@ time, release the GIL.
 import functools
 import itertools
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -442,23 +443,21 @@ def build_cube(
     return output.frame()
 
 
+@dataclass(frozen=True)
 class _Cells:
     """A grouping's cells before their ratios: each cell's key (its nodes in mixed radix) and
-    sums, each (cell, company) pair's employees and diagnostic flag, each cell's
-    establishments."""
+    sums, each (cell, company) pair, each cell's establishments."""
 
-    def __init__(self, keys, sums, pair_cell, pair_company, pair_employees, pair_diagnostic, establishments):
-        self.keys, self.sums, self.establishments = keys, sums, establishments
-        self.pair_cell, self.pair_company = pair_cell, pair_company
-        self.pair_employees, self.pair_diagnostic = pair_employees, pair_diagnostic
+    keys: np.ndarray
+    sums: dict[str, np.ndarray]
+    pairs: "_Pairs"
+    establishments: np.ndarray
 
     @classmethod
-    def from_rows(cls, grain, key, bound, n_company, n_establishment):
+    def from_rows(cls, grain, key, bound, n_company, n_establishment) -> "_Cells":
         """From the grain rows and each row's cell key in [0, bound)."""
         cell, keys = dense_codes(key, bound)
         n_cells = len(keys)
-        sums = {name: np.bincount(cell, weights=grain[name], minlength=n_cells) for name in _SUMS}
-        pair, pair_keys = pd.factorize(cell * n_company + grain["company"])
         if n_establishment is None:  # each row is a distinct establishment of its cell
             establishments = np.bincount(cell, minlength=n_cells)
         else:
@@ -466,29 +465,23 @@ class _Cells:
             establishments = np.bincount(distinct // n_establishment, minlength=n_cells)
         return cls(
             keys,
-            sums,
-            pair_keys // n_company,
-            pair_keys % n_company,
-            np.bincount(pair, weights=grain["employees"]),
-            np.bincount(pair, weights=grain["diagnostic"]) > 0,
+            {name: np.bincount(cell, weights=grain[name], minlength=n_cells) for name in _SUMS},
+            _Pairs.of(cell, grain["company"], grain["employees"], grain["diagnostic"], n_company),
             establishments,
         )
 
-    def rolled_up(self, radix: int, n_company: int) -> "_Cells":
+    def rolled_up(self, radix: int, bound: int, n_company: int) -> "_Cells":
         """The cells of the grouping whose last coordinate (the size band, the lowest digit
-        of the keys, in [0, radix)) is rolled up. Exact for the establishments only where no
-        establishment lies in two of the cells merged (one size band per establishment)."""
-        cell, keys = dense_codes(self.keys // radix, int(self.keys[-1] // radix) + 1 if len(self.keys) else 1)
+        of the keys, in [0, radix)) is rolled up, their keys in [0, bound). Exact for the
+        establishments only where no establishment lies in two of the cells merged (one size
+        band per establishment)."""
+        cell, keys = dense_codes(self.keys // radix, bound)
         n_cells = len(keys)
-        sums = {name: np.bincount(cell, weights=values, minlength=n_cells) for name, values in self.sums.items()}
-        pair, pair_keys = pd.factorize(cell[self.pair_cell] * n_company + self.pair_company)
+        pairs = self.pairs
         return _Cells(
             keys,
-            sums,
-            pair_keys // n_company,
-            pair_keys % n_company,
-            np.bincount(pair, weights=self.pair_employees),
-            np.bincount(pair, weights=self.pair_diagnostic) > 0,
+            {name: np.bincount(cell, weights=values, minlength=n_cells) for name, values in self.sums.items()},
+            _Pairs.of(cell[pairs.cell], pairs.company, pairs.employees, pairs.diagnostic, n_company),
             np.bincount(cell, weights=self.establishments, minlength=n_cells).astype(np.int64),
         )
 
@@ -496,13 +489,37 @@ class _Cells:
         n_cells = len(self.keys)
         values = cell_indicators(self.sums, with_coverage)
         values.update({f"sum_{name}": self.sums[name] for name in _SUMS})  # kept by a raw cube only
-        values["companies"] = np.bincount(self.pair_cell, minlength=n_cells)
-        values["diagnostics"] = np.bincount(self.pair_cell, weights=self.pair_diagnostic, minlength=n_cells)
+        pairs = self.pairs
+        values["companies"] = np.bincount(pairs.cell, minlength=n_cells)
+        values["diagnostics"] = np.bincount(pairs.cell, weights=pairs.diagnostic, minlength=n_cells)
         values["max_company_employees"], values["second_company_employees"] = two_largest(
-            self.pair_cell, self.pair_employees, n_cells
+            pairs.cell, pairs.employees, n_cells
         )
         values["establishments"] = self.establishments
         return values
+
+
+@dataclass(frozen=True)
+class _Pairs:
+    """The distinct (cell, company) pairs of a grouping: each pair's cell, company, employees
+    and whether any of its positions comes from a diagnostic."""
+
+    cell: np.ndarray
+    company: np.ndarray
+    employees: np.ndarray
+    diagnostic: np.ndarray
+
+    @classmethod
+    def of(cls, cell, company, employees, diagnostic, n_company: int) -> "_Pairs":
+        """The pairs of items (rows, or the pairs of a finer grouping) lying in `cell`, of
+        `company`, with their employees and diagnostic flags."""
+        pair, keys = pd.factorize(cell * n_company + company)
+        return cls(
+            keys // n_company,
+            keys % n_company,
+            np.bincount(pair, weights=employees),
+            np.bincount(pair, weights=diagnostic) > 0,
+        )
 
 
 def _groupings(
@@ -529,7 +546,7 @@ def _groupings(
     bound = sizes[0] * n_s * n_o * n_band
     by_band = _Cells.from_rows(grain, key, bound, n_company, n_establishment)
     if n_establishment is None:
-        rolled = by_band.rolled_up(n_band, n_company)
+        rolled = by_band.rolled_up(n_band, bound // n_band, n_company)
     else:
         rolled = _Cells.from_rows(grain, key // n_band, bound // n_band, n_company, n_establishment)
     result = {}

@@ -333,13 +333,13 @@ def _spy_index_sessions(monkeypatch, *, together: bool) -> dict[str, int]:
     barrier = threading.Barrier(2, timeout=20)
     maintenance = partitions._maintenance
 
-    def spy(statement, **kwargs):
+    def spy(statement):
         with connection.cursor() as cursor:  # this thread's session
             cursor.execute("SELECT pg_backend_pid()")
             sessions[statement.split(" ON ")[0].rsplit(" ", 1)[0]] = cursor.fetchone()[0]
         if together:
             barrier.wait()
-        maintenance(statement, **kwargs)
+        maintenance(statement)
 
     monkeypatch.setattr(partitions, "_maintenance", spy)
     return sessions
