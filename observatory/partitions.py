@@ -15,7 +15,8 @@ Lifecycle of the cells of run <id> (PostgreSQL):
    CHECK (run_id = <id>), which spares ATTACH its validation scan), COPY FREEZE with the
    cells' ids reserved from the parent's sequence in one call (`reserve_ids`: a nextval per
    row cost a sixth of the copy); once committed, the primary key and the index matching
-   the parent's built at once by two sessions, then the planner's statistics.
+   the parent's built at once by two sessions, each scanning the table from its first page
+   (`_maintenance`), then the planner's statistics.
 2. `attach_run_cells`, in the run's final transaction: the run's earlier partition (a run
    computed again) is dropped, its rows in the default partition deleted, and the staging
    table renamed observatory_gridcell_run_<id> and attached FOR VALUES IN (<id>).
@@ -122,11 +123,20 @@ def _index_staging(name: str) -> None:
 
 
 def _maintenance(statement: str) -> None:
-    """Run an index build with INDEX_MEMORY to sort in."""
+    """Run an index build with INDEX_MEMORY to sort in, reading the table from its first page.
+
+    The cells are copied in the levels index's order and their ids ascending, so a scan from
+    the first page hands each build its keys already sorted, and the sort only checks them
+    (0.25 s for two million cells). A table larger than a quarter of shared_buffers is
+    otherwise scanned in step with any other scan of it (synchronize_seqscans): the second
+    build then starts where the first one is, reads the keys rotated, and sorts them in full
+    (3.3 s).
+    """
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT set_config('maintenance_work_mem', %s, true)", [INDEX_MEMORY])
         # The two builds already occupy two cores: parallel workers would only compete.
         cursor.execute("SELECT set_config('max_parallel_maintenance_workers', '0', true)")
+        cursor.execute("SELECT set_config('synchronize_seqscans', 'off', true)")
         cursor.execute(statement)
 
 

@@ -367,6 +367,26 @@ def test_the_staging_tables_indexes_are_built_by_two_sessions_at_once(partitione
     assert not _scalar("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", [sessions["CREATE UNIQUE INDEX"]])
 
 
+def test_an_index_build_sorts_in_memory_and_scans_from_the_first_page(partitioned):
+    # What a build's session runs with: its own memory to sort in, no parallel workers, and
+    # no scan joining another one midway (which hands the sort its keys rotated).
+    partitions._maintenance(
+        "CREATE TABLE build_settings AS SELECT current_setting('synchronize_seqscans') AS scans,"
+        " current_setting('maintenance_work_mem') AS memory,"
+        " current_setting('max_parallel_maintenance_workers') AS workers"
+    )
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT scans, memory, workers FROM build_settings")
+            assert cursor.fetchone() == ("off", partitions.INDEX_MEMORY, "0")
+            # Settings of the build's transaction only: the session is left as it was.
+            cursor.execute("SELECT current_setting('synchronize_seqscans')")
+            assert cursor.fetchone() == ("on",)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE build_settings")
+
+
 def test_inside_a_transaction_the_indexes_are_built_one_after_the_other(partitioned, hand_worked, monkeypatch):
     sessions = _spy_index_sessions(monkeypatch, together=False)
     run = services.grid_run_create(lens=Lens.DEFAULT)
