@@ -1,6 +1,9 @@
 """The secrecy audit: what a reader solving every published total at once recovers, on
 hand-worked tables, and the protection that leaves it nothing, on random cubes."""
 
+import itertools
+import time
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -159,21 +162,55 @@ def test_the_protection_fixes_the_example():
     assert added.any() and (protected["secret_reason"].to_numpy()[added] == "secondary").all()
 
 
-def test_a_protection_that_no_program_can_prove_stops_at_the_round_that_finds_it():
-    # Components of two unknowns or more are beyond what the audit may solve here: the
-    # primary cells left there can never be proven, whatever is masked next. The first
-    # round masks around the three determined cells; the second finds such cells and stops.
+def test_a_component_too_large_for_one_program_is_proven_by_programs_over_neighbourhoods():
+    # Components of two unknowns or more are beyond one program here: neighbourhoods of a
+    # single unknown, grown fourfold, prove the same table protected.
     cells = _table()
-    options = {"max_component": 1, "exact_component": 0}
+    options = {"max_component": 1, "exact_component": 0, "local_size": 1}
+    protected, history, witnesses = complementary_suppression(cells, **options)
+    assert history[-1]["passed"] and all(round_["unverifiable"] == 0 for round_ in history)
+    assert history[-1]["thorough"] and history[-1]["local_programs"] > 0
+    audit = audit_secrecy(protected, **options)
+    assert audit.passed and audit.stats["largest_component"] > 1
+    # The tables those programs found are solutions of the reader's whole system: checked
+    # against every equation, they alone prove every primary cell, no program run.
+    alone = audit_secrecy(protected, witnesses=audit.witnesses, lp_seconds=0, max_component=1, exact_component=0)
+    assert alone.passed and alone.stats["linear_programs"] == 0
+
+
+def test_the_protection_goes_on_while_each_round_proves_more(monkeypatch):
+    # A clock that moves a second at each reading: a thorough round has time for one or two
+    # neighbourhood programs, so the large component is proven over several rounds, each
+    # starting from the tables the rounds before found.
+    ticks = itertools.count()
+    monkeypatch.setattr(time, "perf_counter", lambda: float(next(ticks)))
+    cells = _table()
+    options = {"max_component": 1, "exact_component": 0, "local_size": 1, "lp_seconds": 4}
+    protected, history, witnesses = complementary_suppression(cells, **options)
+    unverifiable = [round_["unverifiable"] for round_ in history if round_["thorough"]]
+    assert unverifiable[0] > 0 and unverifiable[-1] == 0 and history[-1]["passed"]
+    assert all(later <= earlier for earlier, later in itertools.pairwise(unverifiable))
+    # The tables of all those rounds prove the grid in the run's audit, no program needed.
+    alone = audit_secrecy(protected, witnesses=witnesses, max_component=1, exact_component=0, lp_seconds=0)
+    assert alone.passed
+
+
+def test_a_protection_that_no_program_can_prove_stops_at_the_round_that_finds_it():
+    # No time for any program: the first thorough round leaves the primary cells of the
+    # large component unproven and runs no program, so no later round would do better: the
+    # protection stops there rather than masking on.
+    cells = _table()
+    options = {"max_component": 1, "exact_component": 0, "lp_seconds": 0}
     protected, history, _ = complementary_suppression(cells, **options)
-    assert [round_["unverifiable"] > 0 for round_ in history] == [False, True]
+    rounds = [(round_["thorough"], round_["unverifiable"] > 0) for round_ in history]
+    assert rounds[-1] == (True, True) and set(rounds[:-1]) == {(False, False)}
     assert history[0]["determined"] == 3
     audit = audit_secrecy(protected, **options)
     assert not audit.passed and audit.stats["unverifiable"] == history[-1]["unverifiable"]
     assert audit.stats["largest_component"] > 1
     explanation = audit.explanation()
     assert f"{audit.stats['unverifiable']} de ces cellules appartiennent à un système de" in explanation
-    assert "au-delà des 1 que l'audit sait vérifier" in explanation
+    assert "au-delà des 1 qu'un seul programme linéaire traite" in explanation
     # With the default limits the same table is protected and passes: nothing is unverifiable.
     protected, history, _ = complementary_suppression(cells)
     assert history[-1]["passed"] and all(round_["unverifiable"] == 0 for round_ in history)
@@ -231,6 +268,22 @@ def test_after_protection_the_audit_finds_nothing(positions, min_companies, domi
     assert (cells["secret_reason"].to_numpy()[kept] == primary["secret_reason"].to_numpy()[kept]).all()
     added = cells["secret"].to_numpy() & ~kept
     assert (cells["secret_reason"].to_numpy()[added] == "secondary").all()
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(positions_frames())
+def test_programs_over_neighbourhoods_prove_what_programs_over_whole_components_prove(positions):
+    cells = apply_secrecy(build_cube(positions, SCORES))
+    whole = audit_secrecy(cells)
+    assert whole.passed
+    # Every component too large for one program, neighbourhoods of three core variables.
+    local = audit_secrecy(cells, max_component=0, exact_component=0, local_size=3)
+    assert local.passed, local.failing()
+    assert local.stats.get("local_programs", 0) == local.stats.get("linear_programs", 0)
+    # Its witnesses solve the reader's whole system (checked against every equation, and
+    # each cell kept at one employee or more), and prove every primary cell by themselves.
+    alone = audit_secrecy(cells, witnesses=local.witnesses, lp_seconds=0, max_component=0, exact_component=0)
+    assert alone.passed and alone.stats.get("linear_programs", 0) == 0
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])

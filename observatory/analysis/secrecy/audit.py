@@ -37,9 +37,12 @@ For every secret cell the audit finds
      it falls short. They stop after `lp_seconds`; what is left is *skipped*.
    Small components (`exact_component` core variables or fewer) get the exact `min` and
    `max` of every primary cell, reported as its bounds. Components larger than
-   `max_component` get no linear program: what propagation and determination do not settle
-   there is skipped, and counted as "unverifiable" (more masks only make a component larger,
-   so no later round can prove it: the protection stops on it).
+   `max_component` (a région at a million positions: the core is one component of several
+   hundred thousand variables) get programs over neighbourhoods of their open sides instead
+   (`_Core.certify_locally`), every other variable held at its true value, so that each
+   solution, with the rest of the table true, is a solution of the whole system. Such a
+   program proves protection, never weakness: what they leave open is skipped, and counted
+   as "unverifiable".
 
 A primary cell is then "determined", "under_protected", "skipped" or "protected"; the audit
 passes when every primary cell is protected (a skipped cell fails it: what is not proven is
@@ -67,7 +70,9 @@ from .system import core_components, reduce_system
 PROTECTION = 0.15  # ± share of a primary cell's value the reader must not get within
 PROTECTION_FLOOR = 2  # employees: the protection is never narrower than this
 CELL_FLOOR = 1  # a listed secret cell has at least one company, so at least one employee
-MAX_COMPONENT = 200_000  # core variables: larger components get no linear program
+MAX_COMPONENT = 200_000  # core variables: larger components get programs over neighbourhoods
+LOCAL_SIZE = 5_000  # core variables of a first neighbourhood program in such a component
+LOCAL_LIMIT = 80_000  # … grown fourfold for a side it leaves open, up to this many
 EXACT_COMPONENT = 300  # core variables: smaller components get exact bounds for every cell
 LP_SECONDS = 600.0  # budget of the per-cell linear programs: well within the task's hour, so a
 # loaded machine slows a run down rather than failing its audit
@@ -180,7 +185,8 @@ class SecrecyAudit:
             text += (
                 f" {self.stats['unverifiable']} de ces cellules appartiennent à un système de"
                 f" {self.stats['largest_component']} inconnues liées, au-delà des {self.stats['max_component']}"
-                " que l'audit sait vérifier : la grille est trop détaillée pour ce volume de données."
+                " qu'un seul programme linéaire traite, et les programmes sur leur voisinage ne les ont pas"
+                " prouvées protégées dans le temps imparti : la grille est trop détaillée pour ce volume de données."
             )
         return text
 
@@ -234,6 +240,8 @@ def audit_secrecy(
     protection_floor: float = PROTECTION_FLOOR,
     max_component: int = MAX_COMPONENT,
     exact_component: int = EXACT_COMPONENT,
+    local_size: int = LOCAL_SIZE,
+    local_limit: int = LOCAL_LIMIT,
     lp_seconds: float = LP_SECONDS,
     witnesses: list | None = None,
     floor: np.ndarray | None = None,
@@ -300,13 +308,15 @@ def audit_secrecy(
         determined_core, core_values = np.zeros(len(core.value), dtype=bool), core.value
     core.propagate()
     core.mark_determined(determined_core)
-    # Each candidate witness: (the table as given or None, its core variables).
+    # Each candidate witness: (the table as given or None, the core variables it moves, their
+    # values); the others keep their true values.
     candidates = []
     for witness in witnesses or ():
         if _verified(witness, matrix, secret, all_truth, lowest):
             root_values = core.root_values(witness_values(witness, all_truth)[unknown])
-            core.reached(np.arange(len(core.value)), root_values)
-            candidates.append((witness, root_values))
+            moved = np.flatnonzero(root_values != core.value)
+            core.reached(moved, root_values[moved])
+            candidates.append((witness, moved, root_values[moved]))
 
     n_components, component = core_components(core.matrix)
     sizes = np.bincount(component, minlength=n_components)
@@ -318,16 +328,19 @@ def audit_secrecy(
         members = by_component[starts[label] : starts[label + 1]]
         if sizes[label] <= exact_component:
             core.solve_each(members)
-        elif thorough and sizes[label] <= max_component and core.open_sides(members).any():
-            core.certify(members, rng, budget)
-    for roots, solution in core.solutions:
-        root_values = core.value.copy()
-        root_values[roots] = solution
-        candidates.append((None, root_values))
-    kept = [
-        witness if witness is not None else _witness(reduction, unknown, truth, root_values)
-        for witness, root_values in _extremes(core, candidates)
-    ]
+        elif thorough and core.open_sides(members).any():
+            if sizes[label] <= max_component:
+                core.certify(members, rng, budget)
+            else:
+                core.certify_locally(members, rng, budget, local_size, local_limit)
+    candidates.extend((None, roots, solution) for roots, solution in core.solutions)
+    kept = []
+    for witness, roots, values in _extremes(core, candidates):
+        if witness is None:
+            root_values = core.value.copy()
+            root_values[roots] = values
+            witness = _witness(reduction, unknown, truth, root_values)
+        kept.append(witness)
 
     determined = reduction.fixed.copy()
     values = np.where(reduction.fixed, reduction.gamma, np.nan)
@@ -356,18 +369,18 @@ def audit_secrecy(
     hidden["required_upper"] = np.where(primary, required_upper, np.nan)
     hidden["status"] = np.where(primary, status, "")
     hidden["group"] = reduction.group
-    # Primary cells left unproven in a component too large for linear programs: masking
-    # more cells only adds unknowns, so their component never shrinks back and nothing will
-    # ever prove them (only the witnesses of earlier rounds could, and they were checked).
+    # Primary cells that the neighbourhood programs of a component too large for one program
+    # left unproven (thorough audits only: the quick ones run no program at all).
     oversized = np.zeros(len(unknown), dtype=bool)
     oversized[live] = sizes[component[reduction.root[live]]] > max_component
-    unverifiable = int((primary & (status == "skipped") & oversized).sum())
+    unverifiable = int((primary & (status == "skipped") & oversized).sum()) if thorough else 0
     stats = {
         "core_unknowns": int(core.matrix.shape[1]),
         "core_equations": int(core.matrix.shape[0]),
         "components": int(n_components),
         "largest_component": int(sizes.max()) if n_components else 0,
         "linear_programs": core.linear_programs,
+        "local_programs": core.local_programs,
         "witnesses": len(kept),
         "unverifiable": unverifiable,
         "max_component": int(max_component),
@@ -425,13 +438,19 @@ def _verified(witness, matrix: sp.csr_matrix, secret: np.ndarray, truth: np.ndar
 
 def _extremes(core: "_Core", candidates: list) -> list:
     """The candidate witnesses worth keeping: for every core variable with a primary member,
-    one reaching its highest value and one its lowest. The others reach nothing these do not."""
-    if not candidates:
-        return []
-    stacked = np.vstack([root_values for _, root_values in candidates])
+    one reaching its highest value and one its lowest (when any moves it). The others reach
+    nothing these do not. Candidates are (witness, core variables moved, their values): one
+    pass over them, never a table of every candidate's every variable."""
+    highest, lowest = core.value.copy(), core.value.copy()
+    best_high = np.full(len(core.value), -1)
+    best_low = np.full(len(core.value), -1)
+    for k, (_, roots, values) in enumerate(candidates):
+        up, down = values > highest[roots], values < lowest[roots]
+        highest[roots[up]], best_high[roots[up]] = values[up], k
+        lowest[roots[down]], best_low[roots[down]] = values[down], k
     wanted = core.has_primary
-    keep = np.unique(np.concatenate([stacked.argmax(axis=0)[wanted], stacked.argmin(axis=0)[wanted]]))
-    return [candidates[k] for k in keep]
+    keep = np.unique(np.concatenate([best_high[wanted], best_low[wanted]]))
+    return [candidates[k] for k in keep[keep >= 0]]
 
 
 def _witness(reduction, unknown, truth, core_values) -> tuple[np.ndarray, np.ndarray]:
@@ -545,7 +564,9 @@ class _Core:
         self.exact_low = np.zeros(n, dtype=bool)
         self.exact_high = np.zeros(n, dtype=bool)
         self.linear_programs = 0
+        self.local_programs = 0  # those of them over a neighbourhood (`certify_locally`)
         self.solutions = []  # (roots, solution) of every program solved
+        self._by_variable = None  # the matrix by column, for the neighbourhoods
         self._tolerance = _SLACK * np.maximum(np.abs(self.value), 1.0)
 
     # --- What is settled ------------------------------------------------------------------
@@ -636,25 +657,9 @@ class _Core:
             if batch is not None and batch < len(open_root):
                 pick = rng.choice(len(open_root), size=batch, replace=False)
                 open_root, open_side = open_root[pick], open_side[pick]
-            # A root open on both sides is pushed one way at a time.
-            order = rng.permutation(len(open_root))
-            open_root, open_side = open_root[order], open_side[order]
-            open_root, first = np.unique(open_root, return_index=True)
-            open_side = open_side[first]
-            go_up = np.zeros(len(roots), dtype=bool)
-            go_down = np.zeros(len(roots), dtype=bool)
-            go_up[open_root[open_side == 0]] = True
-            go_down[open_root[open_side == 1]] = True
-            weight = rng.uniform(0.5, 1.5, len(roots))
-            cost = np.where(go_up, -weight, np.where(go_down, weight, 0.0))
-            low, high = self.low[roots].copy(), self.high[roots].copy()
-            target = self.value[roots]
-            high[go_up] = np.minimum(high[go_up], target[go_up] + self.need_up[roots][go_up])
-            low[go_down] = np.maximum(low[go_down], target[go_down] - self.need_down[roots][go_down])
-            result = self._solve(roots, cost, low, high)
+            result, open_root, open_side = self._push(roots, open_root, open_side, rng)
             if result.status != 0:
                 return
-            self.reached(roots, result.x)
             pushed = roots[open_root]
             still = self.open_sides(pushed)[np.arange(len(pushed)), open_side]
             if len(pushed) == 1 and still[0]:
@@ -672,6 +677,89 @@ class _Core:
                     batch = _FIRST_BATCH
             elif settled * 2 < len(pushed):
                 batch = max(1, batch // 2)
+
+    def certify_locally(self, roots: np.ndarray, rng: np.random.Generator, budget: float, size: int, limit: int):
+        """`certify` for a component too large for one program: programs over neighbourhoods
+        of its open sides, every other core variable held at its true value. The true values
+        solve every equation, so a solution of such a program, with the rest of the table
+        left true, solves the reader's system: what it reaches, the reader cannot exclude.
+
+        A neighbourhood grows from one open root along the equations (breadth first) to
+        `size` core variables; its program pushes every open side in it at once, then, if the
+        seed's side is still open, the seed's alone. A seed left open gets a neighbourhood
+        four times larger next time, up to `limit` (or its whole component); one left open
+        there is given up. A restricted program proves no bound — the reader is not
+        restricted — so what stays open here is left undecided ("skipped"), never weak.
+        Stops when the clock passes `budget`.
+        """
+        reach = {}  # root → size of its next neighbourhood
+        given_up = np.zeros(len(self.value), dtype=bool)
+        while time.perf_counter() < budget:
+            sides = self.open_sides(roots)
+            candidates = np.flatnonzero(sides.any(axis=1) & ~given_up[roots])
+            if not len(candidates):
+                return
+            seed_at = candidates[rng.integers(len(candidates))]
+            seed = roots[seed_at]
+            seed_side = int(np.flatnonzero(sides[seed_at])[rng.integers(sides[seed_at].sum())])
+            variables = self._neighbourhood(seed, reach.get(seed, size), rng)
+            local_sides = self.open_sides(variables)
+            open_root, open_side = np.nonzero(local_sides)
+            at = int(np.searchsorted(variables, seed))
+            for picked in ((open_root, open_side), (np.array([at]), np.array([seed_side]))):
+                self._push(variables, *picked, rng)
+                self.local_programs += 1
+                if not self.open_sides(np.array([seed]))[0, seed_side] or time.perf_counter() >= budget:
+                    break
+            else:  # the seed's side is still open, even pushed alone
+                if len(variables) >= min(limit, len(roots)) or reach.get(seed, size) >= limit:
+                    given_up[seed] = True
+                else:
+                    reach[seed] = 4 * reach.get(seed, size)
+
+    def _neighbourhood(self, seed: int, size: int, rng: np.random.Generator) -> np.ndarray:
+        """Up to `size` core variables around `seed` (sorted): the seed, then the variables
+        of its equations, then theirs, breadth first; the last layer drawn at random where it
+        overflows."""
+        if self._by_variable is None:
+            self._by_variable = self.matrix.tocsc()
+        taken = np.zeros(len(self.value), dtype=bool)
+        taken[seed] = True
+        count, frontier = 1, np.array([seed])
+        while len(frontier) and count < size:
+            rows = np.unique(self._by_variable[:, frontier].indices)
+            layer = np.unique(self.matrix[rows].indices)
+            layer = layer[~taken[layer]]
+            if count + len(layer) > size:
+                layer = rng.choice(layer, size - count, replace=False)
+            taken[layer] = True
+            count += len(layer)
+            frontier = layer
+        return np.flatnonzero(taken)
+
+    def _push(self, variables: np.ndarray, open_at: np.ndarray, open_side: np.ndarray, rng: np.random.Generator):
+        """One program over `variables` pushing the given open sides (positions in
+        `variables`, 0 up and 1 down) towards their targets, capped there, with random
+        weights so that sides competing for the same slack take turns; a root given both
+        ways is pushed one of them. Returns the result, and the sides pushed."""
+        order = rng.permutation(len(open_at))
+        open_at, open_side = open_at[order], open_side[order]
+        open_at, first = np.unique(open_at, return_index=True)
+        open_side = open_side[first]
+        go_up = np.zeros(len(variables), dtype=bool)
+        go_down = np.zeros(len(variables), dtype=bool)
+        go_up[open_at[open_side == 0]] = True
+        go_down[open_at[open_side == 1]] = True
+        weight = rng.uniform(0.5, 1.5, len(variables))
+        cost = np.where(go_up, -weight, np.where(go_down, weight, 0.0))
+        low, high = self.low[variables].copy(), self.high[variables].copy()
+        target = self.value[variables]
+        high[go_up] = np.minimum(high[go_up], target[go_up] + self.need_up[variables][go_up])
+        low[go_down] = np.maximum(low[go_down], target[go_down] - self.need_down[variables][go_down])
+        result = self._solve(variables, cost, low, high)
+        if result.status == 0:
+            self.reached(variables, result.x)
+        return result, open_at, open_side
 
     def solve_each(self, roots: np.ndarray) -> None:
         """The exact min and max of every root with a primary member (small components)."""
@@ -696,14 +784,19 @@ class _Core:
                     self.exact_low[root] = True
 
     def _solve(self, variables: np.ndarray, cost, low, high):
-        """min cost·y over the core variables `variables` (a whole component, sorted)."""
-        columns = self.matrix[:, variables].tocsc()
-        rows = np.unique(columns.indices)
+        """min cost·y over the core variables `variables` (sorted), every other one held at
+        its true value (none of them is in the equations of a whole component)."""
+        if self._by_variable is None:
+            self._by_variable = self.matrix.tocsc()
+        rows = np.unique(self._by_variable[:, variables].indices)
+        equations = self.matrix[rows]
+        others = self.value.copy()
+        others[variables] = 0.0
         method = "highs-ipm" if len(variables) > _IPM_SIZE else "highs"
         result = linprog(
             cost,
-            A_eq=columns[rows].tocsr(),
-            b_eq=self.rhs[rows],
+            A_eq=equations[:, variables],
+            b_eq=self.rhs[rows] - equations @ others,
             bounds=np.column_stack([low, high]),
             method=method,
         )

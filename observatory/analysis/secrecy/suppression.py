@@ -18,10 +18,12 @@ thorough (projection and linear programs). A solution of the published equations
 solution when more cells are masked, so the witness tables one round found prove the same
 cells protected in the next, and in the run's own audit.
 
-The protection stops at once when a round finds primary cells that no linear program will
-ever prove (the audit's "unverifiable": a component beyond `max_component`, which more
-masks only make larger): the run's audit would refuse it anyway, and a région-sized grid
-then fails in minutes rather than after every round.
+A component too large for one linear program (beyond `max_component`) is proven by
+programs over neighbourhoods, within the audit's time budget; the primary cells they leave
+unproven are the audit's "unverifiable". The protection then goes on with the next thorough
+round, which starts from the tables already found (and with neighbourhoods four times larger
+after a round that proved nothing new), and stops when a round runs no program or proves
+nothing new with the largest neighbourhoods: the run's audit would refuse the grid anyway.
 """
 
 import hashlib
@@ -33,7 +35,16 @@ import pandas as pd
 import scipy.sparse as sp
 
 from ..cube import CUBE_COLUMNS
-from .audit import PROTECTION, PROTECTION_FLOOR, audit_secrecy, part_values, protection_interval, structural_floor
+from .audit import (
+    LOCAL_LIMIT,
+    LOCAL_SIZE,
+    PROTECTION,
+    PROTECTION_FLOOR,
+    audit_secrecy,
+    part_values,
+    protection_interval,
+    structural_floor,
+)
 from .relations import Relation, equations, relations
 from .rules import DOMINANCE, MIN_COMPANIES, SECRET_REASONS, primary_secrecy, withhold
 
@@ -120,7 +131,10 @@ def complementary_suppression(
     # Quick rounds (the exact reduction and bound propagation only) while they still find
     # weak cells — a second each on the demonstration — then thorough ones.
     thorough = False
-    for _ in range(max_rounds):
+    unproven = None  # primary cells the last thorough round left unverifiable
+    local_size = audit_options.pop("local_size", LOCAL_SIZE)
+    local_limit = audit_options.get("local_limit", LOCAL_LIMIT)
+    for round_number in range(max_rounds):
         audit = audit_secrecy(
             out,
             protection=protection,
@@ -130,17 +144,31 @@ def complementary_suppression(
             thorough=thorough,
             inside=inside,
             shares=shares,
+            local_size=local_size,
+            seed=round_number,
             **audit_options,
         )
         history.append({**audit.summary(), "secret": int(out["secret"].sum()), "thorough": thorough})
         logger.debug("secrecy round %d: %s", len(history), history[-1])
         hidden = audit.hidden
         witnesses = audit.witnesses
-        if audit.stats.get("unverifiable"):
-            # Primary cells no program will ever prove (audit.py, "unverifiable"): the run's
-            # audit cannot pass, whatever is masked now, so the protection stops here.
-            logger.warning("secrecy: %d primary cells cannot be verified", audit.stats["unverifiable"])
-            break
+        unverifiable = audit.stats.get("unverifiable", 0)
+        if unverifiable:
+            # Primary cells of a component too large for one program that its neighbourhood
+            # programs left unproven (audit.py, "unverifiable"). The tables they found stay
+            # solutions, so the next round starts where this one stopped: the protection goes
+            # on while each round proves more. A round that proves nothing new starts the next
+            # one's neighbourhoods four times larger; at the limit, or when a round runs no
+            # program at all, the protection stops (the run's audit cannot pass then).
+            if unproven is not None and unverifiable >= unproven:
+                if local_size >= local_limit:
+                    logger.warning("secrecy: %d primary cells cannot be verified", unverifiable)
+                    break
+                local_size = min(4 * local_size, local_limit)
+            if not audit.stats.get("local_programs"):
+                logger.warning("secrecy: %d primary cells cannot be verified", unverifiable)
+                break
+            unproven = unverifiable
         # Only cells proven weak get masks: an unverified cell (its programs ran out of time)
         # may well be protected, and masking around it is what made the first version of
         # this loop hide nearly every cell of a large grid. When only unverified cells are
@@ -148,7 +176,7 @@ def complementary_suppression(
         failing = audit.failing()
         failing = failing[failing["status"] != "skipped"]
         if failing.empty:
-            if thorough:
+            if thorough and not unverifiable:
                 break
             thorough = True  # nothing left that the quick rounds see: now the thorough audit
             continue
