@@ -334,13 +334,14 @@ def audit_secrecy(
             else:
                 core.certify_locally(members, rng, budget, local_size, local_limit)
     candidates.extend((None, roots, solution) for roots, solution in core.solutions)
-    kept = []
-    for witness, roots, values in _extremes(core, candidates):
-        if witness is None:
-            root_values = core.value.copy()
-            root_values[roots] = values
-            witness = _witness(reduction, unknown, truth, root_values)
-        kept.append(witness)
+    members = _Members(reduction)
+    kept = _merged(
+        [
+            witness if witness is not None else members.witness(roots, values, unknown, truth)
+            for witness, roots, values in _extremes(core, candidates)
+        ],
+        len(secret),
+    )
 
     determined = reduction.fixed.copy()
     values = np.where(reduction.fixed, reduction.gamma, np.nan)
@@ -453,13 +454,54 @@ def _extremes(core: "_Core", candidates: list) -> list:
     return [candidates[k] for k in keep[keep >= 0]]
 
 
-def _witness(reduction, unknown, truth, core_values) -> tuple[np.ndarray, np.ndarray]:
-    """A table of the core variables as the secret cells it changes and their values."""
-    values = truth.copy()
-    live = ~reduction.fixed
-    values[live] = reduction.sigma[live] * core_values[reduction.root[live]] + reduction.gamma[live]
-    changed = np.abs(values - truth) > _SLACK * np.maximum(truth, 1.0)
-    return unknown[changed], values[changed]
+class _Members:
+    """The unknowns of each core variable (those the reduction writes as affine functions of
+    it), to turn a table of a few core variables into the cells it changes without a pass
+    over every unknown."""
+
+    def __init__(self, reduction):
+        live = np.flatnonzero(~reduction.fixed)
+        self.member = live[np.argsort(reduction.root[live], kind="stable")]
+        self.start = np.searchsorted(reduction.root[self.member], np.arange(reduction.matrix.shape[1] + 1))
+        self.reduction = reduction
+
+    def witness(self, roots, values, unknown, truth) -> tuple[np.ndarray, np.ndarray]:
+        """The core variables `roots` at `values` (the others at their true values) as the
+        secret cells the table changes and their values."""
+        counts = self.start[roots + 1] - self.start[roots]
+        offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+        at = self.member[np.repeat(self.start[roots], counts) + offsets]
+        reduction = self.reduction
+        moved = reduction.sigma[at] * np.repeat(values, counts) + reduction.gamma[at]
+        changed = np.abs(moved - truth[at]) > _SLACK * np.maximum(truth[at], 1.0)
+        order = np.argsort(at[changed], kind="stable")
+        return unknown[at[changed]][order], moved[changed][order]
+
+
+def _merged(witnesses: list, n: int) -> list:
+    """The witnesses with disjoint cells added into one another (first fit): the changes of
+    two solutions of the equations add up to a solution, and where no cell is changed by
+    both, each keeps the value, hence the bounds, its own table gave it. Far fewer tables to
+    check in the next audit, proving the same."""
+    merged = []  # (cells taken, its witnesses)
+    for witness in witnesses:
+        rows = witness[0]
+        for taken, parts in merged:
+            if not taken[rows].any():
+                taken[rows] = True
+                parts.append(witness)
+                break
+        else:
+            taken = np.zeros(n, dtype=bool)
+            taken[rows] = True
+            merged.append((taken, [witness]))
+    out = []
+    for _, parts in merged:
+        rows = np.concatenate([part[0] for part in parts])
+        values = np.concatenate([part[1] for part in parts])
+        order = np.argsort(rows, kind="stable")
+        out.append((rows[order], values[order]))
+    return out
 
 
 def _hidden_frame(unknown: np.ndarray, primary: np.ndarray, truth: np.ndarray) -> pd.DataFrame:
