@@ -736,14 +736,17 @@ class _Core:
         """
         reach = {}  # root → size of its next neighbourhood
         given_up = np.zeros(len(self.value), dtype=bool)
+        # Roots with an open side, still tried; a program moves its neighbourhood only, so
+        # only there can a side close.
+        pending = np.zeros(len(self.value), dtype=bool)
+        pending[roots] = self.open_sides(roots).any(axis=1)
         while time.perf_counter() < budget:
-            sides = self.open_sides(roots)
-            candidates = np.flatnonzero(sides.any(axis=1) & ~given_up[roots])
+            candidates = np.flatnonzero(pending)
             if not len(candidates):
                 return
-            seed_at = candidates[rng.integers(len(candidates))]
-            seed = roots[seed_at]
-            seed_side = int(np.flatnonzero(sides[seed_at])[rng.integers(sides[seed_at].sum())])
+            seed = candidates[rng.integers(len(candidates))]
+            sides = self.open_sides(np.array([seed]))[0]
+            seed_side = int(np.flatnonzero(sides)[rng.integers(sides.sum())])
             variables = self._neighbourhood(seed, reach.get(seed, size), rng)
             local_sides = self.open_sides(variables)
             open_root, open_side = np.nonzero(local_sides)
@@ -758,6 +761,7 @@ class _Core:
                     given_up[seed] = True
                 else:
                     reach[seed] = 4 * reach.get(seed, size)
+            pending[variables] = self.open_sides(variables).any(axis=1) & ~given_up[variables]
 
     def _neighbourhood(self, seed: int, size: int, rng: np.random.Generator) -> np.ndarray:
         """Up to `size` core variables around `seed` (sorted): the seed, then the variables
