@@ -160,12 +160,10 @@ def complementary_suppression(
             # on while each round proves more. A round that proves nothing new starts the next
             # one's neighbourhoods four times larger; at the limit, or when a round runs no
             # program at all, the protection stops (the run's audit cannot pass then).
-            if unproven is not None and unverifiable >= unproven:
-                if local_size >= local_limit:
-                    logger.warning("secrecy: %d primary cells cannot be verified", unverifiable)
-                    break
-                local_size = min(4 * local_size, local_limit)
-            if not audit.stats.get("local_programs"):
+            stalled = unproven is not None and unverifiable >= unproven
+            if stalled and local_size < local_limit:
+                local_size, stalled = min(4 * local_size, local_limit), False
+            if stalled or not audit.stats.get("local_programs"):
                 logger.warning("secrecy: %d primary cells cannot be verified", unverifiable)
                 break
             unproven = unverifiable
