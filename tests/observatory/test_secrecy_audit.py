@@ -2,6 +2,7 @@
 hand-worked tables, and the protection that leaves it nothing, on random cubes."""
 
 import itertools
+import threading
 import time
 
 import numpy as np
@@ -22,6 +23,7 @@ from observatory.analysis.secrecy import (
     single_secret_groups,
     structural_floor,
 )
+from observatory.analysis.secrecy import audit as audit_module
 from observatory.analysis.secrecy.system import reduce_system
 
 from .test_analysis_cube import SCORES, positions_frames
@@ -193,6 +195,55 @@ def test_the_protection_goes_on_while_each_round_proves_more(monkeypatch):
     # The tables of all those rounds prove the grid in the run's audit, no program needed.
     alone = audit_secrecy(protected, witnesses=witnesses, max_component=1, exact_component=0, lp_seconds=0)
     assert alone.passed
+
+
+def test_programs_over_neighbourhoods_solve_two_at_once(monkeypatch):
+    # HiGHS releases the GIL: two programs are in flight at once, on neighbourhoods seeded
+    # apart, and what they find proves the same as one program at a time.
+    cells, _, _ = complementary_suppression(_table())
+    in_flight, most = [0], [0]
+    lock = threading.Lock()
+    solve = audit_module._Program.solve
+
+    def watched(program, deadline=None):
+        with lock:
+            in_flight[0] += 1
+            most[0] = max(most[0], in_flight[0])
+        try:
+            time.sleep(0.05)  # long enough for the other thread to start its program
+            return solve(program, deadline)
+        finally:
+            with lock:
+                in_flight[0] -= 1
+
+    monkeypatch.setattr(audit_module._Program, "solve", watched)
+    options = {"max_component": 1, "exact_component": 0, "local_size": 1}
+    both = audit_secrecy(cells, program_threads=2, **options)
+    assert most[0] == 2 and both.passed and both.stats["local_programs"] > 1
+    most[0] = 0
+    one = audit_secrecy(cells, program_threads=1, **options)
+    assert most[0] == 1 and one.passed
+    assert (both.hidden["status"] == one.hidden["status"]).all()
+
+
+def test_a_program_stops_at_its_deadline():
+    # A transport problem of 640,000 variables that HiGHS's interior point method solves in
+    # tens of seconds: given a deadline already past, it stops after the least time a
+    # program gets (status 1, time limit) with no solution.
+    rng = np.random.default_rng(7)
+    sources = sinks = 800
+    supply = rng.integers(1, 100, sources).astype(float)
+    demand = np.full(sinks, supply.sum() / sinks)
+    rows = np.concatenate([np.repeat(np.arange(sources), sinks), sources + np.tile(np.arange(sinks), sources)])
+    columns = np.concatenate([np.arange(sources * sinks)] * 2)
+    equations = sp.csr_matrix((np.ones(len(rows)), (rows, columns)), shape=(sources + sinks, sources * sinks))
+    bounds = np.column_stack([np.zeros(sources * sinks), np.full(sources * sinks, np.inf)])
+    cost = rng.uniform(1, 2, sources * sinks)
+    program = audit_module._Program(
+        np.arange(sources * sinks), cost, equations, np.concatenate([supply, demand]), bounds
+    )
+    stopped = program.solve(deadline=time.perf_counter() - 1)
+    assert stopped.status == 1 and "Time limit" in stopped.message and stopped.x is None
 
 
 def test_a_protection_that_no_program_can_prove_stops_at_the_round_that_finds_it():

@@ -55,8 +55,10 @@ of the COG) the reduction leaves a core of about 11,800 variables in one compone
 audit takes about 40 seconds from scratch, 1.7 seconds with the protection's witnesses.
 """
 
+import collections
 import functools
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -91,6 +93,11 @@ _BATCH_SHARE = 0.25  # all open sides are pushed together while a program settle
 _FIRST_BATCH = 16  # then random batches of this many sides, halved when they mostly fail
 _IPM_SIZE = 2000  # variables above which HiGHS's interior point beats its simplex here
 _SLACK = 1e-6  # relative tolerance when comparing bounds with the protection interval
+# Time a program gets at least, even past its deadline: HiGHS's interior point method
+# ignores a limit that falls within its presolve (seen here: 0.05–0.2 s on 360,000
+# variables, solved to the end in 2 s), and keeps one of a second.
+_LEAST_SECONDS = 1.0
+PROGRAM_THREADS = 2  # programs over neighbourhoods solved at once (the machines have two cores)
 
 
 class SecrecyAuditFailed(Exception):
@@ -244,6 +251,7 @@ def audit_secrecy(
     local_size: int = LOCAL_SIZE,
     local_limit: int = LOCAL_LIMIT,
     lp_seconds: float = LP_SECONDS,
+    program_threads: int = PROGRAM_THREADS,
     witnesses: list | None = None,
     floor: np.ndarray | None = None,
     thorough: bool = True,
@@ -265,6 +273,7 @@ def audit_secrecy(
     `floor` (optional): `structural_floor(cells)`, when the caller already has it; `shares`
     (optional) likewise the values of the straddling EPCI's shares (`part_values`): neither
     depends on which cells are secret, so the protection's rounds compute them once.
+    `program_threads`: programs over neighbourhoods solved at once.
     `thorough=False` (the protection loop's quick rounds) leaves out the projection, so that
     only the reduction finds determined cells, and the linear programs of the components
     larger than `exact_component`, whose primary cells that propagation does not settle are
@@ -333,7 +342,7 @@ def audit_secrecy(
             if sizes[label] <= max_component:
                 core.certify(members, rng, budget)
             else:
-                core.certify_locally(members, rng, budget, local_size, local_limit)
+                core.certify_locally(members, rng, budget, local_size, local_limit, program_threads)
     candidates.extend((None, roots, solution) for roots, solution in core.solutions)
     members = _Members(reduction)
     kept = _merged(
@@ -566,6 +575,42 @@ def _determined(core: "_Core", seed: int) -> tuple[np.ndarray, np.ndarray]:
     return (np.abs(null_components) < _DETERMINED).all(axis=1), solution[:, _NULL_VECTORS]
 
 
+@dataclass(eq=False)
+class _LocalJob:
+    """A seed of `_Core.certify_locally`: its side to prove, its neighbourhood, the sides
+    pushed by each of its programs (all those open there, then the seed's alone) and how
+    many of them have run."""
+
+    seed: int
+    seed_side: int
+    variables: np.ndarray
+    sides: tuple
+    stage: int = 0
+
+
+@dataclass(frozen=True, eq=False)
+class _Program:
+    """A linear program over some core variables, ready to be solved in any thread: HiGHS
+    releases the GIL, so two programs solve at once on two cores."""
+
+    variables: np.ndarray
+    cost: np.ndarray
+    equations: sp.csr_matrix
+    rhs: np.ndarray
+    bounds: np.ndarray
+
+    def solve(self, deadline: float | None = None):
+        """HiGHS's result; with a `deadline` (a `time.perf_counter` reading), stopped there
+        (status 1, no solution) however large the program."""
+        options = {}
+        if deadline is not None:
+            options["time_limit"] = max(deadline - time.perf_counter(), _LEAST_SECONDS)
+        method = "highs-ipm" if len(self.variables) > _IPM_SIZE else "highs"
+        return linprog(
+            self.cost, A_eq=self.equations, b_eq=self.rhs, bounds=self.bounds, method=method, options=options
+        )
+
+
 class _Core:
     """The core variables with what is known of each: true value, the box the members'
     floors give it, how far it must move up and down for its primary members, and the
@@ -704,7 +749,7 @@ class _Core:
             if batch is not None and batch < len(open_root):
                 pick = rng.choice(len(open_root), size=batch, replace=False)
                 open_root, open_side = open_root[pick], open_side[pick]
-            result, open_root, open_side = self._push(roots, open_root, open_side, rng)
+            result, open_root, open_side = self._push(roots, open_root, open_side, rng, budget)
             if result.status != 0:
                 return
             pushed = roots[open_root]
@@ -725,7 +770,15 @@ class _Core:
             elif settled * 2 < len(pushed):
                 batch = max(1, batch // 2)
 
-    def certify_locally(self, roots: np.ndarray, rng: np.random.Generator, budget: float, size: int, limit: int):
+    def certify_locally(
+        self,
+        roots: np.ndarray,
+        rng: np.random.Generator,
+        budget: float,
+        size: int,
+        limit: int,
+        threads: int = PROGRAM_THREADS,
+    ):
         """`certify` for a component too large for one program: programs over neighbourhoods
         of its open sides, every other core variable held at its true value. The true values
         solve every equation, so a solution of such a program, with the rest of the table
@@ -737,7 +790,12 @@ class _Core:
         four times larger next time, up to `limit` (or its whole component); one left open
         there is given up. A restricted program proves no bound — the reader is not
         restricted — so what stays open here is left undecided ("skipped"), never weak.
-        Stops when the clock passes `budget`.
+
+        `threads` programs solve at once, each seeded outside the neighbourhoods of those in
+        flight. Each program's solution stands on its own (the rest of the table true), so
+        their order does not matter to what is proven; they are recorded in the order they
+        were prepared, which keeps a round's course independent of which thread ends first.
+        Stops when the clock passes `budget`, each program cut short there.
         """
         reach = {}  # root → size of its next neighbourhood
         given_up = np.zeros(len(self.value), dtype=bool)
@@ -745,28 +803,47 @@ class _Core:
         # only there can a side close.
         pending = np.zeros(len(self.value), dtype=bool)
         pending[roots] = self.open_sides(roots).any(axis=1)
-        while time.perf_counter() < budget:
-            candidates = np.flatnonzero(pending)
-            if not len(candidates):
-                return
-            seed = candidates[rng.integers(len(candidates))]
-            sides = self.open_sides(np.array([seed]))[0]
-            seed_side = int(np.flatnonzero(sides)[rng.integers(sides.sum())])
-            variables = self._neighbourhood(seed, reach.get(seed, size), rng)
-            local_sides = self.open_sides(variables)
-            open_root, open_side = np.nonzero(local_sides)
-            at = int(np.searchsorted(variables, seed))
-            for picked in ((open_root, open_side), (np.array([at]), np.array([seed_side]))):
-                self._push(variables, *picked, rng)
+        busy = np.zeros(len(self.value), dtype=np.int32)  # programs in flight over each variable
+        flight = collections.deque()  # (job, program, future), oldest first
+        with ThreadPoolExecutor(threads) as pool:
+            while True:
+                while len(flight) < threads and time.perf_counter() < budget:
+                    candidates = np.flatnonzero(pending & (busy == 0))
+                    if not len(candidates):
+                        break
+                    job = self._local_job(candidates[rng.integers(len(candidates))], reach.get, size, rng)
+                    busy[job.variables] += 1
+                    program, _, _ = self._push_program(job.variables, *job.sides[0], rng)
+                    flight.append((job, program, pool.submit(program.solve, budget)))
+                if not flight:
+                    return
+                job, program, future = flight.popleft()
+                self._record(program, future.result())
                 self.local_programs += 1
-                if not self.open_sides(np.array([seed]))[0, seed_side] or time.perf_counter() >= budget:
-                    break
-            else:  # the seed's side is still open, even pushed alone
-                if len(variables) >= min(limit, len(roots)) or reach.get(seed, size) >= limit:
-                    given_up[seed] = True
-                else:
-                    reach[seed] = 4 * reach.get(seed, size)
-            pending[variables] = self.open_sides(variables).any(axis=1) & ~given_up[variables]
+                job.stage += 1
+                seed_open = self.open_sides(np.array([job.seed]))[0, job.seed_side]
+                if seed_open and job.stage < len(job.sides) and time.perf_counter() < budget:
+                    program, _, _ = self._push_program(job.variables, *job.sides[job.stage], rng)
+                    flight.append((job, program, pool.submit(program.solve, budget)))
+                    continue
+                busy[job.variables] -= 1
+                if seed_open and job.stage == len(job.sides):  # still open, even pushed alone
+                    if len(job.variables) >= min(limit, len(roots)) or reach.get(job.seed, size) >= limit:
+                        given_up[job.seed] = True
+                    else:
+                        reach[job.seed] = 4 * reach.get(job.seed, size)
+                variables = job.variables
+                pending[variables] = self.open_sides(variables).any(axis=1) & ~given_up[variables]
+
+    def _local_job(self, seed: int, reach, size: int, rng: np.random.Generator) -> "_LocalJob":
+        """The programs of `certify_locally` for `seed`: one of its open sides drawn, its
+        neighbourhood, and the sides each of the two programs pushes there."""
+        sides = self.open_sides(np.array([seed]))[0]
+        seed_side = int(np.flatnonzero(sides)[rng.integers(sides.sum())])
+        variables = self._neighbourhood(seed, reach(seed, size), rng)
+        open_root, open_side = np.nonzero(self.open_sides(variables))
+        at = int(np.searchsorted(variables, seed))
+        return _LocalJob(seed, seed_side, variables, ((open_root, open_side), (np.array([at]), np.array([seed_side]))))
 
     def _neighbourhood(self, seed: int, size: int, rng: np.random.Generator) -> np.ndarray:
         """Up to `size` core variables around `seed` (sorted): the seed, then the variables
@@ -786,11 +863,17 @@ class _Core:
             frontier = layer
         return np.flatnonzero(taken)
 
-    def _push(self, variables: np.ndarray, open_at: np.ndarray, open_side: np.ndarray, rng: np.random.Generator):
+    def _push(self, variables: np.ndarray, open_at: np.ndarray, open_side: np.ndarray, rng, deadline=None):
         """One program over `variables` pushing the given open sides (positions in
-        `variables`, 0 up and 1 down) towards their targets, capped there, with random
-        weights so that sides competing for the same slack take turns; a root given both
-        ways is pushed one of them. Returns the result, and the sides pushed."""
+        `variables`, 0 up and 1 down) towards their targets, capped there, stopped at
+        `deadline`; returns the result, and the sides pushed (`_push_program`)."""
+        program, open_at, open_side = self._push_program(variables, open_at, open_side, rng)
+        return self._record(program, program.solve(deadline)), open_at, open_side
+
+    def _push_program(self, variables: np.ndarray, open_at: np.ndarray, open_side: np.ndarray, rng):
+        """The program of `_push`, with random weights so that sides competing for the same
+        slack take turns; a root given both ways is pushed one of them. Returns the program
+        and the sides it pushes."""
         order = rng.permutation(len(open_at))
         open_at, open_side = open_at[order], open_side[order]
         open_at, first = np.unique(open_at, return_index=True)
@@ -805,10 +888,7 @@ class _Core:
         target = self.value[variables]
         high[go_up] = np.minimum(high[go_up], target[go_up] + self.need_up[variables][go_up])
         low[go_down] = np.maximum(low[go_down], target[go_down] - self.need_down[variables][go_down])
-        result = self._solve(variables, cost, low, high)
-        if result.status == 0:
-            self.reached(variables, result.x)
-        return result, open_at, open_side
+        return self._program(variables, cost, low, high), open_at, open_side
 
     def solve_each(self, roots: np.ndarray) -> None:
         """The exact min and max of every root with a primary member (small components)."""
@@ -823,7 +903,6 @@ class _Core:
                     self.exact_high[root] = True
                 if result.status != 0:
                     continue
-                self.reached(roots, result.x)
                 optimum = result.x[position]
                 if side == 0:
                     self.inner_high[root] = self.outer_high[root] = optimum
@@ -834,22 +913,26 @@ class _Core:
 
     def _solve(self, variables: np.ndarray, cost, low, high):
         """min cost·y over the core variables `variables` (sorted), every other one held at
-        its true value (none of them is in the equations of a whole component)."""
+        its true value; the result, recorded."""
+        program = self._program(variables, cost, low, high)
+        return self._record(program, program.solve())
+
+    def _program(self, variables: np.ndarray, cost, low, high) -> "_Program":
+        """The program min cost·y over the core variables `variables` (sorted), every other
+        one held at its true value (none of them is in the equations of a whole component):
+        their terms move to the right-hand side."""
         rows = np.unique(self.by_variable[:, variables].indices)
         equations = self.matrix[rows]
-        others = self.value.copy()
-        others[variables] = 0.0
-        method = "highs-ipm" if len(variables) > _IPM_SIZE else "highs"
-        result = linprog(
-            cost,
-            A_eq=equations[:, variables],
-            b_eq=self.rhs[rows] - equations @ others,
-            bounds=np.column_stack([low, high]),
-            method=method,
-        )
+        inside = equations[:, variables]
+        held = equations @ self.value - inside @ self.value[variables]
+        return _Program(variables, cost, inside, self.rhs[rows] - held, np.column_stack([low, high]))
+
+    def _record(self, program: "_Program", result):
+        """Count a solved program and keep what its solution reaches."""
         self.linear_programs += 1
         if result.status == 0:
-            self.solutions.append((variables, result.x))
+            self.reached(program.variables, result.x)
+            self.solutions.append((program.variables, result.x))
         return result
 
     # --- Back to the cells ----------------------------------------------------------------
