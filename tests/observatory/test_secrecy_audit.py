@@ -226,6 +226,28 @@ def test_programs_over_neighbourhoods_solve_two_at_once(monkeypatch):
     assert (both.hidden["status"] == one.hidden["status"]).all()
 
 
+def test_the_projection_shares_its_right_hand_sides_between_threads(monkeypatch):
+    # The example's chained equations determine cells: one thread or two, the projection
+    # finds the same cells and values, two threads each taking half of the right-hand sides.
+    cells = _table()
+    widths = []
+    solve = audit_module._conjugate_gradients
+
+    def watched(scaled, transposed, targets, n):
+        widths.append(targets.shape[1])
+        return solve(scaled, transposed, targets, n)
+
+    monkeypatch.setattr(audit_module, "_conjugate_gradients", watched)
+    one = audit_secrecy(cells, program_threads=1)
+    assert widths == [audit_module._NULL_VECTORS + 1]
+    widths.clear()
+    two = audit_secrecy(cells, program_threads=2)
+    assert sorted(widths) == [2, 2]
+    assert one.determined == two.determined == 3
+    assert (one.hidden["determined"] == two.hidden["determined"]).all()
+    assert np.allclose(one.hidden["value"], two.hidden["value"], equal_nan=True)
+
+
 def test_a_program_stops_at_its_deadline():
     # A transport problem of 640,000 variables that HiGHS's interior point method solves in
     # tens of seconds: given a deadline already past, it stops after the least time a

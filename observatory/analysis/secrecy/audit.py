@@ -97,7 +97,9 @@ _SLACK = 1e-6  # relative tolerance when comparing bounds with the protection in
 # ignores a limit that falls within its presolve (seen here: 0.05–0.2 s on 360,000
 # variables, solved to the end in 2 s), and keeps one of a second.
 _LEAST_SECONDS = 1.0
-PROGRAM_THREADS = 2  # programs over neighbourhoods solved at once (the machines have two cores)
+# Threads of a thorough audit (the machines have two cores): programs over neighbourhoods
+# solved at once, and the projection's right-hand sides shared out.
+PROGRAM_THREADS = 2
 
 
 class SecrecyAuditFailed(Exception):
@@ -273,7 +275,8 @@ def audit_secrecy(
     `floor` (optional): `structural_floor(cells)`, when the caller already has it; `shares`
     (optional) likewise the values of the straddling EPCI's shares (`part_values`): neither
     depends on which cells are secret, so the protection's rounds compute them once.
-    `program_threads`: programs over neighbourhoods solved at once.
+    `program_threads`: programs over neighbourhoods solved at once, and threads of the
+    projection.
     `thorough=False` (the protection loop's quick rounds) leaves out the projection, so that
     only the reduction finds determined cells, and the linear programs of the components
     larger than `exact_component`, whose primary cells that propagation does not settle are
@@ -313,7 +316,7 @@ def audit_secrecy(
     up, down = np.where(primary, up, 0.0), np.where(primary, down, 0.0)
     core = _Core(reduction, truth, up, down, lowest[unknown])
     if thorough:
-        determined_core, core_values = _determined(core, seed)
+        determined_core, core_values = _determined(core, seed, program_threads)
     else:
         determined_core, core_values = np.zeros(len(core.value), dtype=bool), core.value
     core.propagate()
@@ -533,16 +536,17 @@ def _hidden_frame(unknown: np.ndarray, primary: np.ndarray, truth: np.ndarray) -
     )
 
 
-def _determined(core: "_Core", seed: int) -> tuple[np.ndarray, np.ndarray]:
+def _determined(core: "_Core", seed: int, threads: int = PROGRAM_THREADS) -> tuple[np.ndarray, np.ndarray]:
     """Which core variables the equations determine, and the minimum-norm solution.
 
     A variable is determined when it is orthogonal to the null space of the core matrix A.
     Random vectors z are projected onto that null space, z − Aᵀ(AAᵀ)⁺Az, by conjugate
-    gradients on AAᵀw = Az (all vectors at once, rows scaled to unit norm, which changes
-    neither the null space nor the solution set); a component that vanishes in every
-    projection is zero in the null space, up to a probability nil for Gaussian draws. The
-    same iteration on AAᵀw = b gives the minimum-norm solution Aᵀw, whose determined
-    components are the values the reader finds.
+    gradients on AAᵀw = Az (rows scaled to unit norm, which changes neither the null space
+    nor the solution set); a component that vanishes in every projection is zero in the null
+    space, up to a probability nil for Gaussian draws. The same iteration on AAᵀw = b gives
+    the minimum-norm solution Aᵀw, whose determined components are the values the reader
+    finds. The right-hand sides are independent: `threads` threads take a share of them each
+    (scipy's sparse products release the GIL).
     """
     matrix, rhs = core.matrix, core.rhs
     n = matrix.shape[1]
@@ -553,6 +557,19 @@ def _determined(core: "_Core", seed: int) -> tuple[np.ndarray, np.ndarray]:
     transposed = scaled.T.tocsr()
     draws = np.random.default_rng(seed).standard_normal((n, _NULL_VECTORS))
     targets = np.column_stack([scaled @ draws, rhs / norms])
+    shares = np.array_split(np.arange(targets.shape[1]), max(1, min(threads, targets.shape[1])))
+    w = np.empty_like(targets)
+    with ThreadPoolExecutor(len(shares)) as pool:
+        solved = pool.map(lambda share: _conjugate_gradients(scaled, transposed, targets[:, share], n), shares)
+        for share, part in zip(shares, solved, strict=True):
+            w[:, share] = part
+    solution = transposed @ w
+    null_components = draws - solution[:, :_NULL_VECTORS]
+    return (np.abs(null_components) < _DETERMINED).all(axis=1), solution[:, _NULL_VECTORS]
+
+
+def _conjugate_gradients(scaled: sp.csr_matrix, transposed: sp.csr_matrix, targets: np.ndarray, n: int) -> np.ndarray:
+    """w with AAᵀw = targets, column by column (block conjugate gradients, A = `scaled`)."""
     w = np.zeros_like(targets)
     residual = targets.copy()
     direction = residual.copy()
@@ -570,9 +587,7 @@ def _determined(core: "_Core", seed: int) -> tuple[np.ndarray, np.ndarray]:
         ratio = np.divide(new_squared, squared, out=np.zeros_like(squared), where=squared > 0)
         direction = residual + ratio * direction
         squared = new_squared
-    solution = transposed @ w
-    null_components = draws - solution[:, :_NULL_VECTORS]
-    return (np.abs(null_components) < _DETERMINED).all(axis=1), solution[:, _NULL_VECTORS]
+    return w
 
 
 @dataclass(eq=False)
