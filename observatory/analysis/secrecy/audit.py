@@ -93,10 +93,11 @@ _BATCH_SHARE = 0.25  # all open sides are pushed together while a program settle
 _FIRST_BATCH = 16  # then random batches of this many sides, halved when they mostly fail
 _IPM_SIZE = 2000  # variables above which HiGHS's interior point beats its simplex here
 _SLACK = 1e-6  # relative tolerance when comparing bounds with the protection interval
-# Time a program gets at least, even past its deadline: HiGHS's interior point method
-# ignores a limit that falls within its presolve (seen here: 0.05–0.2 s on 360,000
-# variables, solved to the end in 2 s), and keeps one of a second.
-_LEAST_SECONDS = 1.0
+# HiGHS ignores a time limit that falls within its presolve: its interior point method then
+# solves to the end (seen here: limits of 0.05 to 1 s on 640,000 variables, solved in 4 s).
+# A program with less than this left before its deadline is solved without presolve.
+_PRESOLVE_SECONDS = 10.0
+_LEAST_SECONDS = 0.01  # time limit of a program started at or past its deadline
 # Threads of a thorough audit (the machines have two cores): programs over neighbourhoods
 # solved at once, and the projection's right-hand sides shared out.
 PROGRAM_THREADS = 2
@@ -590,6 +591,17 @@ def _conjugate_gradients(scaled: sp.csr_matrix, transposed: sp.csr_matrix, targe
     return w
 
 
+def _others(terms: np.ndarray, row: np.ndarray, m: int, unbounded: float) -> np.ndarray:
+    """For each term, the sum of the other terms of its equation (`row`); `unbounded` (±∞)
+    where one of them is infinite."""
+    infinite = ~np.isfinite(terms)
+    if not infinite.any():
+        return np.bincount(row, terms, m)[row] - terms
+    finite = np.where(infinite, 0.0, terms)
+    count = np.bincount(row, infinite, m)[row] - infinite
+    return np.where(count > 0, unbounded, np.bincount(row, finite, m)[row] - finite)
+
+
 @dataclass(eq=False)
 class _LocalJob:
     """A seed of `_Core.certify_locally`: its side to prove, its neighbourhood, the sides
@@ -619,7 +631,9 @@ class _Program:
         (status 1, no solution) however large the program."""
         options = {}
         if deadline is not None:
-            options["time_limit"] = max(deadline - time.perf_counter(), _LEAST_SECONDS)
+            remaining = deadline - time.perf_counter()
+            options["time_limit"] = max(remaining, _LEAST_SECONDS)
+            options["presolve"] = remaining > _PRESOLVE_SECONDS
         method = "highs-ipm" if len(self.variables) > _IPM_SIZE else "highs"
         return linprog(
             self.cost, A_eq=self.equations, b_eq=self.rhs, bounds=self.bounds, method=method, options=options
@@ -712,36 +726,41 @@ class _Core:
     def propagate(self, max_rounds: int = 100) -> None:
         """Bounds any reader reaches by propagating the boxes along the equations (interval
         constraint propagation): for each equation Σ aⱼxⱼ = b and each of its variables,
-        aₖxₖ = b − Σⱼ≠ₖ aⱼxⱼ bounds xₖ by the others' bounds. Sound at every round."""
-        coo = self.matrix.tocoo()
-        row, column, a = coo.row, coo.col, coo.data
+        aₖxₖ = b − Σⱼ≠ₖ aⱼxⱼ bounds xₖ by the others' bounds. Sound at every round.
+
+        At a million positions the bounds creep along long cycles of equations and every
+        round moves most of them, so each round is a few passes over the terms: the terms
+        are read by column once (`by_variable`), so that each variable's new bound is one
+        `reduceat` over its terms, and the bookkeeping of infinite bounds is skipped once
+        none is left among the terms.
+        """
+        by_variable = self.by_variable
+        column = np.repeat(np.arange(by_variable.shape[1]), np.diff(by_variable.indptr))
+        row, a = by_variable.indices, by_variable.data
+        present = np.flatnonzero(np.diff(by_variable.indptr))  # variables with terms
+        starts = by_variable.indptr[present]
         m = self.matrix.shape[0]
+        rhs = self.rhs[row]
         low, high = self.outer_low, self.outer_high
         positive = a > 0
         for _ in range(max_rounds):
             with np.errstate(invalid="ignore"):
-                least = np.where(positive, a * low[column], a * high[column])
-                most = np.where(positive, a * high[column], a * low[column])
-            least_infinite, most_infinite = ~np.isfinite(least), ~np.isfinite(most)
-            least_sum = np.bincount(row, np.where(least_infinite, 0.0, least), m)
-            most_sum = np.bincount(row, np.where(most_infinite, 0.0, most), m)
-            least_count = np.bincount(row, least_infinite, m)
-            most_count = np.bincount(row, most_infinite, m)
+                low_term, high_term = a * low[column], a * high[column]
+                least = np.where(positive, low_term, high_term)
+                most = np.where(positive, high_term, low_term)
             # The other terms of the equation lie in [others_least, others_most].
-            others_least = np.where(
-                least_count[row] - least_infinite > 0, -np.inf, least_sum[row] - np.where(least_infinite, 0.0, least)
-            )
-            others_most = np.where(
-                most_count[row] - most_infinite > 0, np.inf, most_sum[row] - np.where(most_infinite, 0.0, most)
-            )
-            term_low, term_high = self.rhs[row] - others_most, self.rhs[row] - others_least
-            new_low = np.where(positive, term_low / a, term_high / a)
-            new_high = np.where(positive, term_high / a, term_low / a)
-            before_low, before_high = low.copy(), high.copy()
-            np.maximum.at(low, column, new_low)
-            np.minimum.at(high, column, new_high)
-            tolerance = self._tolerance
-            if not ((low > before_low + tolerance).any() or (high < before_high - tolerance).any()):
+            others_least = _others(least, row, m, -np.inf)
+            others_most = _others(most, row, m, np.inf)
+            term_low, term_high = rhs - others_most, rhs - others_least
+            new_low = np.maximum.reduceat(np.where(positive, term_low, term_high) / a, starts)
+            new_high = np.minimum.reduceat(np.where(positive, term_high, term_low) / a, starts)
+            tolerance = self._tolerance[present]
+            rising = new_low > low[present] + tolerance
+            falling = new_high < high[present] - tolerance
+            np.maximum(low[present], new_low, out=new_low)
+            np.minimum(high[present], new_high, out=new_high)
+            low[present], high[present] = new_low, new_high
+            if not (rising.any() or falling.any()):
                 break
 
     def certify(self, roots: np.ndarray, rng: np.random.Generator, budget: float) -> None:
