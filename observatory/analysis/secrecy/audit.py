@@ -34,7 +34,8 @@ For every secret cell the audit finds
      against the equations first; then linear programs push the open bounds towards their
      targets, all at once while that settles many, then in smaller and smaller random
      batches, down to one bound at a time, whose program gives the reader's exact bound when
-     it falls short. They stop after `lp_seconds`; what is left is *skipped*.
+     it falls short. They stop after `lp_seconds`, a program running then cut short; what
+     is left is *skipped*.
    Small components (`exact_component` core variables or fewer) get the exact `min` and
    `max` of every primary cell, reported as its bounds. Components larger than
    `max_component` (a région at a million positions: the core is one component of several
@@ -42,7 +43,8 @@ For every secret cell the audit finds
    (`_Core.certify_locally`), every other variable held at its true value, so that each
    solution, with the rest of the table true, is a solution of the whole system. Such a
    program proves protection, never weakness: what they leave open is skipped, and counted
-   as "unverifiable".
+   as "unverifiable". Two of them solve at once (`PROGRAM_THREADS`: HiGHS releases the
+   GIL), and the projection of step 1 shares its right-hand sides between as many threads.
 
 A primary cell is then "determined", "under_protected", "skipped" or "protected"; the audit
 passes when every primary cell is protected (a skipped cell fails it: what is not proven is
