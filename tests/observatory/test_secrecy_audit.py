@@ -226,6 +226,29 @@ def test_programs_over_neighbourhoods_solve_two_at_once(monkeypatch):
     assert (both.hidden["status"] == one.hidden["status"]).all()
 
 
+def test_a_long_program_does_not_hold_the_other_thread_idle(monkeypatch):
+    # The first program stands for a grown neighbourhood: it ends only once three other
+    # programs have ended, which they can only do on the other thread meanwhile.
+    cells, _, _ = complementary_suppression(_table())
+    others_done, waited = threading.Event(), []
+    ended = itertools.count(1)
+    first = threading.Lock()
+    solve = audit_module._Program.solve
+
+    def watched(program, deadline=None):
+        if first.acquire(blocking=False):  # the first call only
+            waited.append(others_done.wait(timeout=10))
+            return solve(program, deadline)
+        result = solve(program, deadline)
+        if next(ended) >= 3:
+            others_done.set()
+        return result
+
+    monkeypatch.setattr(audit_module._Program, "solve", watched)
+    audit = audit_secrecy(cells, program_threads=2, max_component=1, exact_component=0, local_size=1)
+    assert waited == [True] and audit.passed and audit.stats["local_programs"] >= 4
+
+
 def test_the_projection_shares_its_right_hand_sides_between_threads(monkeypatch):
     # The example's chained equations determine cells: one thread or two, the projection
     # finds the same cells and values, two threads each taking half of the right-hand sides.

@@ -57,10 +57,10 @@ of the COG) the reduction leaves a core of about 11,800 variables in one compone
 audit takes about 40 seconds from scratch, 1.7 seconds with the protection's witnesses.
 """
 
-import collections
 import functools
+import itertools
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -614,6 +614,7 @@ class _LocalJob:
     seed_side: int
     variables: np.ndarray
     sides: tuple
+    order: int  # jobs in the order they were drawn
     stage: int = 0
 
 
@@ -828,9 +829,8 @@ class _Core:
         restricted — so what stays open here is left undecided ("skipped"), never weak.
 
         `threads` programs solve at once, each seeded outside the neighbourhoods of those in
-        flight. Each program's solution stands on its own (the rest of the table true), so
-        their order does not matter to what is proven; they are recorded in the order they
-        were prepared, which keeps a round's course independent of which thread ends first.
+        flight, and each recorded as soon as it ends. Each program's solution stands on its
+        own (the rest of the table true), so their order does not matter to what is proven.
         Stops when the clock passes `budget`, each program cut short there.
         """
         reach = {}  # root → size of its next neighbourhood
@@ -840,27 +840,33 @@ class _Core:
         pending = np.zeros(len(self.value), dtype=bool)
         pending[roots] = self.open_sides(roots).any(axis=1)
         busy = np.zeros(len(self.value), dtype=np.int32)  # programs in flight over each variable
-        flight = collections.deque()  # (job, program, future), oldest first
+        flight = {}  # future → (job, program)
+        drawn = itertools.count()
         with ThreadPoolExecutor(threads) as pool:
             while True:
                 while len(flight) < threads and time.perf_counter() < budget:
                     candidates = np.flatnonzero(pending & (busy == 0))
                     if not len(candidates):
                         break
-                    job = self._local_job(candidates[rng.integers(len(candidates))], reach.get, size, rng)
+                    seed = candidates[rng.integers(len(candidates))]
+                    job = self._local_job(seed, reach.get(seed, size), rng, next(drawn))
                     busy[job.variables] += 1
                     program, _, _ = self._push_program(job.variables, *job.sides[0], rng)
-                    flight.append((job, program, pool.submit(program.solve, budget)))
+                    flight[pool.submit(program.solve, budget)] = (job, program)
                 if not flight:
                     return
-                job, program, future = flight.popleft()
+                # Whichever ends first: a long program (a grown neighbourhood) must not hold
+                # the other thread idle.
+                done, _ = wait(flight, return_when=FIRST_COMPLETED)
+                future = min(done, key=lambda future: flight[future][0].order)
+                job, program = flight.pop(future)
                 self._record(program, future.result())
                 self.local_programs += 1
                 job.stage += 1
                 seed_open = self.open_sides(np.array([job.seed]))[0, job.seed_side]
                 if seed_open and job.stage < len(job.sides) and time.perf_counter() < budget:
                     program, _, _ = self._push_program(job.variables, *job.sides[job.stage], rng)
-                    flight.append((job, program, pool.submit(program.solve, budget)))
+                    flight[pool.submit(program.solve, budget)] = (job, program)
                     continue
                 busy[job.variables] -= 1
                 if seed_open and job.stage == len(job.sides):  # still open, even pushed alone
@@ -871,15 +877,16 @@ class _Core:
                 variables = job.variables
                 pending[variables] = self.open_sides(variables).any(axis=1) & ~given_up[variables]
 
-    def _local_job(self, seed: int, reach, size: int, rng: np.random.Generator) -> "_LocalJob":
+    def _local_job(self, seed: int, size: int, rng: np.random.Generator, order: int) -> "_LocalJob":
         """The programs of `certify_locally` for `seed`: one of its open sides drawn, its
         neighbourhood, and the sides each of the two programs pushes there."""
-        sides = self.open_sides(np.array([seed]))[0]
-        seed_side = int(np.flatnonzero(sides)[rng.integers(sides.sum())])
-        variables = self._neighbourhood(seed, reach(seed, size), rng)
+        seed_sides = self.open_sides(np.array([seed]))[0]
+        seed_side = int(np.flatnonzero(seed_sides)[rng.integers(seed_sides.sum())])
+        variables = self._neighbourhood(seed, size, rng)
         open_root, open_side = np.nonzero(self.open_sides(variables))
         at = int(np.searchsorted(variables, seed))
-        return _LocalJob(seed, seed_side, variables, ((open_root, open_side), (np.array([at]), np.array([seed_side]))))
+        sides = ((open_root, open_side), (np.array([at]), np.array([seed_side])))
+        return _LocalJob(seed, seed_side, variables, sides, order)
 
     def _neighbourhood(self, seed: int, size: int, rng: np.random.Generator) -> np.ndarray:
         """Up to `size` core variables around `seed` (sorted): the seed, then the variables
