@@ -261,10 +261,10 @@ def test_the_projection_shares_its_right_hand_sides_between_threads(monkeypatch)
         return solve(scaled, transposed, targets, n)
 
     monkeypatch.setattr(audit_module, "_conjugate_gradients", watched)
-    one = audit_secrecy(cells, program_threads=1)
+    one = audit_secrecy(cells, projection_threads=1)
     assert widths == [audit_module._NULL_VECTORS + 1]
     widths.clear()
-    two = audit_secrecy(cells, program_threads=2)
+    two = audit_secrecy(cells, projection_threads=2)
     assert sorted(widths) == [2, 2]
     assert one.determined == two.determined == 3
     assert (one.hidden["determined"] == two.hidden["determined"]).all()

@@ -43,8 +43,9 @@ For every secret cell the audit finds
    (`_Core.certify_locally`), every other variable held at its true value, so that each
    solution, with the rest of the table true, is a solution of the whole system. Such a
    program proves protection, never weakness: what they leave open is skipped, and counted
-   as "unverifiable". Two of them solve at once (`PROGRAM_THREADS`: HiGHS releases the
-   GIL), and the projection of step 1 shares its right-hand sides between as many threads.
+   as "unverifiable". Several can solve at once (`program_threads`: HiGHS releases the
+   GIL), though one at a time is faster at scale; the projection of step 1 shares its
+   right-hand sides between two threads.
 
 A primary cell is then "determined", "under_protected", "skipped" or "protected"; the audit
 passes when every primary cell is protected (a skipped cell fails it: what is not proven is
@@ -100,9 +101,11 @@ _SLACK = 1e-6  # relative tolerance when comparing bounds with the protection in
 # A program with less than this left before its deadline is solved without presolve.
 _PRESOLVE_SECONDS = 10.0
 _LEAST_SECONDS = 0.01  # time limit of a program started at or past its deadline
-# Threads of a thorough audit (the machines have two cores): programs over neighbourhoods
-# solved at once, and the projection's right-hand sides shared out.
-PROGRAM_THREADS = 2
+# Programs over neighbourhoods solved at once. One: at a million positions, two HiGHS
+# solving side by side on the two cores ran 7.5 programs a second between them, one alone
+# 12.4 (bench README).
+PROGRAM_THREADS = 1
+PROJECTION_THREADS = 2  # threads sharing the projection's right-hand sides (1.4× on two cores)
 
 
 class SecrecyAuditFailed(Exception):
@@ -257,6 +260,7 @@ def audit_secrecy(
     local_limit: int = LOCAL_LIMIT,
     lp_seconds: float = LP_SECONDS,
     program_threads: int = PROGRAM_THREADS,
+    projection_threads: int = PROJECTION_THREADS,
     witnesses: list | None = None,
     floor: np.ndarray | None = None,
     thorough: bool = True,
@@ -278,8 +282,8 @@ def audit_secrecy(
     `floor` (optional): `structural_floor(cells)`, when the caller already has it; `shares`
     (optional) likewise the values of the straddling EPCI's shares (`part_values`): neither
     depends on which cells are secret, so the protection's rounds compute them once.
-    `program_threads`: programs over neighbourhoods solved at once, and threads of the
-    projection.
+    `program_threads`: programs over neighbourhoods solved at once; `projection_threads`:
+    threads of the projection.
     `thorough=False` (the protection loop's quick rounds) leaves out the projection, so that
     only the reduction finds determined cells, and the linear programs of the components
     larger than `exact_component`, whose primary cells that propagation does not settle are
@@ -319,7 +323,7 @@ def audit_secrecy(
     up, down = np.where(primary, up, 0.0), np.where(primary, down, 0.0)
     core = _Core(reduction, truth, up, down, lowest[unknown])
     if thorough:
-        determined_core, core_values = _determined(core, seed, program_threads)
+        determined_core, core_values = _determined(core, seed, projection_threads)
     else:
         determined_core, core_values = np.zeros(len(core.value), dtype=bool), core.value
     core.propagate()
@@ -539,7 +543,7 @@ def _hidden_frame(unknown: np.ndarray, primary: np.ndarray, truth: np.ndarray) -
     )
 
 
-def _determined(core: "_Core", seed: int, threads: int = PROGRAM_THREADS) -> tuple[np.ndarray, np.ndarray]:
+def _determined(core: "_Core", seed: int, threads: int = PROJECTION_THREADS) -> tuple[np.ndarray, np.ndarray]:
     """Which core variables the equations determine, and the minimum-norm solution.
 
     A variable is determined when it is orthogonal to the null space of the core matrix A.
