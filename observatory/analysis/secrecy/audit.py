@@ -43,9 +43,9 @@ For every secret cell the audit finds
    (`_Core.certify_locally`), every other variable held at its true value, so that each
    solution, with the rest of the table true, is a solution of the whole system. Such a
    program proves protection, never weakness: what they leave open is skipped, and counted
-   as "unverifiable". Several can solve at once (`program_threads`: HiGHS releases the
-   GIL), though one at a time is faster at scale; the projection of step 1 shares its
-   right-hand sides between two threads.
+   as "unverifiable". They run one at a time: two HiGHS side by side on two cores ran fewer
+   programs between them than one alone (bench README); the projection of step 1 shares its
+   right-hand sides between two threads instead.
 
 A primary cell is then "determined", "under_protected", "skipped" or "protected"; the audit
 passes when every primary cell is protected (a skipped cell fails it: what is not proven is
@@ -59,9 +59,8 @@ audit takes about 40 seconds from scratch, 1.7 seconds with the protection's wit
 """
 
 import functools
-import itertools
 import time
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -101,10 +100,6 @@ _SLACK = 1e-6  # relative tolerance when comparing bounds with the protection in
 # A program with less than this left before its deadline is solved without presolve.
 _PRESOLVE_SECONDS = 10.0
 _LEAST_SECONDS = 0.01  # time limit of a program started at or past its deadline
-# Programs over neighbourhoods solved at once. One: at a million positions, two HiGHS
-# solving side by side on the two cores ran 7.5 programs a second between them, one alone
-# 12.4 (bench README).
-PROGRAM_THREADS = 1
 PROJECTION_THREADS = 2  # threads sharing the projection's right-hand sides (1.4× on two cores)
 
 
@@ -259,7 +254,6 @@ def audit_secrecy(
     local_size: int = LOCAL_SIZE,
     local_limit: int = LOCAL_LIMIT,
     lp_seconds: float = LP_SECONDS,
-    program_threads: int = PROGRAM_THREADS,
     projection_threads: int = PROJECTION_THREADS,
     witnesses: list | None = None,
     floor: np.ndarray | None = None,
@@ -282,8 +276,7 @@ def audit_secrecy(
     `floor` (optional): `structural_floor(cells)`, when the caller already has it; `shares`
     (optional) likewise the values of the straddling EPCI's shares (`part_values`): neither
     depends on which cells are secret, so the protection's rounds compute them once.
-    `program_threads`: programs over neighbourhoods solved at once; `projection_threads`:
-    threads of the projection.
+    `projection_threads`: threads of the projection.
     `thorough=False` (the protection loop's quick rounds) leaves out the projection, so that
     only the reduction finds determined cells, and the linear programs of the components
     larger than `exact_component`, whose primary cells that propagation does not settle are
@@ -352,7 +345,7 @@ def audit_secrecy(
             if sizes[label] <= max_component:
                 core.certify(members, rng, budget)
             else:
-                core.certify_locally(members, rng, budget, local_size, local_limit, program_threads)
+                core.certify_locally(members, rng, budget, local_size, local_limit)
     candidates.extend((None, roots, solution) for roots, solution in core.solutions)
     members = _Members(reduction)
     kept = _merged(
@@ -608,24 +601,10 @@ def _others(terms: np.ndarray, row: np.ndarray, m: int, unbounded: float) -> np.
     return np.where(count > 0, unbounded, np.bincount(row, finite, m)[row] - finite)
 
 
-@dataclass(eq=False)
-class _LocalJob:
-    """A seed of `_Core.certify_locally`: its side to prove, its neighbourhood, the sides
-    pushed by each of its programs (all those open there, then the seed's alone) and how
-    many of them have run."""
-
-    seed: int
-    seed_side: int
-    variables: np.ndarray
-    sides: tuple
-    order: int  # jobs in the order they were drawn
-    stage: int = 0
-
-
 @dataclass(frozen=True, eq=False)
 class _Program:
-    """A linear program over some core variables, ready to be solved in any thread: HiGHS
-    releases the GIL, so two programs solve at once on two cores."""
+    """A linear program over some core variables: min cost·y, equations·y = rhs, y within
+    bounds."""
 
     variables: np.ndarray
     cost: np.ndarray
@@ -811,15 +790,7 @@ class _Core:
             elif settled * 2 < len(pushed):
                 batch = max(1, batch // 2)
 
-    def certify_locally(
-        self,
-        roots: np.ndarray,
-        rng: np.random.Generator,
-        budget: float,
-        size: int,
-        limit: int,
-        threads: int = PROGRAM_THREADS,
-    ):
+    def certify_locally(self, roots: np.ndarray, rng: np.random.Generator, budget: float, size: int, limit: int):
         """`certify` for a component too large for one program: programs over neighbourhoods
         of its open sides, every other core variable held at its true value. The true values
         solve every equation, so a solution of such a program, with the rest of the table
@@ -831,11 +802,7 @@ class _Core:
         four times larger next time, up to `limit` (or its whole component); one left open
         there is given up. A restricted program proves no bound — the reader is not
         restricted — so what stays open here is left undecided ("skipped"), never weak.
-
-        `threads` programs solve at once, each seeded outside the neighbourhoods of those in
-        flight, and each recorded as soon as it ends. Each program's solution stands on its
-        own (the rest of the table true), so their order does not matter to what is proven.
-        Stops when the clock passes `budget`, each program cut short there.
+        Stops when the clock passes `budget`, a program running then cut short there.
         """
         reach = {}  # root → size of its next neighbourhood
         given_up = np.zeros(len(self.value), dtype=bool)
@@ -843,54 +810,27 @@ class _Core:
         # only there can a side close.
         pending = np.zeros(len(self.value), dtype=bool)
         pending[roots] = self.open_sides(roots).any(axis=1)
-        busy = np.zeros(len(self.value), dtype=np.int32)  # programs in flight over each variable
-        flight = {}  # future → (job, program)
-        drawn = itertools.count()
-        with ThreadPoolExecutor(threads) as pool:
-            while True:
-                while len(flight) < threads and time.perf_counter() < budget:
-                    candidates = np.flatnonzero(pending & (busy == 0))
-                    if not len(candidates):
-                        break
-                    seed = candidates[rng.integers(len(candidates))]
-                    job = self._local_job(seed, reach.get(seed, size), rng, next(drawn))
-                    busy[job.variables] += 1
-                    program, _, _ = self._push_program(job.variables, *job.sides[0], rng)
-                    flight[pool.submit(program.solve, budget)] = (job, program)
-                if not flight:
-                    return
-                # Whichever ends first: a long program (a grown neighbourhood) must not hold
-                # the other thread idle.
-                done, _ = wait(flight, return_when=FIRST_COMPLETED)
-                future = min(done, key=lambda future: flight[future][0].order)
-                job, program = flight.pop(future)
-                self._record(program, future.result())
+        while time.perf_counter() < budget:
+            candidates = np.flatnonzero(pending)
+            if not len(candidates):
+                return
+            seed = candidates[rng.integers(len(candidates))]
+            sides = self.open_sides(np.array([seed]))[0]
+            seed_side = int(np.flatnonzero(sides)[rng.integers(sides.sum())])
+            variables = self._neighbourhood(seed, reach.get(seed, size), rng)
+            open_root, open_side = np.nonzero(self.open_sides(variables))
+            at = int(np.searchsorted(variables, seed))
+            for picked in ((open_root, open_side), (np.array([at]), np.array([seed_side]))):
+                self._push(variables, *picked, rng, budget)
                 self.local_programs += 1
-                job.stage += 1
-                seed_open = self.open_sides(np.array([job.seed]))[0, job.seed_side]
-                if seed_open and job.stage < len(job.sides) and time.perf_counter() < budget:
-                    program, _, _ = self._push_program(job.variables, *job.sides[job.stage], rng)
-                    flight[pool.submit(program.solve, budget)] = (job, program)
-                    continue
-                busy[job.variables] -= 1
-                if seed_open and job.stage == len(job.sides):  # still open, even pushed alone
-                    if len(job.variables) >= min(limit, len(roots)) or reach.get(job.seed, size) >= limit:
-                        given_up[job.seed] = True
-                    else:
-                        reach[job.seed] = 4 * reach.get(job.seed, size)
-                variables = job.variables
-                pending[variables] = self.open_sides(variables).any(axis=1) & ~given_up[variables]
-
-    def _local_job(self, seed: int, size: int, rng: np.random.Generator, order: int) -> "_LocalJob":
-        """The programs of `certify_locally` for `seed`: one of its open sides drawn, its
-        neighbourhood, and the sides each of the two programs pushes there."""
-        seed_sides = self.open_sides(np.array([seed]))[0]
-        seed_side = int(np.flatnonzero(seed_sides)[rng.integers(seed_sides.sum())])
-        variables = self._neighbourhood(seed, size, rng)
-        open_root, open_side = np.nonzero(self.open_sides(variables))
-        at = int(np.searchsorted(variables, seed))
-        sides = ((open_root, open_side), (np.array([at]), np.array([seed_side])))
-        return _LocalJob(seed, seed_side, variables, sides, order)
+                if not self.open_sides(np.array([seed]))[0, seed_side] or time.perf_counter() >= budget:
+                    break
+            else:  # the seed's side is still open, even pushed alone
+                if len(variables) >= min(limit, len(roots)) or reach.get(seed, size) >= limit:
+                    given_up[seed] = True
+                else:
+                    reach[seed] = 4 * reach.get(seed, size)
+            pending[variables] = self.open_sides(variables).any(axis=1) & ~given_up[variables]
 
     def _neighbourhood(self, seed: int, size: int, rng: np.random.Generator) -> np.ndarray:
         """Up to `size` core variables around `seed` (sorted): the seed, then the variables
@@ -912,15 +852,10 @@ class _Core:
 
     def _push(self, variables: np.ndarray, open_at: np.ndarray, open_side: np.ndarray, rng, deadline=None):
         """One program over `variables` pushing the given open sides (positions in
-        `variables`, 0 up and 1 down) towards their targets, capped there, stopped at
-        `deadline`; returns the result, and the sides pushed (`_push_program`)."""
-        program, open_at, open_side = self._push_program(variables, open_at, open_side, rng)
-        return self._record(program, program.solve(deadline)), open_at, open_side
-
-    def _push_program(self, variables: np.ndarray, open_at: np.ndarray, open_side: np.ndarray, rng):
-        """The program of `_push`, with random weights so that sides competing for the same
-        slack take turns; a root given both ways is pushed one of them. Returns the program
-        and the sides it pushes."""
+        `variables`, 0 up and 1 down) towards their targets, capped there, with random
+        weights so that sides competing for the same slack take turns (a root given both
+        ways is pushed one of them), stopped at `deadline`. Returns the result, and the
+        sides pushed."""
         order = rng.permutation(len(open_at))
         open_at, open_side = open_at[order], open_side[order]
         open_at, first = np.unique(open_at, return_index=True)
@@ -935,7 +870,7 @@ class _Core:
         target = self.value[variables]
         high[go_up] = np.minimum(high[go_up], target[go_up] + self.need_up[variables][go_up])
         low[go_down] = np.maximum(low[go_down], target[go_down] - self.need_down[variables][go_down])
-        return self._program(variables, cost, low, high), open_at, open_side
+        return self._solve(variables, cost, low, high, deadline), open_at, open_side
 
     def solve_each(self, roots: np.ndarray) -> None:
         """The exact min and max of every root with a primary member (small components)."""
@@ -958,11 +893,11 @@ class _Core:
                     self.inner_low[root] = self.outer_low[root] = optimum
                     self.exact_low[root] = True
 
-    def _solve(self, variables: np.ndarray, cost, low, high):
+    def _solve(self, variables: np.ndarray, cost, low, high, deadline: float | None = None):
         """min cost·y over the core variables `variables` (sorted), every other one held at
-        its true value; the result, recorded."""
+        its true value, stopped at `deadline`; the result, recorded."""
         program = self._program(variables, cost, low, high)
-        return self._record(program, program.solve())
+        return self._record(program, program.solve(deadline))
 
     def _program(self, variables: np.ndarray, cost, low, high) -> "_Program":
         """The program min cost·y over the core variables `variables` (sorted), every other
