@@ -2,6 +2,7 @@
 hand-worked tables, and the protection that leaves it nothing, on random cubes."""
 
 import itertools
+import threading
 import time
 
 import numpy as np
@@ -216,26 +217,55 @@ def test_programs_over_neighbourhoods_stop_at_the_audit_deadline(monkeypatch):
     assert started + 600 <= deadlines[0] <= time.perf_counter() + 600
 
 
-def test_the_projection_shares_its_right_hand_sides_between_threads(monkeypatch):
+def test_the_projection_solves_its_draws_on_two_threads_at_once(monkeypatch):
     # The example's chained equations determine cells: one thread or two, the projection
-    # finds the same cells and values, two threads each taking half of the right-hand sides.
+    # finds the same cells with the same values. With two threads both draws are solved at
+    # once: each solve waits at a barrier for the other, which one thread would never reach.
     cells = _table()
+    barrier = threading.Barrier(2, timeout=10)
     widths = []
     solve = audit_module._conjugate_gradients
 
-    def watched(scaled, transposed, targets, n):
-        widths.append(targets.shape[1])
-        return solve(scaled, transposed, targets, n)
+    def watched(scaled, transposed, target):
+        widths.append(target.shape)
+        if barrier is not None:
+            barrier.wait()
+        return solve(scaled, transposed, target)
 
     monkeypatch.setattr(audit_module, "_conjugate_gradients", watched)
-    one = audit_secrecy(cells, projection_threads=1)
-    assert widths == [audit_module._NULL_VECTORS + 1]
-    widths.clear()
+    monkeypatch.setattr(audit_module, "_LAST_PROJECTION", {})
     two = audit_secrecy(cells, projection_threads=2)
-    assert sorted(widths) == [2, 2]
+    assert len(widths) == audit_module._NULL_VECTORS == 2 and len(set(widths)) == 1 and len(widths[0]) == 1
+    barrier = None
+    audit_module._LAST_PROJECTION.clear()  # the same cells: else the projection is not run again
+    one = audit_secrecy(cells, projection_threads=1)
     assert one.determined == two.determined == 3
     assert (one.hidden["determined"] == two.hidden["determined"]).all()
     assert np.allclose(one.hidden["value"], two.hidden["value"], equal_nan=True)
+
+
+def test_the_projection_runs_once_for_the_same_published_cells(monkeypatch):
+    # The same published cells make the same equations, which determine the same cells
+    # whatever the draws: audited again (another seed, as the protection's next round or the
+    # run's audit), they are not projected again; one more cell masked, they are.
+    projections = []
+    project = audit_module._projection
+
+    def watched(core, seed, threads):
+        projections.append(seed)
+        return project(core, seed, threads)
+
+    monkeypatch.setattr(audit_module, "_projection", watched)
+    monkeypatch.setattr(audit_module, "_LAST_PROJECTION", {})
+    cells = _table()
+    first = audit_secrecy(cells, seed=0)
+    again = audit_secrecy(cells, seed=1)
+    assert projections == [0]
+    assert first.determined == again.determined == 3
+    assert (first.hidden["determined"] == again.hidden["determined"]).all()
+    assert np.array_equal(first.hidden["value"], again.hidden["value"], equal_nan=True)
+    masked = audit_secrecy(_table(COMPLEMENTARY | {("", "10-49"), ("47", "all"), ("G", "all")}), seed=2)
+    assert projections == [0, 2] and masked.determined != first.determined
 
 
 def test_a_program_stops_at_its_deadline():
