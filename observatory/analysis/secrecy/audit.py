@@ -46,8 +46,8 @@ For every secret cell the audit finds
    solution, with the rest of the table true, is a solution of the whole system. Such a
    program proves protection, never weakness: what they leave open is skipped, and counted
    as "unverifiable". They run one at a time: two HiGHS side by side on two cores ran fewer
-   programs between them than one alone (bench README); the projection of step 1 shares its
-   right-hand sides between two threads instead.
+   programs between them than one alone (bench README); the projection of step 1 solves its
+   two draws on two threads instead.
 
 A primary cell is then "determined", "under_protected", "skipped" or "protected"; the audit
 passes when every primary cell is protected (a skipped cell fails it: what is not proven is
