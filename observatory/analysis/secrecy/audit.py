@@ -548,7 +548,7 @@ def _determined(core: "_Core", seed: int, threads: int = PROJECTION_THREADS) -> 
     key = _digest(core.matrix)
     if _LAST_PROJECTION.get("key") != key:
         _LAST_PROJECTION.clear()
-        _LAST_PROJECTION.update(key=key, value=_projection(core, seed, threads))
+        _LAST_PROJECTION.update(key=key, value=_projection(core.matrix, seed, threads))
     return _LAST_PROJECTION["value"].copy()
 
 
@@ -563,8 +563,8 @@ def _digest(matrix: sp.csr_matrix) -> str:
     return hashed.hexdigest()
 
 
-def _projection(core: "_Core", seed: int, threads: int = PROJECTION_THREADS) -> np.ndarray:
-    """Which core variables the equations determine.
+def _projection(matrix: sp.csr_matrix, seed: int, threads: int = PROJECTION_THREADS) -> np.ndarray:
+    """Which variables the equations `matrix` (the core's) determine.
 
     A variable is determined when it is orthogonal to the null space of the core matrix A.
     Random vectors z are projected onto that null space, z − Aᵀ(AAᵀ)⁺Az, by conjugate
@@ -576,7 +576,6 @@ def _projection(core: "_Core", seed: int, threads: int = PROJECTION_THREADS) -> 
     solution is computed. The draws are independent: `threads` threads project them, one
     draw each at a time (scipy's sparse products release the GIL).
     """
-    matrix = core.matrix
     n = matrix.shape[1]
     if n == 0:
         return np.zeros(0, dtype=bool)
