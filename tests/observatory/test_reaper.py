@@ -273,8 +273,8 @@ def test_the_secrecy_protection_beats_while_it_computes(migration_data, hand_wor
     monkeypatch.setattr(services.secrecy, "apply_secrecy", slow)
     run = services.grid_run_compute(run.pk)
     assert run.status == GridRun.Status.READY
-    seen = [beat for beat in seen if beat is not None]
-    assert len(set(seen)) == 3 and seen == sorted(seen)
+    beats = [beat for beat in seen if beat is not None]
+    assert len(set(beats)) == 3 and beats == sorted(beats)
 
 
 def test_the_reapers_run_every_minute(settings):
