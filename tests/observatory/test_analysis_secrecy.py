@@ -7,12 +7,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from observatory.analysis.cube import build_cube
+from observatory.analysis.memo import LastResult
 from observatory.analysis.secrecy import (
     apply_secrecy,
     mask_values,
     primary_secrecy,
     secondary_suppression,
     single_secret_groups,
+    suppression,
 )
 
 from .test_analysis_cube import SCORES, positions_frames, relation_groups
@@ -175,6 +177,35 @@ def test_apply_secrecy_keeps_values_and_mask_values_hides_them():
     assert masked["sector_code"].tolist() == ["C", "10", "11"]
     assert masked["secret"].tolist() == [False, True, True]
     assert flagged["employees"].tolist() == [100, 60, 40]  # the input is not modified
+
+
+def test_the_protection_of_the_same_cells_is_computed_once(monkeypatch):
+    # Every lens of one set of positions asks for the same protection: the second call
+    # reuses the first one's pattern and report; another threshold computes it again.
+    calls = []
+    protect = suppression.complementary_suppression
+
+    def watched(cells, **options):
+        calls.append(len(cells))
+        return protect(cells, **options)
+
+    monkeypatch.setattr(suppression, "complementary_suppression", watched)
+    monkeypatch.setattr(suppression, "_PROTECTIONS", LastResult())
+    rows = [
+        ("section", "C", "", "all", 100, 5, 30),
+        ("division", "10", "C", "all", 60, 3, 30),
+        ("division", "11", "C", "all", 40, 2, 30),
+    ]
+    first_report, second_report = {}, {}
+    first = apply_secrecy(_cells(rows), report=first_report)
+    second = apply_secrecy(_cells(rows), report=second_report)
+    assert calls == [3]
+    assert second["secret"].tolist() == first["secret"].tolist() == [False, True, True]
+    assert second["secret_reason"].tolist() == ["", "secondary", "companies"]
+    assert second_report["summary"] == first_report["summary"] and first_report["summary"]["secondary"] == 1
+    stricter = apply_secrecy(_cells(rows), min_companies=4)
+    assert calls == [3, 3]
+    assert stricter["secret_reason"].tolist() == ["", "companies", "companies"]
 
 
 def test_secrecy_of_an_empty_cube():

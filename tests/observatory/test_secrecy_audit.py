@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from observatory.analysis.cube import build_cube
+from observatory.analysis.memo import LastResult
 from observatory.analysis.secrecy import (
     apply_secrecy,
     audit_secrecy,
@@ -233,12 +234,12 @@ def test_the_projection_solves_its_draws_on_two_threads_at_once(monkeypatch):
         return solve(scaled, transposed, target)
 
     monkeypatch.setattr(audit_module, "_conjugate_gradients", watched)
-    monkeypatch.setattr(audit_module, "_LAST_PROJECTION", {})
+    monkeypatch.setattr(audit_module, "_PROJECTIONS", LastResult())
     two = audit_secrecy(cells, projection_threads=2)
     assert len(shapes) == audit_module._NULL_VECTORS == 2
     assert all(len(shape) == 1 for shape in shapes)  # one vector each, not a block
     barrier = None
-    audit_module._LAST_PROJECTION.clear()  # the same cells: else the projection is not run again
+    audit_module._PROJECTIONS.clear()  # the same cells: else the projection is not run again
     one = audit_secrecy(cells, projection_threads=1)
     assert one.determined == two.determined == 3
     assert (one.hidden["determined"] == two.hidden["determined"]).all()
@@ -257,7 +258,7 @@ def test_the_projection_runs_once_for_the_same_published_cells(monkeypatch):
         return project(matrix, seed, threads)
 
     monkeypatch.setattr(audit_module, "_projection", watched)
-    monkeypatch.setattr(audit_module, "_LAST_PROJECTION", {})
+    monkeypatch.setattr(audit_module, "_PROJECTIONS", LastResult())
     cells = _table()
     first = audit_secrecy(cells, seed=0)
     again = audit_secrecy(cells, seed=1)

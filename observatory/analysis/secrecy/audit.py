@@ -71,6 +71,7 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.optimize import linprog
 
+from ..memo import LastResult
 from .relations import equations
 from .rules import is_primary, mask_values
 from .system import core_components, reduce_system
@@ -545,15 +546,12 @@ def _determined(core: "_Core", seed: int, threads: int = PROJECTION_THREADS) -> 
     protection's thorough rounds audit the same published cells again while their programs
     prove more, and the run's audit then attacks the cells of the protection's last round:
     at a million positions each projection takes minutes."""
-    key = _digest(core.matrix)
-    if _LAST_PROJECTION.get("key") != key:
-        _LAST_PROJECTION.clear()
-        _LAST_PROJECTION.update(key=key, value=_projection(core.matrix, seed, threads))
-    return _LAST_PROJECTION["value"].copy()
+    determined = _PROJECTIONS.get(_digest(core.matrix), lambda: _projection(core.matrix, seed, threads))
+    return determined.copy()
 
 
-# The last projection (`_determined`): the digest of its core matrix, and its result.
-_LAST_PROJECTION: dict = {}
+# The last projection (`_determined`), under the digest of its core matrix.
+_PROJECTIONS: LastResult[np.ndarray] = LastResult()
 
 
 def _digest(matrix: sp.csr_matrix) -> str:

@@ -35,6 +35,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from ..cube import CUBE_COLUMNS
+from ..memo import LastResult
 from .audit import (
     LOCAL_LIMIT,
     LOCAL_SIZE,
@@ -232,12 +233,8 @@ def apply_secrecy(
         primary = withhold(primary, withheld)
     links = sorted((epci, tuple(sorted(within))) for epci, within in (inside or {}).items())
     key = _digest(primary, min_companies, dominance, protection, protection_floor, audit_options, links)
-    if _LAST.get("key") == key:
-        secret, reason, witnesses, summary = _LAST["value"]
-        out = primary.copy(deep=False)
-        out["secret"] = secret
-        out["secret_reason"] = reason
-    else:
+
+    def protect() -> tuple:
         out, history, witnesses = complementary_suppression(
             primary, protection=protection, protection_floor=protection_floor, inside=inside, **audit_options
         )
@@ -253,16 +250,20 @@ def apply_secrecy(
             "rounds": len(history),
             "seconds": round(time.perf_counter() - clock, 3),
         }
-        _LAST.clear()
-        _LAST.update(key=key, value=(out["secret"].to_numpy(), out["secret_reason"].copy(), witnesses, summary))
+        return out["secret"].to_numpy(), out["secret_reason"].copy(), witnesses, summary
+
+    secret, reason, witnesses, summary = _PROTECTIONS.get(key, protect)
+    out = primary.copy(deep=False)
+    out["secret"] = secret
+    out["secret_reason"] = reason
     if report is not None:
         report["witnesses"] = witnesses
         report["summary"] = summary
     return out
 
 
-# The last protection computed (see apply_secrecy): its inputs' digest and its result.
-_LAST: dict = {}
+# The last protection computed (see apply_secrecy), under its inputs' digest.
+_PROTECTIONS: LastResult[tuple] = LastResult()
 
 
 def _digest(cells: pd.DataFrame, *params) -> str:
