@@ -218,6 +218,18 @@ def test_programs_over_neighbourhoods_stop_at_the_audit_deadline(monkeypatch):
     assert started + 600 <= deadlines[0] <= time.perf_counter() + 600
 
 
+def test_the_exact_programs_of_small_components_stop_at_the_audit_deadline():
+    # The protected example is one small component: its primary cells get their exact
+    # bounds from six programs within the budget; with none left, no program runs and the
+    # cells stay skipped, so the audit fails rather than outlast its time.
+    protected, _, _ = complementary_suppression(_table())
+    timely = audit_secrecy(protected, exact_component=10**6)
+    assert timely.passed and timely.stats["linear_programs"] == 6 and timely.stats["largest_component"] <= 10**6
+    late = audit_secrecy(protected, exact_component=10**6, lp_seconds=0)
+    assert late.stats["linear_programs"] == 0
+    assert not late.passed and late.skipped == len(PRIMARY) and late.stats["unverifiable"] == 0
+
+
 def test_the_projection_solves_its_draws_on_two_threads_at_once(monkeypatch):
     # The example's chained equations determine cells: one thread or two, the projection
     # finds the same cells with the same values. With two threads both draws are solved at

@@ -39,7 +39,8 @@ For every secret cell the audit finds
      it falls short. They stop after `lp_seconds`, a program running then cut short; what
      is left is *skipped*.
    Small components (`exact_component` core variables or fewer) get the exact `min` and
-   `max` of every primary cell, reported as its bounds. Components larger than
+   `max` of every primary cell, reported as its bounds, within the same `lp_seconds`: they
+   come first, smallest first. Components larger than
    `max_component` (a région at a million positions: the core is one component of several
    hundred thousand variables) get programs over neighbourhoods of their open sides instead
    (`_Core.certify_locally`), every other variable held at its true value, so that each
@@ -344,7 +345,7 @@ def audit_secrecy(
     for label in np.argsort(sizes, kind="stable"):  # small components first
         members = by_component[starts[label] : starts[label + 1]]
         if sizes[label] <= exact_component:
-            core.solve_each(members)
+            core.solve_each(members, budget)
         elif thorough and core.open_sides(members).any():
             if sizes[label] <= max_component:
                 core.certify(members, rng, budget)
@@ -896,14 +897,18 @@ class _Core:
         low[go_down] = np.maximum(low[go_down], target[go_down] - self.need_down[variables][go_down])
         return self._solve(variables, cost, low, high, deadline), open_at, open_side
 
-    def solve_each(self, roots: np.ndarray) -> None:
-        """The exact min and max of every root with a primary member (small components)."""
+    def solve_each(self, roots: np.ndarray, deadline: float) -> None:
+        """The exact min and max of every root with a primary member (small components),
+        until `deadline`: a program running then is cut short, and what is left open stays
+        skipped."""
         for root in roots[self.has_primary[roots]]:
             for side, sign in ((0, -1.0), (1, 1.0)):
+                if time.perf_counter() >= deadline:
+                    return
                 position = int(np.searchsorted(roots, root))
                 cost = np.zeros(len(roots))
                 cost[position] = sign
-                result = self._solve(roots, cost, self.low[roots], self.high[roots])
+                result = self._solve(roots, cost, self.low[roots], self.high[roots], deadline)
                 if result.status == 3 and side == 0:  # unbounded: nothing bounds it from above
                     self.inner_high[root] = self.outer_high[root] = np.inf
                     self.exact_high[root] = True
