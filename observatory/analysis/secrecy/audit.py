@@ -39,10 +39,10 @@ For every secret cell the audit finds
      it falls short. They stop after `lp_seconds`, a program running then cut short; what
      is left is *skipped*.
    Small components (`exact_component` core variables or fewer) get the exact `min` and
-   `max` of every primary cell, reported as its bounds, within the same `lp_seconds`: they
-   come first, smallest first. Components larger than
-   `max_component` (a région at a million positions: the core is one component of several
-   hundred thousand variables) get programs over neighbourhoods of their open sides instead
+   `max` of every primary cell, reported as its bounds, within the same `lp_seconds` (they
+   come first, smallest first). Components larger than `max_component` (a région at a
+   million positions: the core is one component of several hundred thousand variables)
+   get programs over neighbourhoods of their open sides instead
    (`_Core.certify_locally`), every other variable held at its true value, so that each
    solution, with the rest of the table true, is a solution of the whole system. Such a
    program proves protection, never weakness: what they leave open is skipped, and counted
