@@ -11,6 +11,7 @@ from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
+_EMPTY = object()  # the key of an empty slot: equal to no key a caller passes
 
 
 class LastResult(Generic[T]):
@@ -19,11 +20,11 @@ class LastResult(Generic[T]):
     depend on nothing but what `key` digests."""
 
     def __init__(self) -> None:
-        self._key: Hashable | None = None
+        self._key: Hashable = _EMPTY
         self._value: T | None = None
 
     def get(self, key: Hashable, compute: Callable[[], T]) -> T:
-        if self._key != key or self._value is None:
+        if self._key != key:
             # The old value goes before the new one is computed: never two in memory.
             self.clear()
             value = compute()
@@ -31,4 +32,4 @@ class LastResult(Generic[T]):
         return self._value
 
     def clear(self) -> None:
-        self._key = self._value = None
+        self._key, self._value = _EMPTY, None

@@ -57,3 +57,11 @@ def test_a_failed_computation_leaves_nothing_behind():
         memo.get("b", fail)
     assert memo.get("a", lambda: Table("a again")).name == "a again"
     assert memo.get("b", lambda: Table("b")).name == "b"
+
+
+def test_none_is_a_value_and_any_key_counts():
+    memo = LastResult()
+    calls = []
+    assert memo.get(None, lambda: calls.append("none")) is None
+    assert memo.get(None, lambda: calls.append("again")) is None
+    assert calls == ["none"]
