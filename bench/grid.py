@@ -35,7 +35,9 @@ from django.db.models import Max
 
 from companies import demo
 from companies.models import Company, Establishment, JobPosition, Sector, SizeBand, Territory
-from observatory.models import GridCell, GridRun, OccupationScore
+from observatory import services
+from observatory.analysis.cube import EPCI_DETAILS, EPCI_FULL
+from observatory.models import GridCell, GridRun, Lens, Methodology, OccupationScore
 from observatory.partitions import bulk_insert
 from observatory.reference import BUILTIN_REFERENCE_DIR, COG_DIR, NAF_FILE, ROME_DIR, load_reference
 from skills.models import Occupation
@@ -100,6 +102,12 @@ def add_arguments(parser) -> None:
         default=1,
         help="complete runs, secrecy included (1: at a million positions one takes about 40 minutes)",
     )
+    group.add_argument(
+        "--epci-detail",
+        choices=EPCI_DETAILS,
+        default=EPCI_FULL,
+        help="publication plan of the EPCI level (full: every crossing; size: their totals by size band)",
+    )
 
 
 def run(args) -> dict[str, float]:
@@ -110,6 +118,7 @@ def run(args) -> dict[str, float]:
         companies=companies, establishments=args.establishments, positions=args.positions, seed=args.seed
     )
     results.update({name: counts[name] for name in ("companies", "establishments", "positions", "employees")})
+    use_epci_detail(args.epci_detail)
     if "generation_seconds" in counts:
         results["generation_seconds"] = counts["generation_seconds"]
 
@@ -156,6 +165,17 @@ def run(args) -> dict[str, float]:
         results["grid_with_secrecy_vs_floor"] = results["grid_seconds"] / results["cube_floor_seconds"]
     results["cube_floor_inmemory_seconds"] = statistics.median(in_memory)
     return results
+
+
+def use_epci_detail(epci_detail: str) -> None:
+    """Make `epci_detail` the publication plan of the default lens's current version (a new
+    version when it differs), for the runs and pipelines that follow."""
+    current = Methodology.objects.current(Lens.DEFAULT)
+    if current.epci_detail != epci_detail:
+        current = services.methodology_create_version(
+            lens=Lens.DEFAULT, epci_detail=epci_detail, notes="Plan de publication du banc d'essai."
+        )
+    say(f"plan: EPCI {current.get_epci_detail_display().lower()} (method v{current.version})")
 
 
 def secrecy_results(audit: dict, cells: int) -> dict[str, float]:
@@ -510,9 +530,8 @@ def pipeline_child() -> None:
     """Read, score, aggregate and write a run as `grid_run_compute` does, without the
     comparison with the editions, the complementary suppression and the audit; print the
     timings as JSON."""
-    from observatory import partitions, services
+    from observatory import partitions
     from observatory.analysis import cube, exposure, secrecy
-    from observatory.models import Lens, Methodology
 
     methodology = Methodology.objects.current(Lens.DEFAULT)
     params = methodology.as_params()
@@ -530,7 +549,7 @@ def pipeline_child() -> None:
     scores["field_companies"] = scores["n_companies"]
     timings["scores"] = time.perf_counter() - clock
     clock = time.perf_counter()
-    cells = cube.build_cube(positions, scores, training_coverage=coverage)
+    cells = cube.within_plan(cube.build_cube(positions, scores, training_coverage=coverage), params["epci_detail"])
     timings["cube"] = time.perf_counter() - clock
     del positions
     clock = time.perf_counter()

@@ -10,6 +10,7 @@ from skills.categories import CATEGORIES
 from skills.profiles import PROFILE_SOURCE_LABELS
 
 from .analysis.codes import CODE_MAX_LENGTH
+from .analysis.cube import EPCI_FULL, EPCI_SIZE
 from .analysis.exposure import HIGH_THRESHOLD, MEDIUM_THRESHOLD, PRIOR_STRENGTH
 from .analysis.secrecy import DOMINANCE, MIN_COMPANIES, PROTECTION, PROTECTION_FLOOR
 
@@ -23,6 +24,13 @@ class Lens(models.TextChoices):
     DEFAULT = "default", _("Par défaut")
     GENAI = "genai", _("IA générative")
     AUTOMATION = "automation", _("Automatisation des tâches répétitives")
+
+
+class EpciDetail(models.TextChoices):
+    """What a version publishes at the EPCI level (analysis.cube.within_plan)."""
+
+    FULL = EPCI_FULL, _("Tous les croisements (secteurs, métiers, tailles)")
+    SIZE = EPCI_SIZE, _("Totaux par tranche d'effectif seulement")
 
 
 class MethodologyQuerySet(models.QuerySet):
@@ -49,6 +57,7 @@ class Methodology(models.Model):
         "profile_shrinkage",
         "context_shift",
         "transition_margin",
+        "epci_detail",
     )
     # The secrecy audit's protection interval: carried from version to version like the
     # parameters above, but not on the version form.
@@ -115,6 +124,19 @@ class Methodology(models.Model):
     secrecy_protection_floor = models.PositiveSmallIntegerField(
         _("secret : intervalle de protection minimal (salariés)"), default=PROTECTION_FLOOR
     )
+    # The publication plan of the EPCI level: at a région's scale, every crossing of the EPCI
+    # with sectors and occupations cannot be proven protected within a run's hour.
+    epci_detail = models.CharField(
+        _("détail publié pour les EPCI"),
+        max_length=8,
+        choices=EpciDetail.choices,
+        default=EpciDetail.FULL,
+        help_text=_(
+            "Les croisements des EPCI avec les secteurs et les métiers sont surtout des cellules de "
+            "quelques entreprises : à l'échelle d'une région, leur protection ne peut pas être prouvée "
+            "dans l'heure d'un calcul. Les totaux par tranche d'effectif se protègent en quelques minutes."
+        ),
+    )
     notes = models.TextField(_("notes"), blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -172,6 +194,7 @@ class Methodology(models.Model):
             "dominance": self.secrecy_dominance,
             "protection": self.secrecy_protection,
             "protection_floor": self.secrecy_protection_floor,
+            "epci_detail": self.epci_detail,
         }
 
     def profile_params(self) -> dict:

@@ -407,6 +407,9 @@ def _complete(
     statistical secrecy, its audit, then the cells and scores written and the run made
     current (unless it is internal)."""
     params = run.methodology.as_params()
+    # The version's publication plan leaves out whole level combinations, before the
+    # editions, secrecy and the audit see any of their cells.
+    cells = cube.within_plan(cells, params["epci_detail"])
     # Compared with every published edition: cells too few companies changed in since
     # are withheld, then protected and audited with the other secrets.
     clock = time.perf_counter()

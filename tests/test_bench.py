@@ -12,7 +12,7 @@ from bench import grid as bench_grid
 from companies.models import Company, Establishment, JobPosition, SizeBand
 from companies.validators import is_valid_siren, is_valid_siret, luhn_complete
 from observatory import services
-from observatory.models import GridCell, GridRun, OccupationScore
+from observatory.models import GridCell, GridRun, Lens, Methodology, OccupationScore
 from observatory.reference import BUILTIN_REFERENCE_DIR, load_reference
 from tests.companies.factories import CompanyFactory
 
@@ -107,3 +107,22 @@ def test_the_pipeline_writes_a_ready_run_without_complementary_secrecy(reference
     )
     assert total.employees == counts["employees"]
     assert OccupationScore.objects.filter(run=run).exists()
+
+
+def test_the_size_plan_makes_a_version_and_the_pipeline_writes_no_epci_crossing(reference, capsys):
+    bench_grid.generate(companies=30, establishments=100, positions=600, seed=2)
+    before = Methodology.objects.current(Lens.DEFAULT)
+    bench_grid.use_epci_detail("size")
+    current = Methodology.objects.current(Lens.DEFAULT)
+    assert (current.version, current.epci_detail) == (before.version + 1, "size")
+    bench_grid.use_epci_detail("size")  # already the plan: no new version
+    assert Methodology.objects.current(Lens.DEFAULT).pk == current.pk
+
+    bench_grid.pipeline_child()
+    report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    epci = GridCell.objects.filter(run_id=report["run_id"], territory_level="epci")
+    assert epci.filter(sector_level="all", occupation_level="all").exists()
+    assert not epci.exclude(sector_level="all", occupation_level="all").exists()
+    assert GridCell.objects.filter(
+        run_id=report["run_id"], territory_level="departement", occupation_level="fiche"
+    ).exists()

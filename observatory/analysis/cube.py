@@ -124,6 +124,42 @@ def cube_levels(territory_levels=TERRITORY_LEVELS) -> list[tuple[str, str, str, 
     return list(itertools.product(territory_levels, SECTOR_LEVELS, OCCUPATION_LEVELS, SIZE_LEVELS))
 
 
+# Publication plans of the EPCI level (Methodology.epci_detail): every crossing, or only each
+# EPCI's totals over all sectors and all occupations, by size band. At a million positions the
+# EPCI crossings are 84 % of the cells and most of them secret: their protection cannot be
+# proven within a run's hour, while the coarser plan's takes about ten minutes (bench README).
+EPCI_FULL = "full"
+EPCI_SIZE = "size"
+EPCI_DETAILS = (EPCI_FULL, EPCI_SIZE)
+
+
+def published_combination(epci_detail: str, territory_level: str, sector_level: str, occupation_level: str) -> bool:
+    """Whether the plan `epci_detail` publishes the cells of a level combination."""
+    if epci_detail not in EPCI_DETAILS:
+        raise ValueError(f"unknown EPCI publication plan {epci_detail!r}")
+    if epci_detail == EPCI_FULL or territory_level != "epci":
+        return True
+    return sector_level == "all" and occupation_level == "all"
+
+
+def within_plan(cells: pd.DataFrame, epci_detail: str) -> pd.DataFrame:
+    """The cells of a cube (`build_cube`) that the plan `epci_detail` publishes.
+
+    The others are left out before the comparison with the editions, secrecy and the audit:
+    whole level combinations, so that no group of the cube's relations is left with some of
+    its children (a lone parent forms no group, and a département cell without EPCI no
+    inclusion equation). A reader then knows nothing of them, not even that they are zero.
+    """
+    if epci_detail not in EPCI_DETAILS:
+        raise ValueError(f"unknown EPCI publication plan {epci_detail!r}")
+    if epci_detail == EPCI_FULL or cells.empty:
+        return cells
+    keep = (cells["territory_level"] != "epci").to_numpy() | (
+        (cells["sector_level"] == "all").to_numpy() & (cells["occupation_level"] == "all").to_numpy()
+    )
+    return cells[keep].reset_index(drop=True)
+
+
 def _bool_column(positions: pd.DataFrame, column: str) -> np.ndarray:
     return positions[column].fillna(False).to_numpy(dtype=bool)
 

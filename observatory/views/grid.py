@@ -27,7 +27,7 @@ from django.utils.functional import SimpleLazyObject
 
 from ..charts.common import figure_json
 from ..charts.grid import exposure_heatmap, heatmap_min_width, heatmap_summary, secret_reason_label
-from ..filters import COLUMN_LEVELS, ROW_LEVELS, GridCellFilterSet, grid_page_params
+from ..filters import COLUMN_LEVELS, ROW_LEVELS, GridCellFilterSet, grid_page_params, split_member
 from ..models import GridCell, Lens
 from ..permissions import analyst_required
 from ..published import EDITION_CACHE_SECONDS, cached
@@ -207,6 +207,11 @@ class GridResults:
         return filter_fields(self.filterset.form)
 
     @cached_property
+    def territory_level(self) -> str:
+        """The level of the territory shown: a version may publish less at some levels."""
+        return split_member(self.params.get("territory") or "all")[0]
+
+    @cached_property
     def heatmap(self) -> dict:
         return _heatmap(self.ref, self.params, self.filterset)
 
@@ -251,7 +256,17 @@ class GridResults:
 
 # What the template reads of GridResults: the form's, then the heatmap's and the table's.
 FORM_DATA = ("filterset", "filters")
-RESULTS_DATA = ("heatmap", "page", "rows", "headers", "page_query", "csv_url", "xlsx_url", "ranking_url")
+RESULTS_DATA = (
+    "territory_level",
+    "heatmap",
+    "page",
+    "rows",
+    "headers",
+    "page_query",
+    "csv_url",
+    "xlsx_url",
+    "ranking_url",
+)
 
 
 @analyst_required

@@ -41,6 +41,7 @@ def methodology_json(request):
             "secrecy": {
                 "min_companies": methodology.secrecy_min_companies,
                 "dominance": methodology.secrecy_dominance,
+                "epci_detail": methodology.epci_detail,
             },
             "rti_epsilon": 0.01,
             "created_at": methodology.created_at.isoformat(),

@@ -169,6 +169,7 @@ def ranking_page(request):
         download = urlencode({**ranking.query(lens=None), "run": run.pk})
         context.update(
             {
+                "scope": ranking.scope,
                 "scope_title": scope_title(ranking.scope),
                 "order_label": RANKING_ORDERS[ranking.order][1],
                 "rows": _rows(shown, ranking),

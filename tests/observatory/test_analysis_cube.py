@@ -183,6 +183,53 @@ def test_epci_are_children_of_the_region_with_an_unknown_member(positions):
     assert _cell(cells, territory=("epci", "E2"))["companies"] == 3
 
 
+def test_the_size_plan_keeps_only_the_epci_totals_by_band(positions, coverage):
+    cells = build_cube(positions, SCORES, training_coverage=coverage)
+    planned = cube.within_plan(cells, cube.EPCI_SIZE)
+
+    epci = planned[planned["territory_level"] == "epci"]
+    assert set(epci["sector_level"]) == {"all"} and set(epci["occupation_level"]) == {"all"}
+    # E1, E2 and the unknown member, each in total and in the bands they have positions in:
+    # E1 in 10-49; E2 in 10-49 and 0-9; the unknown one in 0-9.
+    assert sorted(zip(epci["territory_code"], epci["size_band"], epci["employees"], strict=True)) == [
+        ("E1", "10-49", 15),
+        ("E1", "all", 15),
+        ("E2", "0-9", 24),
+        ("E2", "10-49", 15),
+        ("E2", "all", 39),
+        ("inconnu-32", "0-9", 6),
+        ("inconnu-32", "all", 6),
+    ]
+    # Every other territory level is left whole, its rows unchanged.
+    others = cells[cells["territory_level"] != "epci"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(planned[planned["territory_level"] != "epci"].reset_index(drop=True), others)
+    assert len(planned) == len(others) + 7
+
+
+def test_the_full_plan_keeps_every_cell_and_an_unknown_plan_is_refused(positions):
+    cells = build_cube(positions, SCORES)
+    assert cube.within_plan(cells, cube.EPCI_FULL) is cells
+    with pytest.raises(ValueError, match="publication plan"):
+        cube.within_plan(cells, "commune")
+    with pytest.raises(ValueError, match="publication plan"):
+        cube.published_combination("", "epci", "all", "all")
+
+
+@pytest.mark.parametrize(
+    ("plan", "levels", "published"),
+    [
+        (cube.EPCI_FULL, ("epci", "division", "fiche"), True),
+        (cube.EPCI_SIZE, ("epci", "all", "all"), True),
+        (cube.EPCI_SIZE, ("epci", "section", "all"), False),
+        (cube.EPCI_SIZE, ("epci", "all", "grand_domaine"), False),
+        (cube.EPCI_SIZE, ("departement", "division", "fiche"), True),
+        (cube.EPCI_SIZE, ("all", "section", "domaine"), True),
+    ],
+)
+def test_which_level_combinations_a_plan_publishes(plan, levels, published):
+    assert cube.published_combination(plan, *levels) is published
+
+
 def test_finest_cell(positions):
     cell = _cell(
         build_cube(positions, SCORES),

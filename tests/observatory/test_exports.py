@@ -32,7 +32,7 @@ def test_methodology_json_gives_the_current_parameters(client, analyst):
     assert data["prior_strength"] == 5.0
     # The thresholds fitted to the fiches' own profiles (migration 0007, version 2).
     assert data["exposure_thresholds"] == {"high": 0.48, "medium": 0.44}
-    assert data["secrecy"] == {"min_companies": 3, "dominance": 0.85}
+    assert data["secrecy"] == {"min_companies": 3, "dominance": 0.85, "epci_detail": "full"}
     assert data["version"] == 2
 
 

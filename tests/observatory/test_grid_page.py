@@ -10,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from companies.models import Territory
 from observatory import services
 from observatory.models import GridCell, Lens
 
@@ -291,3 +292,23 @@ def test_lens_and_run_choose_the_cells(client, analyst, hand_worked):  # noqa: F
     assert response.context["run"] == default
     assert response.context["rows"][0]["exposure_mean"] == pytest.approx(5.6 / 9)
     assert genai.pk != default.pk
+
+
+def test_an_epci_under_a_totals_only_plan_says_where_its_detail_is_read(client, analyst, hand_worked):  # noqa: F811
+    metropole = Territory.objects.create(
+        level=Territory.Level.EPCI, code="200093201", name="Métropole Européenne de Lille"
+    )
+    Territory.objects.filter(level=Territory.Level.COMMUNE, code="59350").update(epci=metropole)
+    client.force_login(analyst)
+    epci = {"territory": "epci:200093201"}
+    full = services.grid_run_compute(services.grid_run_create().pk)
+    assert 'id="plan-epci"' not in client.get(URL, {"run": full.pk, **epci}).content.decode()
+
+    services.methodology_create_version(lens=Lens.DEFAULT, epci_detail="size")
+    planned = services.grid_run_compute(services.grid_run_create().pk)
+    page = client.get(URL, {"run": planned.pk, **epci}).content.decode()
+    assert 'id="plan-epci"' in page
+    assert f"version {planned.methodology.version} de la méthode" in page
+    assert "se lit au niveau du département" in page
+    # The département shows its crossings: no notice there.
+    assert 'id="plan-epci"' not in client.get(URL, {"run": planned.pk, "territory": "departement:59"}).content.decode()

@@ -8,7 +8,7 @@ from django.core.management.base import CommandError
 
 from companies.models import JobPosition
 from observatory import services
-from observatory.models import GridCell, GridRun, Lens, OccupationScore
+from observatory.models import CELL_COORDINATES, GridCell, GridRun, Lens, OccupationScore
 from skills.models import OccupationTaskProfile
 
 pytestmark = pytest.mark.django_db
@@ -225,3 +225,30 @@ def test_a_run_records_the_source_of_its_reference_profiles(hand_worked):
     # The earlier run keeps what it was computed with, so both stay comparable.
     before.refresh_from_db()
     assert before.profile_source.startswith("domain_defaults:v0+1 importés:")
+
+
+def _coordinates(run, **filters):
+    return set(GridCell.objects.filter(run=run, **filters).values_list(*CELL_COORDINATES))
+
+
+def test_a_version_publishing_only_the_epci_totals_leaves_their_crossings_out(hand_worked):
+    full = _compute()
+    assert GridCell.objects.filter(run=full, territory_level="epci", occupation_level="fiche").exists()
+
+    services.methodology_create_version(lens=Lens.DEFAULT, epci_detail="size")
+    planned = _compute()
+
+    assert planned.status == GridRun.Status.READY and planned.is_current and planned.audit["passed"]
+    assert planned.methodology.epci_detail == "size"
+    # The communes are in no EPCI: the région's unknown EPCI, in total and in the one band of
+    # the companies (10 to 49 employees).
+    assert _coordinates(planned, territory_level="epci") == {
+        ("epci", "inconnu-32", "all", "", "all", "", band) for band in ("all", "10-49")
+    }
+    assert _coordinates(planned, territory_level="epci") < _coordinates(full, territory_level="epci")
+    unknown = _cell(planned, territory_level="epci", territory_code="inconnu-32")
+    assert (unknown.companies, unknown.employees) == (4, 65)
+    # The other territory levels keep every cell.
+    others = GridCell.objects.exclude(territory_level="epci")
+    assert _coordinates(planned, pk__in=others) == _coordinates(full, pk__in=others)
+    assert planned.stats["cells"] == GridCell.objects.filter(run=planned).count()

@@ -320,3 +320,18 @@ def test_the_map_runs_a_bounded_number_of_queries(client, analyst, many_cells, d
     # Cached: neither the cells nor the outlines are read again.
     with django_assert_max_num_queries(5):
         client.get(URL)
+
+
+def test_epci_filtered_by_sector_under_a_totals_only_plan_say_why_nothing_is_shown(client, analyst, hand_worked):  # noqa: F811
+    services.methodology_create_version(lens=Lens.DEFAULT, epci_detail="size")
+    run = _compute()
+    client.force_login(analyst)
+    by_sector = client.get(URL, {"run": run.pk, "level": "epci", "occupation": "grand_domaine:M"}).content.decode()
+    assert 'id="plan-epci"' in by_sector and "Choisissez « Tous secteurs » et « Tous métiers »" in by_sector
+    # Their totals are published: no notice, and the unknown EPCI's row is there.
+    totals = client.get(URL, {"run": run.pk, "level": "epci"})
+    assert 'id="plan-epci"' not in totals.content.decode()
+    assert [row["code"] for row in totals.context["rows"]] == ["inconnu-32"]
+    # The départements keep their crossings.
+    by_departement = client.get(URL, {"run": run.pk, "occupation": "grand_domaine:M"}).content.decode()
+    assert 'id="plan-epci"' not in by_departement

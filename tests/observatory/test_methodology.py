@@ -24,6 +24,7 @@ VALID = {
     "profile_shrinkage": "8",
     "context_shift": "0.04",
     "transition_margin": "0.05",
+    "epci_detail": "full",
     "notes": "RC revu d'après l'indice OIT 2025",
 }
 
@@ -81,6 +82,21 @@ def test_invalid_parameters_come_back_with_the_answers_intact(client, analyst):
     assert "core_item_weight" in form.errors and "context_shift" in form.errors
     body = response.content.decode()
     assert 'value="1.5"' in body and "RC revu d&#x27;après l&#x27;indice OIT 2025" in body
+    assert Methodology.objects.filter(lens="default").count() == versions
+
+
+def test_a_version_chooses_the_publication_plan_of_the_epci(client, analyst):
+    client.force_login(analyst)
+    assert Methodology.objects.current("default").epci_detail == "full"
+    response = client.post(URL, VALID | {"epci_detail": "size"})
+    assert response.status_code == 302
+    newest = Methodology.objects.current("default")
+    assert newest.epci_detail == "size" and newest.as_params()["epci_detail"] == "size"
+    # An unknown plan is refused, the other answers kept.
+    versions = Methodology.objects.filter(lens="default").count()
+    response = client.post(URL, VALID | {"epci_detail": "commune", "alpha_rc": "0.75"})
+    assert response.status_code == 200 and "epci_detail" in response.context["form"].errors
+    assert 'value="0.75"' in response.content.decode()
     assert Methodology.objects.filter(lens="default").count() == versions
 
 
