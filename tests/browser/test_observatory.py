@@ -273,3 +273,28 @@ def test_page_is_accessible_and_holds_on_a_laptop_and_a_phone(page, live_server,
         scroll_width = page.evaluate("document.documentElement.scrollWidth")
         assert scroll_width <= size["width"], f"{name} is {scroll_width}px wide on a {size['width']}px screen"
         assert screenshot(page, f"observatory-{name}-{size_name}").stat().st_size > 0
+
+
+def test_an_analyst_reading_an_epci_under_the_totals_plan_is_told_where_the_detail_is(
+    page, live_server, observatory, requests_made
+):
+    metropole = Territory.objects.create(
+        level=Territory.Level.EPCI, code="200093201", name="Métropole Européenne de Lille"
+    )
+    Territory.objects.filter(level=Territory.Level.COMMUNE, code="59350").update(epci=metropole)
+    services.methodology_create_version(lens=Lens.DEFAULT, epci_detail="size")
+    planned = services.grid_run_compute(services.grid_run_create(lens=Lens.DEFAULT).pk)
+    signed_in(page, live_server, observatory.analyst)
+
+    page.goto(f"{live_server.url}{reverse('observatory:grid')}?run={planned.pk}&territory=epci:200093201")
+    notice = page.locator("#plan-epci")
+    expect(notice).to_be_visible()
+    expect(notice).to_contain_text("ne publie que les totaux tous secteurs et tous métiers")
+    expect(notice).to_contain_text("se lit au niveau du département")
+    assert not (violations := check_accessibility(page)), axe_report(violations)
+    screenshot(page, "grille-epci-plan-totaux")
+
+    # The Nord keeps its crossings: no notice, and its heatmap is drawn.
+    page.goto(f"{live_server.url}{reverse('observatory:grid')}?run={planned.pk}&territory=departement:59")
+    page.wait_for_selector(DRAWN)
+    expect(page.locator("#plan-epci")).to_have_count(0)
