@@ -133,8 +133,8 @@ class Methodology(models.Model):
         default=EpciDetail.FULL,
         help_text=_(
             "Les croisements des EPCI avec les secteurs et les métiers sont surtout des cellules de "
-            "quelques entreprises : à l'échelle d'une région, leur protection ne peut pas être prouvée "
-            "dans l'heure d'un calcul. Les totaux par tranche d'effectif se protègent en quelques minutes."
+            "quelques entreprises : à l'échelle d'une région, ils font plus des quatre cinquièmes de la "
+            "grille, et leur protection n'a pas pu être prouvée dans l'heure d'un calcul."
         ),
     )
     notes = models.TextField(_("notes"), blank=True)
@@ -178,6 +178,11 @@ class Methodology(models.Model):
                     )
                 }
             )
+
+    @property
+    def epci_totals_only(self) -> bool:
+        """Whether this version publishes of the EPCI only their totals by size band."""
+        return self.epci_detail == EpciDetail.SIZE
 
     @property
     def susceptibility(self) -> dict[str, float]:

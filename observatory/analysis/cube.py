@@ -126,20 +126,11 @@ def cube_levels(territory_levels=TERRITORY_LEVELS) -> list[tuple[str, str, str, 
 
 # Publication plans of the EPCI level (Methodology.epci_detail): every crossing, or only each
 # EPCI's totals over all sectors and all occupations, by size band. At a million positions the
-# EPCI crossings are 84 % of the cells and most of them secret: their protection cannot be
-# proven within a run's hour, while the coarser plan's takes about ten minutes (bench README).
+# EPCI crossings are 84 % of the cells, 65 % of them secret by the primary rules: their
+# protection was not proven within a run's hour (bench README).
 EPCI_FULL = "full"
 EPCI_SIZE = "size"
 EPCI_DETAILS = (EPCI_FULL, EPCI_SIZE)
-
-
-def published_combination(epci_detail: str, territory_level: str, sector_level: str, occupation_level: str) -> bool:
-    """Whether the plan `epci_detail` publishes the cells of a level combination."""
-    if epci_detail not in EPCI_DETAILS:
-        raise ValueError(f"unknown EPCI publication plan {epci_detail!r}")
-    if epci_detail == EPCI_FULL or territory_level != "epci":
-        return True
-    return sector_level == "all" and occupation_level == "all"
 
 
 def within_plan(cells: pd.DataFrame, epci_detail: str) -> pd.DataFrame:

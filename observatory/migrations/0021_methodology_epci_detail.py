@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='methodology',
             name='epci_detail',
-            field=models.CharField(choices=[('full', 'Tous les croisements (secteurs, métiers, tailles)'), ('size', "Totaux par tranche d'effectif seulement")], default='full', help_text="Les croisements des EPCI avec les secteurs et les métiers sont surtout des cellules de quelques entreprises : à l'échelle d'une région, leur protection ne peut pas être prouvée dans l'heure d'un calcul. Les totaux par tranche d'effectif se protègent en quelques minutes.", max_length=8, verbose_name='détail publié pour les EPCI'),
+            field=models.CharField(choices=[('full', 'Tous les croisements (secteurs, métiers, tailles)'), ('size', "Totaux par tranche d'effectif seulement")], default='full', help_text="Les croisements des EPCI avec les secteurs et les métiers sont surtout des cellules de quelques entreprises : à l'échelle d'une région, ils font plus des quatre cinquièmes de la grille, et leur protection n'a pas pu être prouvée dans l'heure d'un calcul.", max_length=8, verbose_name='détail publié pour les EPCI'),
         ),
     ]

@@ -211,23 +211,6 @@ def test_the_full_plan_keeps_every_cell_and_an_unknown_plan_is_refused(positions
     assert cube.within_plan(cells, cube.EPCI_FULL) is cells
     with pytest.raises(ValueError, match="publication plan"):
         cube.within_plan(cells, "commune")
-    with pytest.raises(ValueError, match="publication plan"):
-        cube.published_combination("", "epci", "all", "all")
-
-
-@pytest.mark.parametrize(
-    ("plan", "levels", "published"),
-    [
-        (cube.EPCI_FULL, ("epci", "division", "fiche"), True),
-        (cube.EPCI_SIZE, ("epci", "all", "all"), True),
-        (cube.EPCI_SIZE, ("epci", "section", "all"), False),
-        (cube.EPCI_SIZE, ("epci", "all", "grand_domaine"), False),
-        (cube.EPCI_SIZE, ("departement", "division", "fiche"), True),
-        (cube.EPCI_SIZE, ("all", "section", "domaine"), True),
-    ],
-)
-def test_which_level_combinations_a_plan_publishes(plan, levels, published):
-    assert cube.published_combination(plan, *levels) is published
 
 
 def test_finest_cell(positions):

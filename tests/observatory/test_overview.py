@@ -8,7 +8,7 @@ import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
-from companies.models import JobPosition
+from companies.models import JobPosition, Territory
 from observatory import services
 from observatory.models import Lens
 
@@ -157,3 +157,22 @@ def test_the_page_runs_a_bounded_number_of_queries_and_caches_its_figures(
     with django_assert_max_num_queries(5):  # session, user, groups, run: the figures are cached
         again = client.get(URL)
     assert again.context["top_figure"] == first.context["top_figure"]
+
+
+def test_an_epci_under_a_totals_only_plan_is_announced_on_the_overview_and_the_ranking(client, analyst, hand_worked):  # noqa: F811
+    metropole = Territory.objects.create(
+        level=Territory.Level.EPCI, code="200093201", name="Métropole Européenne de Lille"
+    )
+    Territory.objects.filter(level=Territory.Level.COMMUNE, code="59350").update(epci=metropole)
+    services.methodology_create_version(lens=Lens.DEFAULT, epci_detail="size")
+    run = services.grid_run_compute(services.grid_run_create().pk)
+    client.force_login(analyst)
+    for url, hint in (
+        (URL, "Les chiffres par secteur et par métier se lisent au niveau du département."),
+        (reverse("observatory:ranking"), "Le classement des métiers se lit au niveau du département."),
+    ):
+        epci = client.get(url, {"run": run.pk, "territory": "epci:200093201"})
+        assert epci.status_code == 200
+        assert 'id="plan-epci"' in epci.content.decode() and hint in epci.content.decode()
+        nord = client.get(url, {"run": run.pk, "territory": "departement:59"})
+        assert nord.status_code == 200 and 'id="plan-epci"' not in nord.content.decode()
