@@ -195,6 +195,7 @@ def secrecy_results(audit: dict, cells: int) -> dict[str, float]:
         "grid_determined_primary_before": protection.get("determined_primary_before", float("nan")),
         "grid_under_protected_before": protection.get("under_protected_before", float("nan")),
         "grid_protection_rounds": protection.get("rounds", float("nan")),
+        "grid_protection_unproven_rounds": protection.get("unproven_rounds", float("nan")),
         "grid_determined_after": audit.get("determined", float("nan")),
         "grid_determined_primary_after": audit.get("determined_primary", float("nan")),
         "grid_under_protected_after": audit.get("under_protected", float("nan")),

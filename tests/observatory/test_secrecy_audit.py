@@ -25,6 +25,7 @@ from observatory.analysis.secrecy import (
     structural_floor,
 )
 from observatory.analysis.secrecy import audit as audit_module
+from observatory.analysis.secrecy import suppression as suppression_module
 from observatory.analysis.secrecy.system import reduce_system
 
 from .test_analysis_cube import SCORES, positions_frames
@@ -181,6 +182,34 @@ def test_a_component_too_large_for_one_program_is_proven_by_programs_over_neighb
     assert alone.passed and alone.stats["linear_programs"] == 0
 
 
+def test_a_large_component_gets_neighbourhoods_between_its_first_program_and_its_batches(monkeypatch):
+    # Every component is "large" here: one program over the whole of it pushes every open
+    # side (a root is pushed one way at a time, so some are left), neighbourhoods of a
+    # quarter of it take those, and programs over the whole component what they leave.
+    protected, _, _ = complementary_suppression(_table())
+    sizes = []
+    solve = audit_module._Program.solve
+
+    def watched(program, deadline=None):
+        sizes.append(len(program.variables))
+        return solve(program, deadline)
+
+    monkeypatch.setattr(audit_module._Program, "solve", watched)
+    audit = audit_secrecy(protected, local_component=0, exact_component=0)
+    assert audit.passed and audit.stats["components"] == 1
+    whole, local = audit.stats["largest_component"], audit.stats["local_programs"]
+    assert whole > 4 and local > 0 and len(sizes) == audit.stats["linear_programs"]
+    assert sizes[0] == whole
+    assert all(size == whole // 4 for size in sizes[1 : 1 + local])
+    assert all(size == whole for size in sizes[1 + local :])
+    # Its tables alone prove the grid; under the default threshold the same component gets
+    # programs over the whole of it only.
+    assert audit_secrecy(protected, witnesses=audit.witnesses, lp_seconds=0, exact_component=0).passed
+    sizes.clear()
+    assert audit_secrecy(protected, exact_component=0).passed
+    assert set(sizes) == {whole}
+
+
 def test_the_protection_goes_on_while_each_round_proves_more(monkeypatch):
     # A clock that moves a second at each reading: a thorough round has time for one or two
     # neighbourhood programs, so the large component is proven over several rounds, each
@@ -196,6 +225,33 @@ def test_the_protection_goes_on_while_each_round_proves_more(monkeypatch):
     # The tables of all those rounds prove the grid in the run's audit, no program needed.
     alone = audit_secrecy(protected, witnesses=witnesses, max_component=1, exact_component=0, lp_seconds=0)
     assert alone.passed
+
+
+def test_cells_the_audit_cannot_prove_in_its_time_get_masks_around_them(monkeypatch):
+    # No time for programs: the thorough rounds find nothing weak but prove no primary cell
+    # beyond what propagation settles. Those left unproven get complementary masks, for a
+    # limited number of rounds, when they are few enough among the primary cells; otherwise
+    # the loop stops there.
+    cells = _table()
+    options = {"exact_component": 0, "lp_seconds": 0}
+    monkeypatch.setattr(suppression_module, "SUSPECT_SHARE", 1.0)
+    monkeypatch.setattr(suppression_module, "SUSPECT_ROUNDS", 1)
+    protected, history, _ = complementary_suppression(cells, **options)
+    assert [round_.get("suspects") for round_ in history[-2:]] == [5, None]
+    assert history[-2]["thorough"] and history[-2]["skipped"] == 5
+    assert history[-2]["determined"] == history[-2]["under_protected"] == 0
+    # Its masks are what the last round read: two more secret cells, still all unproven.
+    assert (history[-2]["secret"], history[-1]["secret"]) == (20, 22)
+    assert history[-1]["skipped"] == 5 and protected["secret"].sum() == 22
+
+    monkeypatch.setattr(suppression_module, "SUSPECT_SHARE", 0.0)
+    plain, plain_history, _ = complementary_suppression(cells, **options)
+    assert not any("suspects" in round_ for round_ in plain_history)
+    # The same rounds up to there, then only more masks, all complementary.
+    before, after = plain["secret"].to_numpy(), protected["secret"].to_numpy()
+    assert after.sum() > before.sum() and not (before & ~after).any()
+    assert (protected["secret_reason"].to_numpy()[after & ~before] == "secondary").all()
+    assert audit_secrecy(protected).passed and audit_secrecy(plain).passed
 
 
 def test_programs_over_neighbourhoods_stop_at_the_audit_deadline(monkeypatch):
@@ -387,6 +443,9 @@ def test_programs_over_neighbourhoods_prove_what_programs_over_whole_components_
     local = audit_secrecy(cells, max_component=0, exact_component=0, local_size=3)
     assert local.passed, local.failing()
     assert local.stats.get("local_programs", 0) == local.stats.get("linear_programs", 0)
+    # Every component large: a program over all of it first, then neighbourhoods.
+    mixed = audit_secrecy(cells, local_component=0, exact_component=0)
+    assert mixed.passed, mixed.failing()
     # Its witnesses solve the reader's whole system (checked against every equation, and
     # each cell kept at one employee or more), and prove every primary cell by themselves.
     alone = audit_secrecy(cells, witnesses=local.witnesses, lp_seconds=0, max_component=0, exact_component=0)

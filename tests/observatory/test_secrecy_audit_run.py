@@ -39,6 +39,8 @@ def test_every_run_stores_its_audit(hand_worked):
     # alone, and in the end.
     assert audit["protection"]["secondary"] == run.stats["secondary_cells"]
     assert audit["protection"]["secondary"] >= audit["protection"]["secondary_one_secret_rule"]
+    # Every primary cell proven within the time: no round masked around unproven ones.
+    assert audit["protection"]["unproven_rounds"] == 0
     assert "audit" in run.timings
 
 

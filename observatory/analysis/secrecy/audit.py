@@ -46,9 +46,13 @@ For every secret cell the audit finds
    (`_Core.certify_locally`), every other variable held at its true value, so that each
    solution, with the rest of the table true, is a solution of the whole system. Such a
    program proves protection, never weakness: what they leave open is skipped, and counted
-   as "unverifiable". They run one at a time: two HiGHS side by side on two cores ran fewer
-   programs between them than one alone (bench README); the projection of step 1 solves its
-   two draws on two threads instead.
+   as "unverifiable". Components between `local_component` and `max_component` (the
+   EPCI's totals-only plan at a million positions: some 90,000 variables, minutes per
+   program) get both: one program over the whole component pushes every open side, then
+   neighbourhoods take the sides it left open, then batches over the whole component what
+   those left, which they can prove weak. Programs run one at a time: two HiGHS side by
+   side on two cores ran fewer programs between them than one alone (bench README); the
+   projection of step 1 solves its two draws on two threads instead.
 
 A primary cell is then "determined", "under_protected", "skipped" or "protected"; the audit
 passes when every primary cell is protected (a skipped cell fails it: what is not proven is
@@ -81,6 +85,7 @@ PROTECTION = 0.15  # ± share of a primary cell's value the reader must not get 
 PROTECTION_FLOOR = 2  # employees: the protection is never narrower than this
 CELL_FLOOR = 1  # a listed secret cell has at least one company, so at least one employee
 MAX_COMPONENT = 200_000  # core variables: larger components get programs over neighbourhoods
+LOCAL_COMPONENT = 40_000  # core variables: larger components get neighbourhood programs too
 LOCAL_SIZE = 5_000  # core variables of a first neighbourhood program in such a component
 LOCAL_LIMIT = 80_000  # … grown fourfold for a side it leaves open, up to this many
 EXACT_COMPONENT = 300  # core variables: smaller components get exact bounds for every cell
@@ -255,6 +260,7 @@ def audit_secrecy(
     protection: float = PROTECTION,
     protection_floor: float = PROTECTION_FLOOR,
     max_component: int = MAX_COMPONENT,
+    local_component: int = LOCAL_COMPONENT,
     exact_component: int = EXACT_COMPONENT,
     local_size: int = LOCAL_SIZE,
     local_limit: int = LOCAL_LIMIT,
@@ -347,10 +353,16 @@ def audit_secrecy(
         if sizes[label] <= exact_component:
             core.solve_each(members, budget)
         elif thorough and core.open_sides(members).any():
-            if sizes[label] <= max_component:
-                core.certify(members, rng, budget)
-            else:
+            if sizes[label] > max_component:
                 core.certify_locally(members, rng, budget, local_size, local_limit)
+            elif sizes[label] > local_component:
+                # Neighbourhoods of a quarter of it: at a million positions, those of 5,000
+                # unknowns closed 30 of the 1,694 sides its first program left open in 1,168
+                # programs, those of 20,000 closed 600 in 395 (bench README).
+                quarter = max(1, min(local_limit, sizes[label] // 4))
+                core.certify(members, rng, budget, local=(quarter, quarter))
+            else:
+                core.certify(members, rng, budget)
     candidates.extend((None, roots, solution) for roots, solution in core.solutions)
     members = _Members(reduction)
     kept = _merged(
@@ -774,7 +786,9 @@ class _Core:
             if not (rising.any() or falling.any()):
                 break
 
-    def certify(self, roots: np.ndarray, rng: np.random.Generator, budget: float) -> None:
+    def certify(
+        self, roots: np.ndarray, rng: np.random.Generator, budget: float, local: tuple[int, int] | None = None
+    ) -> None:
         """Solutions reaching the protection bounds of the open sides of the component
         `roots`: linear programs that push open sides towards their targets, capped there (a
         solution of the capped program solves the reader's), with random weights so that
@@ -783,14 +797,24 @@ class _Core:
         First every open side at once, while that settles many; then random batches, halved
         whenever a batch settles less than half of its sides, down to one side at a time —
         whose capped program gives the exact bound when it stops short of the target.
+        `local` (a neighbourhood's first size and its limit), for a component whose every
+        program takes minutes: between the first program and the batches, the sides it left
+        open get programs over their neighbourhoods (`certify_locally`), seconds each; the
+        batches then take what those leave open, and can prove it weak.
         Stops when the clock passes `budget`; the sides still open are left undecided.
         """
         batch = None  # all open sides
+        started = False  # whether the first program has run
         while time.perf_counter() < budget:
             sides = self.open_sides(roots)
             open_root, open_side = np.nonzero(sides)
             if not len(open_root):
                 return
+            if started and local is not None:
+                self.certify_locally(roots, rng, budget, *local)
+                local = None
+                continue
+            started = True
             if batch is not None and batch < len(open_root):
                 pick = rng.choice(len(open_root), size=batch, replace=False)
                 open_root, open_side = open_root[pick], open_side[pick]
@@ -854,7 +878,7 @@ class _Core:
                 if len(variables) >= min(limit, len(roots)) or reach.get(seed, size) >= limit:
                     given_up[seed] = True
                 else:
-                    reach[seed] = 4 * reach.get(seed, size)
+                    reach[seed] = min(4 * reach.get(seed, size), limit)
             pending[variables] = self.open_sides(variables).any(axis=1) & ~given_up[variables]
 
     def _neighbourhood(self, seed: int, size: int, rng: np.random.Generator) -> np.ndarray:

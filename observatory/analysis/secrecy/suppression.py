@@ -24,6 +24,13 @@ unproven are the audit's "unverifiable". The protection then goes on with the ne
 round, which starts from the tables already found (and with neighbourhoods four times larger
 after a round that proved nothing new), and stops when a round runs no program or proves
 nothing new with the largest neighbourhoods: the run's audit would refuse the grid anyway.
+
+A thorough round that finds nothing weak but leaves a few primary cells unproven (at most
+`SUSPECT_SHARE` of them: at a million positions under the EPCI's totals-only plan, large
+cells of one or two companies whose protection needs moves of hundreds of employees, which
+the programs over a component of 90,000 unknowns do not reach in their time) masks around
+them as around weak ones, for at most `SUSPECT_ROUNDS` rounds: what cannot be proven
+protected is protected more.
 """
 
 import hashlib
@@ -54,6 +61,10 @@ logger = logging.getLogger(__name__)
 MAX_ROUNDS = 40  # audit rounds of the complementary suppression before giving up
 _MOST_PER_GROUP = 4  # masks added in one round for one group of failing cells
 _STUBBORN = 3  # rounds a cell fails before the largest published cell of its equations goes
+# Primary cells a thorough round leaves unproven, nothing weak besides, get masks around them
+# when they are at most this share of the primary cells, for at most this many rounds.
+SUSPECT_SHARE = 0.05
+SUSPECT_ROUNDS = 3
 COORDINATES = tuple(CUBE_COLUMNS[:10])
 
 
@@ -133,6 +144,7 @@ def complementary_suppression(
     # weak cells — a second each on the demonstration — then thorough ones.
     thorough = False
     unproven = None  # primary cells the last thorough round left unverifiable
+    suspect_rounds = 0  # rounds that masked around unproven cells
     local_size = audit_options.pop("local_size", LOCAL_SIZE)
     local_limit = audit_options.get("local_limit", LOCAL_LIMIT)
     for round_number in range(max_rounds):
@@ -168,17 +180,28 @@ def complementary_suppression(
                 logger.warning("secrecy: %d primary cells cannot be verified", unverifiable)
                 break
             unproven = unverifiable
-        # Only cells proven weak get masks: an unverified cell (its programs ran out of time)
-        # may well be protected, and masking around it is what made the first version of
-        # this loop hide nearly every cell of a large grid. When only unverified cells are
-        # left, the loop stops and the run's audit says so.
+        # Cells proven weak get masks. An unverified cell (its programs ran out of time) may
+        # well be protected, and masking around every one of them is what made the first
+        # version of this loop hide nearly every cell of a large grid; but once a thorough
+        # round finds nothing weak, a few left unproven (large cells of one or two companies,
+        # whose protection needs moves of hundreds of employees) get masks too, for a few
+        # rounds: what cannot be proven protected is protected more. Otherwise, when only
+        # unverified cells are left, the loop stops and the run's audit says so.
         failing = audit.failing()
-        failing = failing[failing["status"] != "skipped"]
-        if failing.empty:
-            if thorough and not unverifiable:
+        weak = failing[failing["status"] != "skipped"]
+        if weak.empty:
+            if not thorough:
+                thorough = True  # nothing left that the quick rounds see: now the thorough audit
+                continue
+            if unverifiable:
+                continue  # the next round's neighbourhoods go on (above)
+            few = len(failing) <= SUSPECT_SHARE * hidden["primary"].sum()
+            if failing.empty or not few or suspect_rounds >= SUSPECT_ROUNDS:
                 break
-            thorough = True  # nothing left that the quick rounds see: now the thorough audit
-            continue
+            suspect_rounds += 1
+            history[-1]["suspects"] = len(failing)
+        else:
+            failing = weak
         secret = np.concatenate([out["secret"].to_numpy(dtype=bool), unpublished])
         need = protection_interval(failing["employees"].to_numpy(), protection, protection_floor)[0]
         rows = failing["row"].to_numpy()
@@ -248,6 +271,8 @@ def apply_secrecy(
             "determined_primary_before": int(first.get("determined_primary", 0)),
             "under_protected_before": int(first.get("under_protected", 0)),
             "rounds": len(history),
+            # Rounds that masked around primary cells left unproven (SUSPECT_SHARE).
+            "unproven_rounds": sum("suspects" in round_ for round_ in history),
             "seconds": round(time.perf_counter() - clock, 3),
         }
         return out["secret"].to_numpy(), out["secret_reason"].copy(), witnesses, summary
