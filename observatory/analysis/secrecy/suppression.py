@@ -63,7 +63,7 @@ _MOST_PER_GROUP = 4  # masks added in one round for one group of failing cells
 _STUBBORN = 3  # rounds a cell fails before the largest published cell of its equations goes
 # Primary cells a thorough round leaves unproven, nothing weak besides, get masks around them
 # when they are at most this share of the primary cells, for at most this many rounds.
-SUSPECT_SHARE = 0.05
+SUSPECT_SHARE = 0.10
 SUSPECT_ROUNDS = 3
 COORDINATES = tuple(CUBE_COLUMNS[:10])
 
