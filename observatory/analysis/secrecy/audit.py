@@ -358,7 +358,7 @@ def audit_secrecy(
             elif sizes[label] > local_component:
                 # Neighbourhoods of a quarter of it: at a million positions, those of 5,000
                 # unknowns closed 30 of the 1,694 sides its first program left open in 1,168
-                # programs, those of 20,000 closed 600 in 395 (bench README).
+                # programs, those of 20,000 closed 601 in 395 (bench README).
                 quarter = max(1, min(local_limit, sizes[label] // 4))
                 core.certify(members, rng, budget, local=(quarter, quarter))
             else:
