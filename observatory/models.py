@@ -10,7 +10,7 @@ from skills.categories import CATEGORIES
 from skills.profiles import PROFILE_SOURCE_LABELS
 
 from .analysis.codes import CODE_MAX_LENGTH
-from .analysis.cube import EPCI_FULL, EPCI_SIZE
+from .analysis.cube import EPCI_FULL, EPCI_SIZE, plan_publishes
 from .analysis.exposure import HIGH_THRESHOLD, MEDIUM_THRESHOLD, PRIOR_STRENGTH
 from .analysis.secrecy import DOMINANCE, MIN_COMPANIES, PROTECTION, PROTECTION_FLOOR
 
@@ -183,6 +183,10 @@ class Methodology(models.Model):
     def epci_totals_only(self) -> bool:
         """Whether this version publishes of the EPCI only their totals by size band."""
         return self.epci_detail == EpciDetail.SIZE
+
+    def publishes(self, territory_level: str, sector_level: str, occupation_level: str) -> bool:
+        """Whether this version's publication plan keeps the level combination's cells."""
+        return bool(plan_publishes(self.epci_detail, territory_level, sector_level, occupation_level))
 
     @property
     def susceptibility(self) -> dict[str, float]:

@@ -141,14 +141,26 @@ def within_plan(cells: pd.DataFrame, epci_detail: str) -> pd.DataFrame:
     its children (a lone parent forms no group, and a département cell without EPCI no
     inclusion equation). A reader then knows nothing of them, not even that they are zero.
     """
-    if epci_detail not in EPCI_DETAILS:
-        raise ValueError(f"unknown EPCI publication plan {epci_detail!r}")
     if epci_detail == EPCI_FULL or cells.empty:
+        plan_publishes(epci_detail, "all", "all", "all")  # an unknown plan raises
         return cells
-    keep = (cells["territory_level"] != "epci").to_numpy() | (
-        (cells["sector_level"] == "all").to_numpy() & (cells["occupation_level"] == "all").to_numpy()
+    keep = plan_publishes(
+        epci_detail,
+        cells["territory_level"].to_numpy(),
+        cells["sector_level"].to_numpy(),
+        cells["occupation_level"].to_numpy(),
     )
     return cells[keep].reset_index(drop=True)
+
+
+def plan_publishes(epci_detail: str, territory_level, sector_level, occupation_level):
+    """Whether the plan `epci_detail` publishes the level combination: levels as strings (a
+    bool) or as arrays of one row per cell (a bool array)."""
+    if epci_detail not in EPCI_DETAILS:
+        raise ValueError(f"unknown EPCI publication plan {epci_detail!r}")
+    if epci_detail == EPCI_FULL:
+        return np.ones(np.shape(territory_level), dtype=bool) if np.ndim(territory_level) else True
+    return (territory_level != "epci") | ((sector_level == "all") & (occupation_level == "all"))
 
 
 def _bool_column(positions: pd.DataFrame, column: str) -> np.ndarray:

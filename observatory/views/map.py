@@ -171,6 +171,10 @@ def _map_page(request):
         "indicators": choropleth.INDICATORS,
         "scope": scope,
         "scope_params": scope.params(),
+        # The run's version leaves these cells out (an EPCI crossed with a sector or occupation).
+        "withheld_by_plan": level == "epci"
+        and run is not None
+        and not run.methodology.publishes(level, scope.sector_level, scope.occupation_level),
         # Drawn lazily: a page served from its cached fragment renders no <select>.
         "filters": SimpleLazyObject(lambda: filter_fields(form, FORM_FIELDS)),
         "errors": errors,

@@ -211,6 +211,25 @@ def test_the_full_plan_keeps_every_cell_and_an_unknown_plan_is_refused(positions
     assert cube.within_plan(cells, cube.EPCI_FULL) is cells
     with pytest.raises(ValueError, match="publication plan"):
         cube.within_plan(cells, "commune")
+    with pytest.raises(ValueError, match="publication plan"):
+        cube.within_plan(cells.iloc[:0], "commune")
+
+
+def test_one_rule_says_what_a_plan_publishes_of_one_combination_or_of_every_cell(positions):
+    # The pages ask it of one combination; within_plan of every cell at once.
+    assert cube.plan_publishes(cube.EPCI_SIZE, "epci", "all", "all") is True
+    assert not cube.plan_publishes(cube.EPCI_SIZE, "epci", "section", "all")
+    assert not cube.plan_publishes(cube.EPCI_SIZE, "epci", "all", "fiche")
+    assert cube.plan_publishes(cube.EPCI_SIZE, "departement", "division", "fiche")
+    assert cube.plan_publishes(cube.EPCI_FULL, "epci", "division", "fiche") is True
+    cells = build_cube(positions, SCORES)
+    levels = [cells[f"{dim}_level"].to_numpy() for dim in ("territory", "sector", "occupation")]
+    for plan in cube.EPCI_DETAILS:
+        kept = cube.plan_publishes(plan, *levels)
+        assert kept.shape == (len(cells),)
+        assert kept.sum() == len(cube.within_plan(cells, plan))
+    with pytest.raises(ValueError, match="publication plan"):
+        cube.plan_publishes("commune", "epci", "all", "all")
 
 
 def test_finest_cell(positions):
