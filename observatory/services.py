@@ -9,6 +9,7 @@ from functools import partial
 
 import numpy as np
 import pandas as pd
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
@@ -43,6 +44,9 @@ from .selectors import (
 
 logger = logging.getLogger(__name__)
 
+# The time a grid task may take (tasks.py): past it, the run stops and says so.
+GRID_TASK_MINUTES = 60
+GRID_TASK_LIMITS = {"soft_time_limit": GRID_TASK_MINUTES * 60, "time_limit": (GRID_TASK_MINUTES + 5) * 60}
 CELL_COLUMNS = [*CELL_COORDINATES, *CELL_FIGURES, "secret", "secret_reason"]
 SCORE_COLUMNS = (
     ["n_companies", "employees"]
@@ -305,8 +309,19 @@ def _taken_over(run: GridRun) -> GridRun:
 def _fail(run: GridRun, exc: Exception, timings: dict) -> None:
     """Record why this attempt of `run` failed, and drop what it had begun to write."""
     logger.error("grid run %s failed", run.pk, exc_info=exc)
-    # The audit's refusal is a verdict written for people, not a crash.
-    error = str(exc) if isinstance(exc, secrecy.SecrecyAuditFailed) else f"{type(exc).__name__}: {exc}"
+    # The audit's refusal is a verdict written for people, not a crash; so is the task's
+    # time limit, which says at which step the run was stopped.
+    if isinstance(exc, secrecy.SecrecyAuditFailed):
+        error = str(exc)
+    elif isinstance(exc, SoftTimeLimitExceeded):
+        step = GridRun.objects.filter(pk=run.pk).values_list("step", flat=True).first() or ""
+        error = (
+            f"Le calcul a dépassé le temps alloué à une tâche ({GRID_TASK_MINUTES} min)"
+            + (f" pendant l'étape « {step} »" if step else "")
+            + " et a été interrompu ; la grille en vigueur reste publiée."
+        )
+    else:
+        error = f"{type(exc).__name__}: {exc}"
     GridRun.objects.filter(pk=run.pk, task_id=run.task_id).update(
         status=GridRun.Status.FAILED,
         error=error,

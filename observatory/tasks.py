@@ -21,9 +21,7 @@ def _outcome(run) -> dict:
     return {"run": run.pk, "status": run.status, "cells": run.stats.get("cells", 0)}
 
 
-@shared_task(
-    name="observatory.compute_grid_run", bind=True, acks_late=True, soft_time_limit=60 * 60, time_limit=65 * 60
-)
+@shared_task(name="observatory.compute_grid_run", bind=True, acks_late=True, **services.GRID_TASK_LIMITS)
 def compute_grid_run(self, run_id: int) -> dict:
     """Compute one run. acks_late: a worker killed mid-run leaves the message on the broker,
     and the retry restarts the run cleanly; the message's id tells a retry of the same message
@@ -32,16 +30,14 @@ def compute_grid_run(self, run_id: int) -> dict:
     return _outcome(services.grid_run_compute(run_id, task_id=self.request.id, queue=queue))
 
 
-@shared_task(
-    name="observatory.compute_grid_part", bind=True, acks_late=True, soft_time_limit=60 * 60, time_limit=65 * 60
-)
+@shared_task(name="observatory.compute_grid_part", bind=True, acks_late=True, **services.GRID_TASK_LIMITS)
 def compute_grid_part(self, run_id: int, key: str, coordinator: str) -> dict:
     """Aggregate one région of a run split by région (observatory.national_runs); `coordinator`
     is the id of the run's own message, whose attempt the part belongs to."""
     return services.grid_run_part(run_id, key, task_id=coordinator)
 
 
-@shared_task(name="observatory.merge_grid_run", bind=True, acks_late=True, soft_time_limit=60 * 60, time_limit=65 * 60)
+@shared_task(name="observatory.merge_grid_run", bind=True, acks_late=True, **services.GRID_TASK_LIMITS)
 def merge_grid_run(self, parts: list, run_id: int, coordinator: str) -> dict:
     """The chord's callback: merge the parts of a run, then secrecy, audit and cells."""
     return _outcome(services.grid_run_merge(run_id, task_id=coordinator))
@@ -66,8 +62,7 @@ def compute_current_grids() -> list[int]:
     name="observatory.recompute_after_field_data",
     bind=True,
     acks_late=True,
-    soft_time_limit=60 * 60,
-    time_limit=65 * 60,
+    **services.GRID_TASK_LIMITS,
 )
 def recompute_after_field_data(self, run_id: int) -> dict:
     """The debounced recomputation queued by services.schedule_recomputation: the default

@@ -106,6 +106,32 @@ def test_a_failed_run_leaves_the_current_grid_in_place(hand_worked, monkeypatch)
     assert failing.cells.count() == cells
 
 
+def test_a_run_stopped_by_its_time_limit_says_at_which_step_in_french(hand_worked, monkeypatch):
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    good = _compute()
+
+    def too_long(*args, **kwargs):
+        raise SoftTimeLimitExceeded()
+
+    monkeypatch.setattr(services.secrecy, "audit_secrecy", too_long)
+    stopped = services.grid_run_create(lens=Lens.DEFAULT)
+    with pytest.raises(SoftTimeLimitExceeded):
+        services.grid_run_compute(stopped.pk)
+    stopped.refresh_from_db()
+    assert stopped.status == GridRun.Status.FAILED
+    assert stopped.error == (
+        "Le calcul a dépassé le temps alloué à une tâche (60 min) pendant l'étape "
+        "« Audit du secret statistique » et a été interrompu ; la grille en vigueur reste publiée."
+    )
+    assert stopped.cells.count() == 0
+    assert GridRun.objects.current(Lens.DEFAULT) == good
+    # The minutes quoted are the tasks' own limit.
+    from observatory.tasks import compute_grid_run, merge_grid_run
+
+    assert compute_grid_run.soft_time_limit == merge_grid_run.soft_time_limit == 60 * 60
+
+
 def test_recomputing_a_ready_run_changes_nothing(hand_worked):
     run = _compute()
     cells = run.cells.count()
