@@ -247,11 +247,30 @@ def test_cells_the_audit_cannot_prove_in_its_time_get_masks_around_them(monkeypa
     monkeypatch.setattr(suppression_module, "SUSPECT_SHARE", 0.0)
     plain, plain_history, _ = complementary_suppression(cells, **options)
     assert not any("suspects" in round_ for round_ in plain_history)
-    # The same rounds up to there, then only more masks, all complementary.
+    # The same rounds up to there, then only more masks, all complementary: every published
+    # cell of the unproven cells' equations. Those of 24 and 28 are all secret already;
+    # « all, 50-249 » is in « all = 0-9 + 10-49 + 50-249 », whose 170 and 59 were published.
     before, after = plain["secret"].to_numpy(), protected["secret"].to_numpy()
-    assert after.sum() > before.sum() and not (before & ~after).any()
+    added = protected[after & ~before]
+    assert sorted(zip(added["sector_code"], added["size_band"], added["employees"], strict=True)) == [
+        ("", "10-49", 59),
+        ("", "all", 170),
+    ]
+    assert not (before & ~after).any()
     assert (protected["secret_reason"].to_numpy()[after & ~before] == "secondary").all()
     assert audit_secrecy(protected).passed and audit_secrecy(plain).passed
+
+
+def test_the_ring_of_a_cell_is_every_published_cell_of_its_equations():
+    # Cells 0–5; equations {0, 1, 2}, {2, 3} and {4, 5}; only cell 1 is published. Cell 2's
+    # equations hold cell 1; cell 4's hold none: it is surrounded.
+    matrix = sp.csr_matrix((np.ones(7), ([0, 0, 0, 1, 1, 2, 2], [0, 1, 2, 2, 3, 4, 5])), shape=(3, 6))
+    secret = np.array([True, False, True, True, True, True])
+    around, surrounded = suppression_module._ring(matrix, matrix.tocsc(), np.array([2, 4]), secret)
+    assert around.tolist() == [1] and surrounded.tolist() == [4]
+    secret[3] = False  # now cell 2's second equation holds one more
+    around, surrounded = suppression_module._ring(matrix, matrix.tocsc(), np.array([2, 4]), secret)
+    assert around.tolist() == [1, 3] and surrounded.tolist() == [4]
 
 
 def test_programs_over_neighbourhoods_stop_at_the_audit_deadline(monkeypatch):
