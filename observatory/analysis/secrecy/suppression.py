@@ -28,9 +28,10 @@ nothing new with the largest neighbourhoods: the run's audit would refuse the gr
 A thorough round that finds nothing weak but leaves a few primary cells unproven (at most
 `SUSPECT_SHARE` of them: at a million positions under the EPCI's totals-only plan, large
 cells of one or two companies whose protection needs moves of hundreds of employees, which
-the programs over a component of 90,000 unknowns do not reach in their time) masks around
-them as around weak ones, for at most `SUSPECT_ROUNDS` rounds: what cannot be proven
-protected is protected more.
+the programs over a component of 90,000 unknowns do not reach in their time) masks every
+published cell of their equations; those whose equations hold none get complements further
+away and the largest cells there. For at most `SUSPECT_ROUNDS` rounds: what cannot be
+proven protected is protected more.
 """
 
 import hashlib
