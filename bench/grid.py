@@ -100,7 +100,7 @@ def add_arguments(parser) -> None:
         "--full-runs",
         type=int,
         default=1,
-        help="complete runs, secrecy included (1: at a million positions one takes about 40 minutes)",
+        help="complete runs, secrecy included (1: at a million positions one takes more than an hour)",
     )
     group.add_argument(
         "--epci-detail",

@@ -318,7 +318,7 @@ def _fail(run: GridRun, exc: Exception, timings: dict) -> None:
         error = (
             f"Le calcul a dépassé le temps alloué à une tâche ({GRID_TASK_MINUTES} min)"
             + (f" pendant l'étape « {step} »" if step else "")
-            + " et a été interrompu ; la grille en vigueur reste publiée."
+            + " et a été interrompu."
         )
     else:
         error = f"{type(exc).__name__}: {exc}"

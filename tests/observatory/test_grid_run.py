@@ -122,7 +122,7 @@ def test_a_run_stopped_by_its_time_limit_says_at_which_step_in_french(hand_worke
     assert stopped.status == GridRun.Status.FAILED
     assert stopped.error == (
         "Le calcul a dépassé le temps alloué à une tâche (60 min) pendant l'étape "
-        "« Audit du secret statistique » et a été interrompu ; la grille en vigueur reste publiée."
+        "« Audit du secret statistique » et a été interrompu."
     )
     assert stopped.cells.count() == 0
     assert GridRun.objects.current(Lens.DEFAULT) == good

@@ -64,8 +64,8 @@ _MOST_PER_GROUP = 4  # masks added in one round for one group of failing cells
 _STUBBORN = 3  # rounds a cell fails before the largest published cell of its equations goes
 # Primary cells a thorough round leaves unproven, nothing weak besides, get masks around them
 # when they are at most this share of the primary cells, for at most this many rounds. At a
-# million positions under the EPCI's totals-only plan: 3,551 of 59,785 left unproven, then
-# 1,021, 112 and 87, each round about 640 s (bench README): a third round gained little.
+# million positions under the EPCI's totals-only plan: 3,694 of 59,785 left unproven, then
+# 304, then none, each round about 620 s (bench README).
 SUSPECT_SHARE = 0.10
 SUSPECT_ROUNDS = 2
 COORDINATES = tuple(CUBE_COLUMNS[:10])
